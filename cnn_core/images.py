@@ -1,0 +1,164 @@
+"""Image sources and the seed's preprocessing: color mode, INTER_AREA resize, batch.
+
+All sample images ship inside scikit-image, so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from cnn_core.errors import ImageError
+from cnn_core.spec import PipelineSpec
+
+__all__ = [
+    "DEFAULT_SAMPLE",
+    "SAMPLES",
+    "PreparedInput",
+    "image_digest",
+    "load_sample",
+    "prepare_input",
+    "to_color_mode",
+]
+
+#: Sample label -> scikit-image ``data`` function name. All are bundled files.
+SAMPLES = {
+    "Cat (chelsea)": "chelsea",
+    "Astronaut": "astronaut",
+    "Camera man": "camera",
+    "Coffee": "coffee",
+    "Checkerboard": "checkerboard",
+    "Brick wall": "brick",
+    "Text": "text",
+    "Coins": "coins",
+    "Moon": "moon",
+    "Rocket": "rocket",
+}
+#: The seed's photo.
+DEFAULT_SAMPLE = "Cat (chelsea)"
+
+
+def load_sample(label):
+    """Load a bundled sample image.
+
+    Parameters
+    ----------
+    label : str
+        A key of :data:`SAMPLES`.
+
+    Returns
+    -------
+    image : ndarray of uint8, shape (H, W) or (H, W, 3)
+
+    Examples
+    --------
+    >>> load_sample("Cat (chelsea)").shape
+    (300, 451, 3)
+    """
+    if label not in SAMPLES:
+        raise ImageError(f"Expected one of the samples {list(SAMPLES)}. Received: {label!r}")
+    from skimage import data
+
+    return np.ascontiguousarray(getattr(data, SAMPLES[label])(), dtype=np.uint8)
+
+
+def to_color_mode(image, color_mode):
+    """Convert an 8-bit image to grayscale (H, W) or RGB (H, W, 3).
+
+    Grayscale uses OpenCV's ``COLOR_RGB2GRAY`` as in the seed; a grayscale
+    image asked for as RGB gets three equal channels.
+
+    Parameters
+    ----------
+    image : ndarray of uint8, shape (H, W) or (H, W, 3)
+    color_mode : {"grayscale", "rgb"}
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W) or (H, W, 3)
+    """
+    if image.ndim == 2:
+        return image if color_mode == "grayscale" else np.repeat(image[..., None], 3, axis=2)
+    if image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if color_mode == "grayscale" else image
+    raise ImageError(
+        f"Expected an image of shape (H, W) or (H, W, 3). Received: shape {image.shape}"
+    )
+
+
+@dataclass(frozen=True)
+class PreparedInput:
+    """The network input and how it was made from the original image.
+
+    Attributes
+    ----------
+    batch : ndarray of float32, shape (1, n, n, c)
+        Pixel values as 0-255 floats, or 0-1 if the spec scales them.
+    original_shape : tuple of int
+        Shape of the image as loaded.
+    steps : tuple of str
+        One line per preprocessing step, with the shapes.
+    """
+
+    batch: np.ndarray
+    original_shape: tuple
+    steps: tuple
+
+
+def prepare_input(image, spec):
+    """Apply the seed's preprocessing to ``image`` according to ``spec``.
+
+    Color conversion, then ``cv2.resize(..., interpolation=cv2.INTER_AREA)``
+    to ``spec.input_size`` squared, then a batch axis (and a channel axis).
+
+    Parameters
+    ----------
+    image : ndarray of uint8, shape (H, W) or (H, W, 3)
+    spec : PipelineSpec
+
+    Returns
+    -------
+    PreparedInput
+
+    Examples
+    --------
+    >>> prepared = prepare_input(load_sample("Cat (chelsea)"), PipelineSpec())
+    >>> prepared.batch.shape
+    (1, 512, 512, 1)
+    >>> prepared.steps[3]
+    'reshape to a batch of one: (1, 512, 512, 1)'
+    """
+    n, c = spec.input_size, spec.channels
+    converted = to_color_mode(image, spec.color_mode)
+    resized = cv2.resize(converted, (n, n), interpolation=cv2.INTER_AREA)
+    batch = resized.reshape(1, n, n, c).astype(np.float32)
+    if spec.scale_01:
+        batch /= 255.0
+    mode = "grayscale" if c == 1 else "RGB"
+    steps = (
+        f"original image: {tuple(image.shape)}",
+        f"{mode}: {tuple(converted.shape)}",
+        f"resize to {n}x{n} with INTER_AREA: {tuple(resized.shape)}",
+        f"reshape to a batch of one: {tuple(batch.shape)}",
+        "pixel values scaled to 0-1 (divided by 255)"
+        if spec.scale_01
+        else "pixel values kept as 0-255 floats, as in the seed",
+    )
+    return PreparedInput(batch, tuple(image.shape), steps)
+
+
+def image_digest(image):
+    """A short stable hash of an image's pixels and shape, for cache keys.
+
+    Examples
+    --------
+    >>> image_digest(np.zeros((2, 2), np.uint8)) == image_digest(np.zeros((2, 2), np.uint8))
+    True
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((image.shape, image.dtype.str)).encode())
+    digest.update(np.ascontiguousarray(image).tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,114 @@
+"""The Keras model built from a spec: one output per stage.
+
+Keras (and TensorFlow) are imported lazily, on the first model built, so that
+importing :mod:`cnn_core` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from cnn_core.shapes import plan_pipeline
+
+__all__ = ["build_model", "kernel_weights", "load_keras", "run_forward"]
+
+
+def load_keras():
+    """Import Keras on the TensorFlow backend, quietly, and return the module."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras
+
+
+def build_model(spec):
+    """Build the functional Keras model for ``spec``.
+
+    The model has one output per computable stage after the input, in the
+    order of :func:`cnn_core.shapes.plan_pipeline` (zero padding, conv,
+    activation, pooling); stages after a :class:`~cnn_core.errors.ShapeError`
+    are left out. Kernel weights come from Keras's default Glorot-uniform
+    initialiser seeded with ``spec.seed``; biases start at zero.
+
+    Parameters
+    ----------
+    spec : PipelineSpec
+
+    Returns
+    -------
+    keras.Model
+        With ``model.output_names`` equal to the stage keys.
+    """
+    keras = load_keras()
+    layers = keras.layers
+    plan = plan_pipeline(spec)
+    n, c = spec.input_size, spec.channels
+    inputs = keras.Input(shape=(n, n, c), name="input_layer")
+    outputs = {}
+    x = inputs
+    for stage in plan.stages[1:]:
+        if stage.key == "padding":
+            x = layers.ZeroPadding2D(spec.explicit_padding, name=stage.layer_name)(x)
+        elif stage.key == "conv":
+            x = layers.Conv2D(
+                spec.filters,
+                (spec.kernel_size, spec.kernel_size),
+                strides=spec.stride,
+                padding=spec.keras_padding,
+                kernel_initializer=keras.initializers.GlorotUniform(seed=spec.seed),
+                name=stage.layer_name,
+            )(x)
+        elif stage.key == "activation":
+            if spec.activation == "leaky_relu":
+                x = layers.LeakyReLU(name=stage.layer_name)(x)
+            else:
+                x = layers.Activation(spec.activation, name=stage.layer_name)(x)
+        elif stage.key == "pool":
+            pool = layers.MaxPooling2D if spec.pooling == "max" else layers.AveragePooling2D
+            x = pool(
+                pool_size=(spec.pool_size, spec.pool_size),
+                strides=spec.effective_pool_stride,
+                padding="valid",
+                name=stage.layer_name,
+            )(x)
+        outputs[stage.key] = x
+    return keras.Model(inputs, outputs, name="convlab")
+
+
+def run_forward(model, batch):
+    """Run ``model`` on ``batch`` and return each stage's maps.
+
+    Calls the model directly (``model(x, training=False)``), not ``predict``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        From :func:`build_model`.
+    batch : ndarray of float32, shape (1, n, n, c)
+
+    Returns
+    -------
+    dict of str to ndarray of float32, shape (H, W, C)
+        Stage key -> that stage's output for the single image, the input
+        included under "input".
+    """
+    result = model(batch, training=False)
+    maps = {"input": np.asarray(batch[0], dtype=np.float32)}
+    for key, value in result.items():
+        maps[key] = np.asarray(value)[0].astype(np.float32, copy=False)
+    return maps
+
+
+def kernel_weights(model):
+    """The conv layer's kernel and bias as numpy arrays.
+
+    Returns
+    -------
+    kernel : ndarray of float32, shape (k, k, c, filters)
+    bias : ndarray of float32, shape (filters,)
+    """
+    kernel, bias = model.get_layer("conv2d").get_weights()
+    return kernel, bias
