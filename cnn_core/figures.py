@@ -63,6 +63,11 @@ def tile_range(count, page, per_page):
     return range(start, min(start + per_page, count))
 
 
+def _ordinal(number):
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def _axis_title(row, col, rows):
     return ("column (x)" if row == rows else None, "row (y)" if col == 1 else None)
 
@@ -76,6 +81,8 @@ def stage_figure(
     tile_px=None,
     colorscale="gray",
     zmid=None,
+    pixel_step=1,
+    full_size=None,
 ):
     """A grid of heatmaps, one tile per channel of ``maps``.
 
@@ -98,6 +105,13 @@ def stage_figure(
         Plotly colorscale name.
     zmid : float, optional
         Centre of the colorscale (e.g. 0 for signed weights).
+    pixel_step : int
+        ``maps`` already holds every ``pixel_step``-th pixel of the real
+        output (see :class:`cnn_core.forward.StageMaps`); axes and hover use
+        the real pixel coordinates.
+    full_size : tuple of int, optional
+        ``(H, W)`` of the real output; default ``maps``' size times
+        ``pixel_step``.
 
     Returns
     -------
@@ -106,16 +120,18 @@ def stage_figure(
     maps = np.asarray(maps)
     if maps.ndim != 3:
         raise ValueError(f"Expected maps of shape (H, W, C). Received: shape {maps.shape}")
-    height, width, channels = maps.shape
+    sampled_h, sampled_w, channels = maps.shape
+    height, width = full_size or (sampled_h * pixel_step, sampled_w * pixel_step)
     tiles = list(range(channels) if tiles is None else tiles)
     if not tiles:
         raise ValueError("Expected at least one tile to show.")
     if tile_names is None:
         tile_names = [f"filter {i + 1}" for i in range(channels)]
     rows, cols = grid_shape(len(tiles))
-    step = sample_step(max(height, width), max(24, max_side // cols))
-    ys = np.arange(0, height, step)
-    xs = np.arange(0, width, step)
+    extra = sample_step(max(sampled_h, sampled_w), max(24, max_side // cols))
+    step = extra * pixel_step
+    ys = np.arange(0, sampled_h, extra, dtype=np.int32) * pixel_step
+    xs = np.arange(0, sampled_w, extra, dtype=np.int32) * pixel_step
     fig = make_subplots(
         rows=rows,
         cols=cols,
@@ -126,7 +142,7 @@ def stage_figure(
     single = len(tiles) == 1
     for position, channel in enumerate(tiles):
         row, col = divmod(position, cols)
-        z = np.ascontiguousarray(maps[::step, ::step, channel], dtype=np.float32)
+        z = np.ascontiguousarray(maps[::extra, ::extra, channel], dtype=np.float32)
         fig.add_trace(
             go.Heatmap(
                 z=z,
@@ -168,7 +184,7 @@ def stage_figure(
         )
     if tile_px is None:
         tile_px = max(120, 520 // cols) if not single else 460
-    note = "" if step == 1 else f" (every {step}th pixel shown)"
+    note = "" if step == 1 else f" (every {_ordinal(step)} pixel shown)"
     fig.update_layout(
         title={"text": f"{title}{note}", "font": {"size": 16}},
         height=int(rows * tile_px + 90),

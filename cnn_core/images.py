@@ -21,6 +21,7 @@ __all__ = [
     "image_digest",
     "load_sample",
     "prepare_input",
+    "preprocessing_steps",
     "to_color_mode",
 ]
 
@@ -137,17 +138,42 @@ def prepare_input(image, spec):
     batch = resized.reshape(1, n, n, c).astype(np.float32)
     if spec.scale_01:
         batch /= 255.0
-    mode = "grayscale" if c == 1 else "RGB"
-    steps = (
-        f"original image: {tuple(image.shape)}",
-        f"{mode}: {tuple(converted.shape)}",
-        f"resize to {n}x{n} with INTER_AREA: {tuple(resized.shape)}",
-        f"reshape to a batch of one: {tuple(batch.shape)}",
+    steps = preprocessing_steps(image.shape, spec)
+    return PreparedInput(batch, tuple(image.shape), steps)
+
+
+def preprocessing_steps(image_shape, spec):
+    """Describe each preprocessing step with the shape it produces.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(H, W)`` or ``(H, W, 3)`` as loaded.
+    spec : PipelineSpec
+
+    Returns
+    -------
+    tuple of str
+        Original, color conversion, resize, batch reshape, value range.
+
+    Examples
+    --------
+    >>> preprocessing_steps((300, 451, 3), PipelineSpec())[:4]
+    ('original image: (300, 451, 3)', 'grayscale: (300, 451)', 'resize to 512x512 with INTER_AREA: (512, 512)', 'reshape to a batch of one: (1, 512, 512, 1)')
+    """
+    height, width = image_shape[:2]
+    n, c = spec.input_size, spec.channels
+    converted = (height, width) if c == 1 else (height, width, 3)
+    resized = (n, n) if c == 1 else (n, n, 3)
+    return (
+        f"original image: {tuple(image_shape)}",
+        f"{'grayscale' if c == 1 else 'RGB'}: {converted}",
+        f"resize to {n}x{n} with INTER_AREA: {resized}",
+        f"reshape to a batch of one: {(1, n, n, c)}",
         "pixel values scaled to 0-1 (divided by 255)"
         if spec.scale_01
         else "pixel values kept as 0-255 floats, as in the seed",
     )
-    return PreparedInput(batch, tuple(image.shape), steps)
 
 
 def image_digest(image):

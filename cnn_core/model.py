@@ -27,7 +27,7 @@ def load_keras():
 def build_model(spec):
     """Build the functional Keras model for ``spec``.
 
-    The model has one output per computable stage after the input, in the
+    The model has one output per computable stage, the input included, in the
     order of :func:`cnn_core.shapes.plan_pipeline` (zero padding, conv,
     activation, pooling); stages after a :class:`~cnn_core.errors.ShapeError`
     are left out. Kernel weights come from Keras's default Glorot-uniform
@@ -47,7 +47,7 @@ def build_model(spec):
     plan = plan_pipeline(spec)
     n, c = spec.input_size, spec.channels
     inputs = keras.Input(shape=(n, n, c), name="input_layer")
-    outputs = {}
+    outputs = {"input": inputs}
     x = inputs
     for stage in plan.stages[1:]:
         if stage.key == "padding":
@@ -96,19 +96,26 @@ def run_forward(model, batch):
         included under "input".
     """
     result = model(batch, training=False)
-    maps = {"input": np.asarray(batch[0], dtype=np.float32)}
-    for key, value in result.items():
-        maps[key] = np.asarray(value)[0].astype(np.float32, copy=False)
-    return maps
+    return {key: np.asarray(value)[0].astype(np.float32, copy=False) for key, value in result.items()}
 
 
-def kernel_weights(model):
-    """The conv layer's kernel and bias as numpy arrays.
+def kernel_weights(spec):
+    """The conv layer's initial kernel and bias for ``spec``, as numpy arrays.
+
+    Drawn by the same seeded Glorot-uniform initialiser the model's Conv2D
+    uses, so they equal the model's weights; unlike the model, they exist even
+    when the input is too small for the convolution.
+
+    Parameters
+    ----------
+    spec : PipelineSpec
 
     Returns
     -------
     kernel : ndarray of float32, shape (k, k, c, filters)
     bias : ndarray of float32, shape (filters,)
     """
-    kernel, bias = model.get_layer("conv2d").get_weights()
-    return kernel, bias
+    keras = load_keras()
+    shape = (spec.kernel_size, spec.kernel_size, spec.channels, spec.filters)
+    kernel = keras.initializers.GlorotUniform(seed=spec.seed)(shape, dtype="float32")
+    return np.asarray(kernel), np.zeros(spec.filters, np.float32)

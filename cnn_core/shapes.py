@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnn_core.errors import ShapeError
+from cnn_core.images import preprocessing_steps
 from cnn_core.spec import ACTIVATIONS, PipelineSpec
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Stage",
     "conv_output_size",
     "conv_param_count",
+    "glorot_limit",
     "plan_pipeline",
     "pool_output_size",
     "same_padding",
@@ -224,12 +226,15 @@ _ACTIVATION_LAYER = {
 }
 
 
-def plan_pipeline(spec):
+def plan_pipeline(spec, image_shape=None):
     """Work out every stage's shape, parameters and formula text for ``spec``.
 
     Parameters
     ----------
     spec : PipelineSpec
+    image_shape : tuple of int, optional
+        Shape of the image as loaded; if given, the input stage's text walks
+        through the preprocessing from that shape.
 
     Returns
     -------
@@ -253,7 +258,11 @@ def plan_pipeline(spec):
             "input_layer",
             "InputLayer",
             (n, n, c),
-            formulas=(f"batch of 1 image: (1, {n}, {n}, {c})",),
+            formulas=(
+                preprocessing_steps(image_shape, spec)
+                if image_shape is not None
+                else (f"batch of 1 image: (1, {n}, {n}, {c})",)
+            ),
         )
     ]
     pad = spec.explicit_padding
@@ -349,3 +358,34 @@ def plan_pipeline(spec):
             )
         )
     return Plan(spec, tuple(stages), None)
+
+
+def glorot_limit(kernel_size, channels, filters):
+    """Bound of Keras's Glorot-uniform initialiser for a Conv2D kernel, with its formula.
+
+    Weights are drawn uniformly from ``[-limit, limit]`` with
+    ``limit = sqrt(6 / (fan_in + fan_out))``, ``fan_in = k*k*c`` and
+    ``fan_out = k*k*f``.
+
+    Returns
+    -------
+    limit : float
+    formula : str
+
+    Examples
+    --------
+    >>> limit, text = glorot_limit(15, 1, 1)
+    >>> round(limit, 4)
+    0.1155
+    >>> text
+    'limit = sqrt(6 / (15*15*1 + 15*15*1)) = sqrt(6 / 450) = 0.1155'
+    """
+    fan_in = kernel_size * kernel_size * channels
+    fan_out = kernel_size * kernel_size * filters
+    limit = (6.0 / (fan_in + fan_out)) ** 0.5
+    k = kernel_size
+    text = (
+        f"limit = sqrt(6 / ({k}*{k}*{channels} + {k}*{k}*{filters})) "
+        f"= sqrt(6 / {fan_in + fan_out}) = {limit:.4f}"
+    )
+    return limit, text

@@ -1,0 +1,21 @@
+"""Keras code: the same layer as a script to run in a notebook."""
+
+import streamlit as st
+
+from cnn_core.codegen import keras_script
+from ui.page import start_page
+
+
+def main():
+    selection = start_page("Keras code")
+    st.title("The same layer in Keras")
+    st.markdown(
+        "This script builds and runs exactly the layer the app shows, with the same "
+        "initialiser and seed, so it prints the same shapes and computes the same values."
+    )
+    script = keras_script(selection.spec, selection.image_label)
+    st.code(script, language="python", line_numbers=True)
+    st.download_button("Download convlab_layer.py", script, "convlab_layer.py", "text/x-python")
+
+
+main()

@@ -1,0 +1,55 @@
+"""The generated Keras script runs and computes what the app computes."""
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+from cnn_core.codegen import keras_script
+from cnn_core.images import load_sample, prepare_input
+from cnn_core.model import build_model, run_forward
+from cnn_core.shapes import plan_pipeline
+from cnn_core.spec import PipelineSpec
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        PipelineSpec(input_size=40),
+        PipelineSpec(input_size=36, color_mode="rgb", kernel_size=5, stride=2, filters=3,
+                     padding_mode="explicit", padding=2, activation="leaky_relu",
+                     pooling="average", pool_size=3, pool_stride=1, scale_01=True, seed=9),
+        PipelineSpec(input_size=30, padding_mode="same", activation="none", pooling="none"),
+    ],
+    ids=lambda s: str(s.to_query()),
+)
+def test_script_reproduces_the_app(spec):
+    script = keras_script(spec, "Coffee")
+    namespace = {}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        exec(compile(script, "convlab_layer.py", "exec"), namespace)
+    output = np.asarray(namespace["output"])[0]
+    plan = plan_pipeline(spec)
+    assert output.shape == plan.stages[-1].shape
+    assert str((1, *plan.stages[-1].shape)) in printed.getvalue()
+    ours = run_forward(build_model(spec), prepare_input(load_sample("Coffee"), spec).batch)
+    np.testing.assert_allclose(output, ours[plan.stages[-1].key], rtol=1e-5, atol=1e-4)
+
+
+def test_seed_script_reads_like_the_article():
+    script = keras_script(PipelineSpec(), "Cat (chelsea)")
+    assert "data.chelsea()" in script
+    assert "cv2.INTER_AREA" in script
+    assert "img_batch = img.reshape(1, 512, 512, 1)" in script
+    assert "# -> (None, 498, 498, 1)" in script
+    assert "print(output.shape)  # (1, 249, 249, 1)" in script
+
+
+def test_upload_script_reads_a_file():
+    assert 'cv2.imread("your_image.png")' in keras_script(PipelineSpec(), "my_photo.jpg")
+
+
+def test_script_for_impossible_setting_says_where_it_stops():
+    script = keras_script(PipelineSpec(input_size=16, kernel_size=31), "Coffee")
+    assert "# The app stops here: The convolution output would be zero or negative" in script

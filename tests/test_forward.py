@@ -1,0 +1,122 @@
+"""Forward-pass values against a reference computed another way (SciPy)."""
+
+import numpy as np
+import pytest
+from scipy.signal import correlate2d
+
+from cnn_core.forward import compute_stages, summarize_stage
+from cnn_core.images import load_sample, prepare_input
+from cnn_core.model import build_model, kernel_weights, run_forward
+from cnn_core.shapes import plan_pipeline, same_padding
+from cnn_core.spec import PipelineSpec
+
+ACTIVATIONS = {
+    "none": lambda x: x,
+    "relu": lambda x: np.maximum(x, 0),
+    "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    "tanh": np.tanh,
+    "leaky_relu": lambda x: np.where(x > 0, x, 0.3 * x),
+    "elu": lambda x: np.where(x > 0, x, np.expm1(x)),
+}
+
+
+def reference(batch, kernel, bias, spec):
+    """Conv (cross-correlation), activation and pooling in plain NumPy/SciPy."""
+    x = batch[0].astype(np.float64)
+    n = x.shape[0]
+    k, s = spec.kernel_size, spec.stride
+    if spec.padding_mode == "same":
+        before, after = same_padding(n, k, s)
+        x = np.pad(x, ((before, after), (before, after), (0, 0)))
+    elif spec.padding_mode == "explicit":
+        p = spec.padding
+        x = np.pad(x, ((p, p), (p, p), (0, 0)))
+    conv = np.stack(
+        [
+            sum(correlate2d(x[:, :, c], kernel[:, :, c, f], mode="valid") for c in range(x.shape[2]))
+            + bias[f]
+            for f in range(kernel.shape[3])
+        ],
+        axis=-1,
+    )[::s, ::s]
+    act = ACTIVATIONS[spec.activation](conv)
+    out = {"conv": conv, "activation": act}
+    if spec.pooling != "none":
+        p, ps = spec.pool_size, spec.effective_pool_stride
+        m = (act.shape[0] - p) // ps + 1
+        windows = np.stack(
+            [act[i * ps : i * ps + p, j * ps : j * ps + p] for i in range(m) for j in range(m)]
+        ).reshape(m, m, p, p, -1)
+        out["pool"] = windows.max(axis=(2, 3)) if spec.pooling == "max" else windows.mean(axis=(2, 3))
+    return out
+
+
+SPECS = [
+    PipelineSpec(input_size=64),
+    PipelineSpec(input_size=48, kernel_size=5, stride=2, padding_mode="same", filters=3,
+                 color_mode="rgb", activation="tanh", pooling="average", pool_size=3),
+    PipelineSpec(input_size=33, kernel_size=4, stride=3, padding_mode="explicit", padding=2,
+                 filters=2, activation="leaky_relu", pooling="max", pool_size=2, pool_stride=1),
+    PipelineSpec(input_size=40, kernel_size=7, padding_mode="same", activation="elu",
+                 scale_01=True, pooling="none", seed=11),
+    PipelineSpec(input_size=29, kernel_size=3, stride=2, activation="sigmoid", scale_01=True),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: str(s.to_query()))
+def test_forward_matches_scipy_reference(spec):
+    batch = prepare_input(load_sample("Cat (chelsea)"), spec).batch
+    model = build_model(spec)
+    kernel, bias = model.get_layer("conv2d").get_weights()
+    np.testing.assert_array_equal(kernel, kernel_weights(spec)[0])
+    ours = run_forward(model, batch)
+    expected = reference(batch, kernel.astype(np.float64), bias, spec)
+    plan = plan_pipeline(spec)
+    for key, value in expected.items():
+        if key == "activation" and spec.activation == "none":
+            continue
+        assert ours[key].shape == plan.stage(key).shape
+        scale = max(1.0, float(np.abs(value).max()))
+        np.testing.assert_allclose(ours[key], value, atol=1e-4 * scale, rtol=1e-4)
+    np.testing.assert_array_equal(ours["input"], batch[0])
+
+
+def test_seed_defaults_reproduce_the_article():
+    spec = PipelineSpec()
+    batch = prepare_input(load_sample("Cat (chelsea)"), spec).batch
+    assert batch.shape == (1, 512, 512, 1)
+    assert batch.max() > 1  # 0-255 floats, as in the seed
+    maps = run_forward(build_model(spec), batch)
+    assert maps["conv"].shape == (498, 498, 1)
+    assert maps["pool"].shape == (249, 249, 1)
+    assert maps["activation"].min() == 0.0
+
+
+def test_same_seed_gives_same_weights_and_other_seed_does_not():
+    spec = PipelineSpec(input_size=32)
+    a = build_model(spec).get_layer("conv2d").get_weights()[0]
+    b = build_model(spec).get_layer("conv2d").get_weights()[0]
+    c = kernel_weights(spec.replace(seed=4))[0]
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_compute_stages_keeps_exact_values_at_sampled_pixels():
+    spec = PipelineSpec(input_size=64, filters=2)
+    model = build_model(spec)
+    batch = prepare_input(load_sample("Coffee"), spec).batch
+    full = run_forward(model, batch)
+    stages = compute_stages(model, batch, max_side=20)
+    conv = stages["conv"]
+    assert conv.full_shape == (50, 50, 2)
+    assert conv.step == 3
+    np.testing.assert_array_equal(conv.maps, full["conv"][::3, ::3])
+    assert conv.minimum == pytest.approx(float(full["conv"].min()))
+    assert stages["activation"].zero_fraction == pytest.approx(
+        float(np.mean(full["activation"] == 0))
+    )
+
+
+def test_summarize_stage_rejects_flat_arrays():
+    with pytest.raises(ValueError, match="Expected maps of shape"):
+        summarize_stage("conv", np.zeros((4, 4)), 10)

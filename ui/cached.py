@@ -1,0 +1,50 @@
+"""Caching at the boundary: the only place the engine's results are cached.
+
+Every cached function gets everything that decides its result as arguments
+(unhashable ones with a leading underscore, beside the hashable key that
+identifies them) and reads no globals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from cnn_core.forward import compute_stages
+from cnn_core.images import load_sample, prepare_input
+from cnn_core.model import build_model, kernel_weights
+
+#: Samples kept per tile side, the most any figure shows.
+DISPLAY_SIDE = 160
+
+
+def model_key(spec):
+    """The part of a spec that decides the Keras model (not the pixel scaling)."""
+    return dataclasses.astuple(spec.replace(scale_01=False))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def sample_image(label):
+    """A bundled sample image as uint8 pixels."""
+    return load_sample(label)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def model_for(key, _spec):
+    """The Keras model for a spec, built once per process. Never mutate it."""
+    return build_model(_spec)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def stages_for(image_key, spec, _image):
+    """Every stage's display maps and statistics for an image and a spec."""
+    prepared = prepare_input(_image, spec)
+    model = model_for(model_key(spec), spec)
+    return compute_stages(model, prepared.batch, max_side=DISPLAY_SIDE)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def kernels_for(spec):
+    """The conv kernel (k, k, c, f) and bias (f,) of a spec's model."""
+    return kernel_weights(spec)
