@@ -43,8 +43,22 @@ class Selection:
     image_key: str
 
 
+def _widget_values(spec):
+    """Widget state for a spec. A selectbox cannot show None, so the pool
+    stride's "same as the pool size" is 0 in the widget."""
+    values = dataclasses.asdict(spec)
+    values["pool_stride"] = spec.pool_stride or 0
+    return values
+
+
+def _spec_from_state():
+    values = {name: st.session_state[name] for name in SPEC_FIELDS}
+    values["pool_stride"] = values["pool_stride"] or None
+    return PipelineSpec(**values)
+
+
 def _defaults():
-    values = dataclasses.asdict(PipelineSpec())
+    values = _widget_values(PipelineSpec())
     values["source"] = DEFAULT_SAMPLE
     return values
 
@@ -59,7 +73,7 @@ def _initialise_state():
     values = _defaults()
     query = st.query_params.to_dict()
     try:
-        values.update(dataclasses.asdict(PipelineSpec.from_query(query)))
+        values.update(_widget_values(PipelineSpec.from_query(query)))
     except SpecError as exc:
         st.session_state["_url_error"] = (
             f"The link's settings could not be used: {exc}. Showing the defaults instead."
@@ -194,8 +208,8 @@ def render_sidebar():
             pool_size = st.session_state["pool_size"]
             st.selectbox(
                 "Pool stride",
-                [None, *range(LIMITS["pool_stride"][0], LIMITS["pool_stride"][1] + 1)],
-                format_func=lambda v: f"= pool size ({pool_size})" if v is None else str(v),
+                [0, *range(LIMITS["pool_stride"][0], LIMITS["pool_stride"][1] + 1)],
+                format_func=lambda v: f"= pool size ({pool_size})" if v == 0 else str(v),
                 key="pool_stride",
                 help="Keras's default stride for pooling is the pool size.",
             )
@@ -209,7 +223,7 @@ def render_sidebar():
         )
         st.button("Reset to the seed article's settings", on_click=_reset)
 
-        spec = PipelineSpec(**{name: st.session_state[name] for name in SPEC_FIELDS})
+        spec = _spec_from_state()
         st.caption(
             "Input: " + " → ".join(step.split(": ", 1)[-1] for step in
                                    preprocessing_steps(image.shape, spec)[:4])

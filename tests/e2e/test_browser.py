@@ -1,0 +1,72 @@
+"""What a student's browser gets from a real `streamlit run`."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import wait_for_rerun
+
+
+def open_app(page, url):
+    page.goto(url)
+    wait_for_rerun(page)
+    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4)
+
+
+def choose(page, label, option):
+    sidebar = page.get_by_test_id("stSidebar")
+    combobox = sidebar.get_by_role("combobox", name=label, exact=True)
+    combobox.click()
+    combobox.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_page_loads_with_the_seed_and_visible_charts(page, app_url):
+    open_app(page, app_url)
+    for chart in page.locator("[data-testid='stPlotlyChart']").all():
+        expect(chart).to_be_visible()
+        box = chart.bounding_box()
+        assert box["width"] > 300 and box["height"] > 300
+    body = page.get_by_test_id("stMain")
+    expect(body).to_contain_text("(512 + 2*0 - 15)/1 + 1 = 498")
+    expect(body).to_contain_text("parameters = 1*(15*15*1) + 1 = 226")
+    expect(body).to_contain_text("(498 - 2)/2 + 1 = 249")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_padding_same_updates_the_shape_text(page, app_url):
+    open_app(page, app_url)
+    choose(page, "Padding", "same")
+    body = page.get_by_test_id("stMain")
+    expect(body).to_contain_text("ceil(512/1) = 512")
+    expect(body).to_contain_text("7 top/left, 7 bottom/right")
+    expect(body).to_contain_text("(None, 256, 256, 1)")
+    expect(body).not_to_contain_text("= 498")
+    wait_for_rerun(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert re.search(r"padding_mode=same", page.url)
+
+
+def test_first_change_after_start_is_not_lost_and_pages_keep_it(page, app_url):
+    open_app(page, app_url)
+    choose(page, "Activation", "tanh")
+    expect(page.get_by_test_id("stMain")).to_contain_text("tanh(x)")
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Kernels").click()
+    expect(page.get_by_test_id("stMain")).to_contain_text("The kernels")
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Feature maps").click()
+    expect(page.get_by_test_id("stMain")).to_contain_text("tanh(x)")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_bad_upload_gets_an_error_and_the_app_keeps_working(page, app_url, tmp_path):
+    open_app(page, app_url)
+    choose(page, "Image source", "Upload")
+    bad = tmp_path / "not_an_image.png"
+    bad.write_text("hello, I am text")
+    page.get_by_test_id("stSidebar").locator("input[type='file']").set_input_files(str(bad))
+    expect(page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentError")).to_contain_text(
+        "not_an_image.png"
+    )
+    wait_for_rerun(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4)

@@ -1,0 +1,187 @@
+"""AppTest on the pages: defaults show the seed, every widget changes what it should."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def at():
+    return AppTest.from_file(APP, default_timeout=120).run()
+
+
+def text(at):
+    parts = [m.value for m in at.markdown] + [c.value for c in at.code]
+    parts += [s.value for s in at.subheader] + [c.value for c in at.caption]
+    return "\n".join(parts)
+
+
+def charts(at):
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def no_exception(at):
+    assert not at.exception, [e.value for e in at.exception]
+    return True
+
+
+def test_defaults_reproduce_the_seed(at):
+    assert no_exception(at)
+    body = text(at)
+    assert "(512 + 2*0 - 15)/1 + 1 = 498" in body
+    assert "parameters = 1*(15*15*1) + 1 = 226" in body
+    assert "(498 - 2)/2 + 1 = 249" in body
+    assert "`(None, 249, 249, 1)`" in body
+    assert "reshape to a batch of one: (1, 512, 512, 1)" in body
+    assert "original image: (300, 451, 3)" in body
+    assert "Total params: 226" in body
+    summary = at.dataframe[0].value
+    assert list(summary["Output Shape"]) == [
+        "(None, 512, 512, 1)", "(None, 498, 498, 1)", "(None, 498, 498, 1)", "(None, 249, 249, 1)"
+    ]
+    assert len(charts(at)) == 4
+    assert not at.error
+
+
+def test_heatmaps_hover_true_values_in_pixel_coordinates(at):
+    conv = charts(at)[1]
+    trace = conv["data"][0]
+    assert trace["type"] == "heatmap"
+    assert "value %{z:.4f}" in trace["hovertemplate"]
+    assert "every 4th pixel" in conv["layout"]["title"]["text"]
+    assert conv["layout"]["xaxis"]["title"]["text"] == "column (x)"
+    assert conv["layout"]["yaxis"]["title"]["text"] == "row (y)"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("source", "Astronaut", "original image: (512, 512, 3)"),
+        ("color_mode", "rgb", "parameters = 1*(15*15*3) + 1 = 676"),
+        ("input_size", 256, "(256 + 2*0 - 15)/1 + 1 = 242"),
+        ("scale_01", True, "pixel values scaled to 0-1"),
+        ("kernel_size", 3, "(512 + 2*0 - 3)/1 + 1 = 510"),
+        ("filters", 4, "parameters = 4*(15*15*1) + 4 = 904"),
+        ("stride", 2, "floor((512 + 2*0 - 15)/2) + 1 = floor(248.5) + 1 = 249"),
+        ("padding_mode", "same", "ceil(512/1) = 512"),
+        ("activation", "tanh", "tanh(x)"),
+        ("pooling", "average", "average of each window"),
+        ("pool_size", 3, "(498 - 3)/3 + 1 = 166"),
+        ("pool_stride", 1, "(498 - 2)/1 + 1 = 497"),
+    ],
+)
+def test_each_widget_changes_what_it_should(at, key, value, expected):
+    assert expected not in text(at)
+    widget = at.sidebar.get("selectbox") + at.sidebar.get("slider") + at.sidebar.get("radio")
+    widget += at.sidebar.get("checkbox")
+    [target] = [w for w in widget if w.key == key]
+    target.set_value(value).run()
+    assert no_exception(at)
+    assert expected in text(at)
+    assert not at.error
+
+
+def test_explicit_padding(at):
+    at.selectbox(key="padding_mode").set_value("explicit").run()
+    at.number_input(key="padding").set_value(3).run()
+    assert "(512 + 2*3 - 15)/1 + 1 = 504" in text(at)
+    assert "zero_padding2d (ZeroPadding2D)" in list(at.dataframe[0].value["Layer (type)"])
+
+
+def test_filters_give_one_tile_each_and_page_past_sixteen(at):
+    at.slider(key="filters").set_value(20).run()
+    conv = charts(at)[1]
+    assert len(conv["data"]) == 16
+    at.selectbox(key="tile_page").set_value(1).run()
+    conv = charts(at)[1]
+    assert [t["name"] for t in conv["data"]] == [f"filter {i}" for i in range(17, 21)]
+
+
+def test_seed_changes_the_maps(at):
+    before = charts(at)[1]["data"][0]["z"]
+    at.number_input(key="seed").set_value(4).run()
+    assert charts(at)[1]["data"][0]["z"] != before
+    assert no_exception(at)
+
+
+def test_no_activation_or_pooling_drops_their_sections(at):
+    at.selectbox(key="activation").set_value("none").run()
+    at.selectbox(key="pooling").set_value("none").run()
+    headings = [s.value for s in at.subheader]
+    assert headings == ["Input", "Convolution"]
+    assert len(charts(at)) == 2
+
+
+def test_zero_output_is_an_error_not_a_traceback(at):
+    at.slider(key="input_size").set_value(16).run()
+    at.slider(key="kernel_size").set_value(31).run()
+    assert no_exception(at)
+    [error] = at.error
+    assert "(16 + 2*0 - 31)/1 + 1 = -14" in error.value
+    assert [s.value for s in at.subheader] == ["Input"]
+
+
+def test_pool_larger_than_its_input_is_an_error(at):
+    at.slider(key="input_size").set_value(20).run()
+    at.slider(key="pool_size").set_value(8).run()
+    assert no_exception(at)
+    assert "pooling window is larger than its 6x6 input" in at.error[0].value
+
+
+def test_reset_restores_the_seed(at):
+    at.slider(key="filters").set_value(9).run()
+    at.sidebar.button[0].click().run()
+    assert at.slider(key="filters").value == 1
+    assert "Total params: 226" in text(at)
+
+
+def test_settings_survive_page_changes(at):
+    at.slider(key="filters").set_value(5).run()
+    at.switch_page("pages/1_Kernels.py").run()
+    assert no_exception(at)
+    assert at.slider(key="filters").value == 5
+    assert "parameters = 5*(15*15*1) + 5 = 1130" in at.code[0].value
+    at.switch_page("pages/2_Keras_code.py").run()
+    assert no_exception(at)
+    assert at.slider(key="filters").value == 5
+    assert "            5," in at.code[0].value
+    at.switch_page("app.py").run()
+    assert at.slider(key="filters").value == 5
+
+
+def test_url_carries_the_spec():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["filters"] = "3"
+    at.query_params["padding_mode"] = "same"
+    at.query_params["source"] = "Coffee"
+    at.run()
+    assert at.slider(key="filters").value == 3
+    assert "ceil(512/1) = 512" in text(at)
+    assert "original image: (400, 600, 3)" in text(at)
+    at.slider(key="stride").set_value(2).run()
+    assert at.query_params["stride"] in ("2", ["2"])
+    assert at.query_params["source"] in ("Coffee", ["Coffee"])
+
+
+def test_bad_url_settings_get_an_error_and_the_defaults():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["filters"] = "999"
+    at.run()
+    assert no_exception(at)
+    assert "filters between 1 and 64" in at.sidebar.error[0].value
+    assert "Total params: 226" in text(at)
+
+
+def test_kernels_page_even_when_the_conv_cannot_run(at):
+    at.slider(key="input_size").set_value(16).run()
+    at.slider(key="kernel_size").set_value(31).run()
+    at.switch_page("pages/1_Kernels.py").run()
+    assert no_exception(at)
+    kernel = charts(at)[0]
+    assert len(kernel["data"]) == 1
+    assert "limit = sqrt(6 / (31*31*1 + 31*31*1))" in at.code[0].value
