@@ -4,7 +4,7 @@ Every refusal the engine makes is one of these, with a message written for the
 student who caused it: what was wrong, with the numbers, and what to do.
 """
 
-__all__ = ["ConvlabError", "SpecError", "ShapeError", "ImageError"]
+__all__ = ["ConvlabError", "FetchError", "ImageError", "ShapeError", "SpecError"]
 
 
 class ConvlabError(ValueError):
@@ -31,3 +31,7 @@ class ShapeError(ConvlabError):
 
 class ImageError(ConvlabError):
     """An image could not be read, decoded or accepted."""
+
+
+class FetchError(ConvlabError):
+    """An image URL was refused, or downloading it failed."""

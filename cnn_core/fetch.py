@@ -1,0 +1,748 @@
+"""Fetch an image from a URL without letting the URL reach inside the server's network.
+
+A URL typed by a student makes the *server* open a connection, so it is
+treated like any other untrusted input (server-side request forgery):
+
+* only ``http`` and ``https``, no user name or password in the URL, and only
+  the ports in :attr:`FetchPolicy.allowed_ports`;
+* the host name is resolved once, and *every* address it resolves to is
+  checked by :func:`check_address`: loopback, private, shared (CGNAT),
+  link-local (including the cloud metadata address 169.254.169.254),
+  multicast, reserved, unspecified, documentation and IPv4-mapped IPv6
+  addresses are refused;
+* the connection goes to the checked address itself, never to the name again
+  (no DNS rebinding), with the proper ``Host`` header and, for https, SNI and
+  certificate checks against the name;
+* redirects are followed by hand, at most :attr:`FetchPolicy.max_redirects`,
+  each hop checked the same way before anything connects to it;
+* connect and read timeouts, plus an overall deadline enforced by a watchdog,
+  so a server that dribbles bytes cannot hold a worker;
+* the body is capped while it streams (and a too-large ``Content-Length`` is
+  refused up front), must be declared ``image/*``, and is decoded by the same
+  safe path as uploads (:func:`cnn_core.decode.decode_upload`).
+
+Only the standard library is used; environment proxy settings are ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import ipaddress
+import math
+import re
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import quote, urljoin, urlsplit
+
+from cnn_core.decode import MAX_FILE_BYTES, decode_upload
+from cnn_core.errors import FetchError
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "FetchPolicy",
+    "address_refusal",
+    "check_address",
+    "fetch_image",
+    "fetch_image_bytes",
+]
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+_MAX_URL_LENGTH = 2048
+_CHUNK = 64 * 1024
+_NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
+_HOST_PATTERN = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$")
+_UPLOAD_INSTEAD = "Download the image yourself and upload the file instead."
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Limits of one fetch. The app only ever uses :data:`DEFAULT_POLICY`.
+
+    Parameters
+    ----------
+    connect_timeout : float
+        Seconds allowed to resolve the name and to open each connection.
+    read_timeout : float
+        Seconds the server may stay silent while sending headers or body.
+    total_timeout : float
+        Overall deadline in seconds for the whole fetch, redirects included.
+    max_bytes : int
+        Largest body accepted; the download stops as soon as it is exceeded.
+    max_redirects : int
+        Redirects followed before giving up.
+    allowed_ports : tuple of int or None
+        Ports a URL may name; ``None`` allows any port.
+    allowed_networks : tuple of ip_network
+        Networks allowed *even though* :func:`check_address` would refuse
+        them. Empty in :data:`DEFAULT_POLICY`; tests use 127.0.0.1/32 to reach
+        their own server. Strings are converted with ``ipaddress.ip_network``.
+    user_agent : str
+        Value of the ``User-Agent`` header.
+
+    Examples
+    --------
+    >>> from ipaddress import ip_network
+    >>> policy = FetchPolicy(allowed_networks=("127.0.0.1/32",), allowed_ports=None)
+    >>> policy.allowed_networks == (ip_network("127.0.0.1/32"),)
+    True
+    """
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    total_timeout: float = 20.0
+    max_bytes: int = MAX_FILE_BYTES
+    max_redirects: int = 3
+    allowed_ports: tuple | None = (80, 443, 8080, 8443)
+    allowed_networks: tuple = ()
+    user_agent: str = "convlab-image-fetch/1.0"
+
+    def __post_init__(self):
+        for name in ("connect_timeout", "read_timeout", "total_timeout"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value <= 0
+            ):
+                raise ValueError(
+                    f"Expected {name} to be a positive number of seconds. Received: {value!r}"
+                )
+        for name, low in (("max_bytes", 1), ("max_redirects", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"Expected {name} to be an integer >= {low}. Received: {value!r}")
+        if self.allowed_ports is not None:
+            ports = tuple(self.allowed_ports)
+            if not all(
+                isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
+                for port in ports
+            ):
+                raise ValueError(
+                    "Expected allowed_ports to be None or port numbers 1-65535. "
+                    f"Received: {self.allowed_ports!r}"
+                )
+            object.__setattr__(self, "allowed_ports", ports)
+        if isinstance(self.allowed_networks, (str, ipaddress.IPv4Network, ipaddress.IPv6Network)):
+            raise ValueError(
+                "Expected allowed_networks to be a tuple of networks. "
+                f"Received: a single {type(self.allowed_networks).__name__}; wrap it in a tuple"
+            )
+        try:
+            networks = tuple(ipaddress.ip_network(net) for net in self.allowed_networks)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"Expected allowed_networks to be IP networks such as '127.0.0.1/32'. "
+                f"Received: {self.allowed_networks!r} ({exc})"
+            ) from None
+        object.__setattr__(self, "allowed_networks", networks)
+        if not isinstance(self.user_agent, str) or not self.user_agent.isprintable():
+            raise ValueError(
+                f"Expected user_agent to be a printable string. Received: {self.user_agent!r}"
+            )
+
+
+#: The only policy the app uses: public addresses, ports 80/443/8080/8443.
+DEFAULT_POLICY = FetchPolicy()
+
+
+# --------------------------------------------------------------------------- addresses
+
+_V4_BLOCKS = tuple(
+    (ipaddress.ip_network(net), reason)
+    for net, reason in (
+        ("0.0.0.0/8", "an unspecified ('this network') address"),
+        ("127.0.0.0/8", "a loopback address (the server itself)"),
+        ("10.0.0.0/8", "a private network address"),
+        ("172.16.0.0/12", "a private network address"),
+        ("192.168.0.0/16", "a private network address"),
+        ("100.64.0.0/10", "a shared address space (carrier-grade NAT) address"),
+        (
+            "169.254.0.0/16",
+            "a link-local address (169.254.169.254 is where cloud servers keep their secrets)",
+        ),
+        ("192.0.0.0/24", "an IETF protocol assignment address"),
+        ("192.0.2.0/24", "a documentation-only address"),
+        ("198.51.100.0/24", "a documentation-only address"),
+        ("203.0.113.0/24", "a documentation-only address"),
+        ("198.18.0.0/15", "a benchmarking address"),
+        ("224.0.0.0/4", "a multicast address"),
+        ("255.255.255.255/32", "the broadcast address"),
+        ("240.0.0.0/4", "a reserved address"),
+    )
+)
+_V6_BLOCKS = tuple(
+    (ipaddress.ip_network(net), reason)
+    for net, reason in (
+        ("::/128", "the unspecified address"),
+        ("::1/128", "a loopback address (the server itself)"),
+        ("::/96", "a deprecated IPv4-compatible IPv6 address"),
+        ("100::/64", "a discard-only address"),
+        ("2001:db8::/32", "a documentation-only address"),
+        ("fe80::/10", "a link-local address"),
+        ("fec0::/10", "a site-local address"),
+        ("fc00::/7", "a private (unique local) address"),
+        ("ff00::/8", "a multicast address"),
+    )
+)
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+
+
+def _as_ip(address):
+    if isinstance(address, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return address
+    if not isinstance(address, str):
+        raise TypeError(f"Expected an IP address string. Received: {type(address).__name__}")
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        raise FetchError(f"Expected an IP address. Received: {address!r}") from None
+
+
+def address_refusal(address):
+    """Why ``address`` may not be fetched from, or None if it is a public address.
+
+    Parameters
+    ----------
+    address : str or IPv4Address or IPv6Address
+        A literal IP address; an IPv6 zone (``%eth0``) is ignored.
+
+    Returns
+    -------
+    str or None
+        A short phrase such as ``"a private network address"``, or None.
+
+    Examples
+    --------
+    >>> address_refusal("10.1.2.3")
+    'a private network address'
+    >>> address_refusal("::ffff:127.0.0.1")
+    'an IPv4-mapped IPv6 address for 127.0.0.1, which is a loopback address (the server itself)'
+    >>> address_refusal("93.184.215.14") is None
+    True
+    """
+    ip = _as_ip(address)
+    if ip.version == 4:
+        for network, reason in _V4_BLOCKS:
+            if ip in network:
+                return reason
+        return None if ip.is_global else "not a public internet address"
+    mapped = ip.ipv4_mapped
+    if mapped is not None:
+        inner = address_refusal(mapped) or "refused in this IPv6 form anyway"
+        return f"an IPv4-mapped IPv6 address for {mapped}, which is {inner}"
+    for network, reason in _V6_BLOCKS:
+        if ip in network:
+            return reason
+    embedded = None
+    if any(ip in network for network in _NAT64):
+        embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    elif ip in _SIX_TO_FOUR:
+        embedded = ip.sixtofour
+    if embedded is not None:
+        inner = address_refusal(embedded)
+        if inner:
+            return f"an IPv6 address that embeds {embedded}, which is {inner}"
+        return None
+    return None if ip.is_global else "not a public internet address"
+
+
+def check_address(address, *, policy=DEFAULT_POLICY):
+    """Refuse an address the fetcher must not connect to.
+
+    Parameters
+    ----------
+    address : str or IPv4Address or IPv6Address
+        A literal IP address.
+    policy : FetchPolicy, optional
+        Its ``allowed_networks`` are let through even if refused otherwise.
+
+    Returns
+    -------
+    IPv4Address or IPv6Address
+        The parsed address, when it is allowed.
+
+    Raises
+    ------
+    FetchError
+        If the address is loopback, private, link-local, multicast, reserved,
+        unspecified, IPv4-mapped IPv6, ... and not in ``policy.allowed_networks``.
+
+    Examples
+    --------
+    >>> check_address("8.8.8.8")
+    IPv4Address('8.8.8.8')
+    """
+    if not isinstance(policy, FetchPolicy):
+        raise TypeError(f"Expected a FetchPolicy. Received: {type(policy).__name__}")
+    ip = _as_ip(address)
+    if any(ip in network for network in policy.allowed_networks):
+        return ip
+    reason = address_refusal(ip)
+    if reason:
+        raise FetchError(
+            f"Refused: {ip} is {reason}. convlab only downloads from public internet "
+            "addresses, so that a URL cannot be used to reach machines inside the "
+            f"server's own network. {_UPLOAD_INSTEAD}"
+        )
+    return ip
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+@dataclass(frozen=True)
+class _Target:
+    url: str
+    scheme: str
+    host: str  # ASCII (IDNA) name or IP literal, no brackets
+    port: int
+    path: str
+    literal: object  # IPv4Address / IPv6Address when the host is an IP literal
+
+    @property
+    def host_header(self):
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def _parse_url(url):
+    """Check a URL's form (no network) and split it into a :class:`_Target`."""
+    shown = url if len(url) <= 120 else url[:117] + "..."
+    if len(url) > _MAX_URL_LENGTH:
+        raise FetchError(
+            f"Expected a URL of at most {_MAX_URL_LENGTH} characters. "
+            f"Received: {len(url)} characters."
+        )
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise FetchError(f"This is not a valid URL ({exc}). Received: {shown!r}") from None
+    scheme = parts.scheme.lower()
+    if not scheme or (scheme not in ("http", "https") and "://" not in url and "." in scheme):
+        raise FetchError(
+            "Expected a URL starting with https:// or http://. "
+            f"Received: {shown!r}. Add https:// in front of it."
+        )
+    if scheme not in ("http", "https"):
+        raise FetchError(
+            f"Expected a URL starting with https:// or http://. Received: a {scheme}: URL "
+            f"({shown!r}). Other kinds of link (file, ftp, data, javascript, ...) are refused "
+            "because they could read files on the server or run code."
+        )
+    if parts.username is not None or parts.password is not None:
+        raise FetchError(
+            "URLs with a user name or password in them (user:password@host) are refused: "
+            "convlab would be sending your credentials to that site. "
+            f"{_UPLOAD_INSTEAD}"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise FetchError(
+            f"The port in this URL is not a number between 1 and 65535. Received: {shown!r}"
+        ) from None
+    if port == 0:
+        raise FetchError(f"Expected a port between 1 and 65535. Received: 0 in {shown!r}")
+    port = port or (443 if scheme == "https" else 80)
+    host = parts.hostname
+    if not host:
+        raise FetchError(f"This URL has no host name. Received: {shown!r}")
+    try:
+        literal = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        literal = None
+    if literal is None and _NUMERIC_LABEL.match(host.rstrip(".").rsplit(".", 1)[-1]):
+        # Legacy IPv4 spellings the C resolver accepts (2130706433, 0x7f.1, 10.1):
+        # parse them here like the resolver would, so they are checked as literals.
+        try:
+            literal = ipaddress.IPv4Address(socket.inet_aton(host.rstrip(".")))
+        except OSError:
+            raise FetchError(
+                f"The host name in this URL is not valid. Received: {shown!r}"
+            ) from None
+    if literal is not None:
+        host = str(literal)
+    else:
+        try:
+            host = host.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            host = ""
+        if not _HOST_PATTERN.match(host):
+            raise FetchError(f"The host name in this URL is not valid. Received: {shown!r}")
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    if parts.query:
+        path += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    return _Target(url, scheme, host, port, path, literal)
+
+
+# --------------------------------------------------------------------------- network
+
+
+def _remaining(deadline, policy, what):
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise FetchError(
+            f"The download took longer than {policy.total_timeout:g} seconds ({what}) and "
+            f"was stopped. {_UPLOAD_INSTEAD}"
+        )
+    return left
+
+
+def _resolve(target, policy, deadline):
+    """Resolve and check every address; return [(family, sockaddr), ...]."""
+    if target.literal is not None:
+        check_address(target.literal, policy=policy)
+        if target.literal.version == 4:
+            return [(socket.AF_INET, (target.host, target.port))]
+        return [(socket.AF_INET6, (target.host, target.port, 0, 0))]
+
+    outcome = {}
+
+    def lookup():
+        try:
+            outcome["infos"] = socket.getaddrinfo(
+                target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+            )
+        except Exception as exc:  # reported to the caller below
+            outcome["error"] = exc
+
+    timeout = min(policy.connect_timeout, _remaining(deadline, policy, "looking up the host"))
+    worker = threading.Thread(target=lookup, name="convlab-dns", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise FetchError(
+            f"Looking up the host {target.host!r} took longer than {timeout:.0f} seconds. "
+            "Check the URL, or try again later."
+        )
+    if "error" in outcome or not outcome.get("infos"):
+        raise FetchError(f"The host {target.host!r} could not be found. Check the URL for typos.")
+    addresses = []
+    for family, _type, _proto, _name, sockaddr in outcome["infos"]:
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            continue
+        try:
+            check_address(sockaddr[0], policy=policy)
+        except FetchError as exc:
+            raise FetchError(f"The host {target.host!r} resolves to {sockaddr[0]}. {exc}") from None
+        if (family, sockaddr) not in addresses:
+            addresses.append((family, sockaddr))
+    if not addresses:
+        raise FetchError(f"The host {target.host!r} has no IPv4 or IPv6 address.")
+    return addresses
+
+
+def _connect(family, sockaddr, timeout):
+    """Open a TCP connection to an already checked address (no name lookup)."""
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(sockaddr)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class _Watchdog:
+    """Shut a connection down at the deadline, so no blocking read outlives it.
+
+    It keeps its own duplicate of the socket's descriptor, so the connection it
+    shuts down is always this one, even if the owner closed its socket first.
+    """
+
+    def __init__(self, sock, seconds):
+        self._twin = sock.dup()
+        self._lock = threading.Lock()
+        self._active = True
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def _fire(self):
+        with self._lock:
+            if not self._active:
+                return
+            self.fired = True
+            with contextlib.suppress(OSError):
+                self._twin.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+        with self._lock:
+            self._active = False
+            self._twin.close()
+        return False
+
+
+def _open(target, addresses, policy, deadline):
+    """Open a TCP connection to the first reachable checked address."""
+    last = None
+    for family, sockaddr in addresses:
+        timeout = min(policy.connect_timeout, _remaining(deadline, policy, "connecting"))
+        try:
+            return _connect(family, sockaddr, timeout)
+        except TimeoutError:
+            last = f"no answer within {timeout:.0f} seconds"
+        except OSError as exc:
+            last = exc.strerror or str(exc)
+    raise FetchError(
+        f"Could not connect to {target.host!r} on port {target.port} ({last}). "
+        "Check the URL, or try again later."
+    )
+
+
+def _secure(sock, target):
+    """TLS on top of ``sock``, checking the certificate against the host name."""
+    context = ssl.create_default_context()
+    try:
+        return context.wrap_socket(sock, server_hostname=target.host)
+    except ssl.SSLCertVerificationError as exc:
+        raise FetchError(
+            f"The HTTPS certificate of {target.host!r} could not be verified "
+            f"({exc.verify_message}). {_UPLOAD_INSTEAD}"
+        ) from None
+    except ssl.SSLError as exc:
+        raise FetchError(
+            f"The secure (HTTPS) connection to {target.host!r} failed ({exc.reason or exc}). "
+            f"{_UPLOAD_INSTEAD}"
+        ) from None
+
+
+def _check_headers(target, response, policy):
+    encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
+    if encoding != "identity":
+        raise FetchError(
+            f"The server sent the image compressed with {encoding!r}, which convlab does not "
+            f"undo. {_UPLOAD_INSTEAD}"
+        )
+    raw_type = response.getheader("Content-Type")
+    if not raw_type:
+        raise FetchError(
+            "The server did not say what kind of file this is (no Content-Type), so it was "
+            f"not downloaded. {_UPLOAD_INSTEAD}"
+        )
+    content_type = raw_type.split(";", 1)[0].strip().lower()
+    if content_type == "image/svg+xml":
+        raise FetchError(
+            "This URL is an SVG drawing (image/svg+xml): vector graphics, not pixels, which "
+            "convlab does not decode. Export it as PNG and upload that file."
+        )
+    if not content_type.startswith("image/"):
+        hint = (
+            " This looks like a web page: open it, right-click the picture itself and "
+            "choose 'Copy image address', then paste that URL."
+            if content_type in ("text/html", "application/xhtml+xml")
+            else ""
+        )
+        raise FetchError(
+            f"Expected an image (Content-Type image/...). Received: {content_type!r} from "
+            f"{target.host!r}.{hint}"
+        )
+    length = response.length
+    if length is not None and length > policy.max_bytes:
+        raise FetchError(
+            f"The image is {length:,} bytes, more than the {policy.max_bytes:,} bytes convlab "
+            "downloads, so it was not downloaded. Save a smaller version and upload it."
+        )
+
+
+def _read_body(response, sock, policy, deadline):
+    declared = response.length
+    chunks, total = [], 0
+    while True:
+        left = _remaining(deadline, policy, "receiving the image")
+        sock.settimeout(min(policy.read_timeout, left))
+        chunk = response.read1(_CHUNK)
+        if not chunk:
+            if declared is not None and total < declared:
+                # http.client's read1 reports a short body as a quiet end of data.
+                raise http.client.IncompleteRead(b"", declared - total)
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > policy.max_bytes:
+            raise FetchError(
+                f"The image is larger than the {policy.max_bytes:,} bytes convlab downloads; "
+                f"the download was stopped after {total:,} bytes. Save a smaller version and "
+                "upload it."
+            )
+        chunks.append(chunk)
+
+
+def _exchange(target, sock, policy, deadline):
+    """Send the GET on a connected socket; return ("redirect", location) or ("body", bytes)."""
+    sock.settimeout(min(policy.read_timeout, _remaining(deadline, policy, "waiting")))
+    connection = http.client.HTTPConnection(target.host, target.port)
+    connection.sock = sock
+    response = None
+    try:
+        connection.putrequest("GET", target.path, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", target.host_header)
+        connection.putheader("User-Agent", policy.user_agent)
+        connection.putheader("Accept", "image/*")
+        connection.putheader("Accept-Encoding", "identity")
+        connection.putheader("Connection", "close")
+        connection.endheaders()
+        response = connection.getresponse()
+        if response.status in _REDIRECTS:
+            location = response.getheader("Location")
+            if not location:
+                raise FetchError(
+                    f"The server answered {response.status} (redirect) without saying where to. "
+                    "Check the URL."
+                )
+            return "redirect", location.strip()
+        if response.status != 200:
+            raise FetchError(
+                f"The server answered {response.status} {response.reason} instead of the image. "
+                "Check that the URL opens the picture in a browser."
+            )
+        _check_headers(target, response, policy)
+        return "body", _read_body(response, sock, policy, deadline)
+    finally:
+        # Close the response and the socket now, not whenever they are collected.
+        if response is not None:
+            response.close()
+        connection.close()
+
+
+def _request(target, addresses, policy, deadline):
+    """One GET to checked addresses, under the overall deadline."""
+    raw = _open(target, addresses, policy, deadline)
+    sock = raw
+    try:
+        with _Watchdog(raw, _remaining(deadline, policy, "connecting")) as watchdog:
+            try:
+                if target.scheme == "https":
+                    sock = _secure(raw, target)
+                outcome = _exchange(target, sock, policy, deadline)
+                if watchdog.fired:
+                    _remaining(deadline, policy, "receiving the image")
+                return outcome
+            except FetchError:
+                if watchdog.fired:
+                    _remaining(deadline, policy, "receiving the image")
+                raise
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                if watchdog.fired or time.monotonic() >= deadline:
+                    _remaining(deadline, policy, "receiving the image")
+                if isinstance(exc, TimeoutError):
+                    raise FetchError(
+                        f"The server {target.host!r} stopped sending data for "
+                        f"{policy.read_timeout:g} seconds, so the download was stopped. "
+                        "Try again later."
+                    ) from None
+                if isinstance(exc, http.client.IncompleteRead):
+                    detail = "the connection closed before the whole image arrived"
+                else:
+                    detail = str(exc) or type(exc).__name__
+                raise FetchError(
+                    f"The download from {target.host!r} failed ({detail}). Try again later."
+                ) from None
+    finally:
+        sock.close()
+        raw.close()
+
+
+def fetch_image_bytes(url, *, policy=DEFAULT_POLICY):
+    """Download an image file's bytes from a public http(s) URL, safely.
+
+    Parameters
+    ----------
+    url : str
+        The address a student pasted; surrounding spaces are ignored.
+    policy : FetchPolicy, optional
+        Limits; the app always uses :data:`DEFAULT_POLICY`.
+
+    Returns
+    -------
+    bytes
+        The body, at most ``policy.max_bytes`` long, declared ``image/*``.
+
+    Raises
+    ------
+    TypeError
+        If ``url`` is not a string or ``policy`` not a FetchPolicy.
+    FetchError
+        If the URL is refused (scheme, credentials, port, an address that is
+        not public, too many redirects) or the download fails (status,
+        content type, size, timeouts, network errors); the message says which.
+
+    Examples
+    --------
+    >>> fetch_image_bytes("file:///etc/passwd")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cnn_core.errors.FetchError: Expected a URL starting with https:// or http://. ...
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"Expected the URL as a string. Received: {type(url).__name__}")
+    if not isinstance(policy, FetchPolicy):
+        raise TypeError(f"Expected a FetchPolicy. Received: {type(policy).__name__}")
+    url = url.strip()
+    if not url:
+        raise FetchError("The URL is empty. Paste the address of an image (https://...).")
+    deadline = time.monotonic() + policy.total_timeout
+    visited = []
+    current = url
+    while True:
+        target = _parse_url(current)
+        addresses = _resolve(target, policy, deadline)
+        if policy.allowed_ports is not None and target.port not in policy.allowed_ports:
+            allowed = ", ".join(str(port) for port in policy.allowed_ports)
+            raise FetchError(
+                f"Expected a URL on one of the standard web ports ({allowed}). "
+                f"Received: port {target.port}. {_UPLOAD_INSTEAD}"
+            )
+        visited.append(current)
+        kind, value = _request(target, addresses, policy, deadline)
+        if kind == "body":
+            return value
+        following = urljoin(current, value)
+        if following in visited:
+            raise FetchError(
+                f"The URL redirects in a loop (back to {following[:120]!r}), so no image "
+                "can be downloaded from it. Check the URL."
+            )
+        if len(visited) > policy.max_redirects:
+            raise FetchError(
+                f"The URL redirected more than {policy.max_redirects} times, so convlab "
+                f"stopped following it. {_UPLOAD_INSTEAD}"
+            )
+        current = following
+
+
+def fetch_image(url, *, policy=DEFAULT_POLICY):
+    """Download an image from a URL and decode it like an upload.
+
+    Parameters
+    ----------
+    url : str
+        A public http(s) image address.
+    policy : FetchPolicy, optional
+        Limits; the app always uses :data:`DEFAULT_POLICY`.
+
+    Returns
+    -------
+    DecodedImage
+        As :func:`cnn_core.decode.decode_upload` returns it.
+
+    Raises
+    ------
+    FetchError
+        If the URL is refused or the download fails.
+    ImageError
+        If the downloaded bytes are refused by the decoder.
+    """
+    return decode_upload(fetch_image_bytes(url, policy=policy))
