@@ -3,7 +3,7 @@
 Nothing here imports streamlit; every number the UI shows is computed here.
 """
 
-from cnn_core.errors import ConvlabError, ImageError, ShapeError, SpecError
+from cnn_core.errors import ConvlabError, FetchError, ImageError, ShapeError, SpecError
 from cnn_core.spec import PipelineSpec
 
-__all__ = ["ConvlabError", "ImageError", "PipelineSpec", "ShapeError", "SpecError"]
+__all__ = ["ConvlabError", "FetchError", "ImageError", "PipelineSpec", "ShapeError", "SpecError"]

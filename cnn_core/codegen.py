@@ -61,7 +61,12 @@ def keras_script(spec, sample_label=None):
     ]
     if spec.scale_01:
         lines.append("img_batch /= 255.0")
-    lines += ["", "model = keras.Sequential(", "    [", f"        keras.Input(shape=({n}, {n}, {c})),"]
+    lines += [
+        "",
+        "model = keras.Sequential(",
+        "    [",
+        f"        keras.Input(shape=({n}, {n}, {c})),",
+    ]
     for stage in plan.stages[1:]:
         comment = f"  # -> {stage.batch_shape}"
         if stage.key == "padding":
@@ -73,7 +78,8 @@ def keras_script(spec, sample_label=None):
                 f"            ({spec.kernel_size}, {spec.kernel_size}),",
                 f"            strides={spec.stride},",
                 f'            padding="{spec.keras_padding}",',
-                f"            kernel_initializer=keras.initializers.GlorotUniform(seed={spec.seed}),",
+                "            kernel_initializer=keras.initializers.GlorotUniform("
+                f"seed={spec.seed}),",
                 f"        ),{comment}",
             ]
         elif stage.key == "activation":

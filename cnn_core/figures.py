@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-__all__ = ["grid_shape", "kernel_figure", "sample_step", "stage_figure", "tile_range"]
+__all__ = ["grid_shape", "kernel_figure", "sample_step", "stage_figure", "tile_pages", "tile_range"]
 
 
 def grid_shape(count):
@@ -63,8 +63,31 @@ def tile_range(count, page, per_page):
     return range(start, min(start + per_page, count))
 
 
+_COLORBAR = {
+    "title": {"text": "value", "side": "right"},
+    "orientation": "h",
+    "thickness": 12,
+    "len": 0.8,
+    "y": -0.18,
+    "yanchor": "top",
+}
+
+
+def tile_pages(count, per_page):
+    """All pages of ``per_page`` tiles that ``count`` tiles make.
+
+    Examples
+    --------
+    >>> tile_pages(20, 16)
+    [range(0, 16), range(16, 20)]
+    """
+    return [tile_range(count, page, per_page) for page in range(math.ceil(count / per_page))]
+
+
 def _ordinal(number):
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
     return f"{number}{suffix}"
 
 
@@ -151,7 +174,7 @@ def stage_figure(
                 colorscale=colorscale,
                 zmid=zmid,
                 showscale=single,
-                colorbar={"title": {"text": "value"}, "thickness": 14} if single else None,
+                colorbar=_COLORBAR if single else None,
                 name=tile_names[channel],
                 hovertemplate=(
                     f"{tile_names[channel]}<br>row %{{y}}, column %{{x}}"
@@ -183,12 +206,12 @@ def stage_figure(
             col=col + 1,
         )
     if tile_px is None:
-        tile_px = max(120, 520 // cols) if not single else 460
+        tile_px = max(120, 520 // cols) if not single else 480
     note = "" if step == 1 else f" (every {_ordinal(step)} pixel shown)"
     fig.update_layout(
-        title={"text": f"{title}{note}", "font": {"size": 16}},
-        height=int(rows * tile_px + 90),
-        margin={"l": 60, "r": 20, "t": 70, "b": 50},
+        title={"text": f"{title}{note}", "font": {"size": 14}, "x": 0, "xanchor": "left"},
+        height=int(rows * tile_px + (130 if single else 80)),
+        margin={"l": 55, "r": 10, "t": 40, "b": 110 if single else 45},
     )
     return fig
 
@@ -221,7 +244,9 @@ def kernel_figure(kernel, filters=None, channel_names=None):
     fig = make_subplots(
         rows=len(filters),
         cols=channels,
-        subplot_titles=[f"filter {f + 1}, {channel_names[c]}" for f in filters for c in range(channels)],
+        subplot_titles=[
+            f"filter {f + 1}, {channel_names[c]}" for f in filters for c in range(channels)
+        ],
         horizontal_spacing=0.06,
         vertical_spacing=min(0.1, 0.4 / max(len(filters), 1)),
     )
@@ -243,8 +268,11 @@ def kernel_figure(kernel, filters=None, channel_names=None):
             position = r * channels + c
             axis_id = "" if position == 0 else str(position + 1)
             fig.update_yaxes(
-                autorange="reversed", scaleanchor=f"x{axis_id}", constrain="domain",
-                row=r + 1, col=c + 1,
+                autorange="reversed",
+                scaleanchor=f"x{axis_id}",
+                constrain="domain",
+                row=r + 1,
+                col=c + 1,
             )
             fig.update_xaxes(constrain="domain", row=r + 1, col=c + 1)
     tile_px = 220 if k > 5 else 160

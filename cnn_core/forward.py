@@ -99,4 +99,6 @@ def compute_stages(model, batch, max_side=160):
     dict of str to StageMaps
         In stage order, the input first.
     """
-    return {key: summarize_stage(key, full, max_side) for key, full in run_forward(model, batch).items()}
+    return {
+        key: summarize_stage(key, full, max_side) for key, full in run_forward(model, batch).items()
+    }

@@ -12,7 +12,6 @@ import cv2
 import numpy as np
 
 from cnn_core.errors import ImageError
-from cnn_core.spec import PipelineSpec
 
 __all__ = [
     "DEFAULT_SAMPLE",
@@ -126,6 +125,7 @@ def prepare_input(image, spec):
 
     Examples
     --------
+    >>> from cnn_core.spec import PipelineSpec
     >>> prepared = prepare_input(load_sample("Cat (chelsea)"), PipelineSpec())
     >>> prepared.batch.shape
     (1, 512, 512, 1)
@@ -158,8 +158,13 @@ def preprocessing_steps(image_shape, spec):
 
     Examples
     --------
-    >>> preprocessing_steps((300, 451, 3), PipelineSpec())[:4]
-    ('original image: (300, 451, 3)', 'grayscale: (300, 451)', 'resize to 512x512 with INTER_AREA: (512, 512)', 'reshape to a batch of one: (1, 512, 512, 1)')
+    >>> from cnn_core.spec import PipelineSpec
+    >>> for step in preprocessing_steps((300, 451, 3), PipelineSpec())[:4]:
+    ...     print(step)
+    original image: (300, 451, 3)
+    grayscale: (300, 451)
+    resize to 512x512 with INTER_AREA: (512, 512)
+    reshape to a batch of one: (1, 512, 512, 1)
     """
     height, width = image_shape[:2]
     n, c = spec.input_size, spec.channels

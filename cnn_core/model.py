@@ -96,7 +96,9 @@ def run_forward(model, batch):
         included under "input".
     """
     result = model(batch, training=False)
-    return {key: np.asarray(value)[0].astype(np.float32, copy=False) for key, value in result.items()}
+    return {
+        key: np.asarray(value)[0].astype(np.float32, copy=False) for key, value in result.items()
+    }
 
 
 def kernel_weights(spec):

@@ -18,6 +18,7 @@ __all__ = [
     "Stage",
     "conv_output_size",
     "conv_param_count",
+    "conv_param_formula",
     "glorot_limit",
     "plan_pipeline",
     "pool_output_size",
@@ -122,6 +123,18 @@ def conv_param_count(kernel_size, channels, filters):
     return filters * (kernel_size * kernel_size * channels) + filters
 
 
+def conv_param_formula(kernel_size, channels, filters):
+    """The parameter count with the numbers substituted, as shown to students.
+
+    Examples
+    --------
+    >>> conv_param_formula(15, 1, 1)
+    'params = 1*(15*15*1) + 1 = 226'
+    """
+    k, c, f = kernel_size, channels, filters
+    return f"params = {f}*({k}*{k}*{c}) + {f} = {conv_param_count(k, c, f)}"
+
+
 @dataclass(frozen=True)
 class Stage:
     """One stage of the pipeline, with its shape and the text that explains it.
@@ -142,6 +155,8 @@ class Stage:
         Multiply-accumulate operations of the stage (0 where none).
     formulas : tuple of str
         Lines of arithmetic with the user's numbers substituted.
+    rules : tuple of str
+        The general rules in LaTeX, with symbols only.
     """
 
     key: str
@@ -152,6 +167,7 @@ class Stage:
     params: int = 0
     macs: int = 0
     formulas: tuple = ()
+    rules: tuple = ()
 
     @property
     def batch_shape(self):
@@ -216,6 +232,21 @@ _ACTIVATION_TEXT = {
     "leaky_relu": "leaky_relu(x) = x if x > 0 else 0.3*x",
     "elu": "elu(x) = x if x > 0 else exp(x) - 1",
 }
+
+_ACTIVATION_RULE = {
+    "relu": r"\mathrm{relu}(x) = \max(0,\ x)",
+    "sigmoid": r"\sigma(x) = \frac{1}{1 + e^{-x}}",
+    "tanh": r"\tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
+    "leaky_relu": r"\mathrm{leaky}(x) = \begin{cases} x & x > 0 \\ 0.3\,x & x \le 0 \end{cases}",
+    "elu": r"\mathrm{elu}(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}",
+}
+_PARAMS_RULE = r"\mathrm{params} = f\,(k \cdot k \cdot c) + f"
+_VALID_RULES = (
+    r"n_{\mathrm{out}} = \left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1",
+    _PARAMS_RULE,
+)
+_SAME_RULES = (r"n_{\mathrm{out}} = \left\lceil \frac{n}{s} \right\rceil", _PARAMS_RULE)
+_POOL_RULE = r"n_{\mathrm{out}} = \left\lfloor \frac{n - P}{S} \right\rfloor + 1"
 
 _ACTIVATION_LAYER = {
     "leaky_relu": ("leaky_re_lu", "LeakyReLU"),
@@ -289,7 +320,8 @@ def plan_pipeline(spec, image_shape=None):
             rule = f"max({k} - {n} mod {s}, 0) = {total}"
         formulas = (
             f"ceil({n}/{s}) = {out}",
-            f"Keras pads {rule} in total: {before} top/left, {after} bottom/right",
+            f"pad = {rule}",
+            f"  = {before} top/left + {after} bottom/right",
         )
     else:
         out = conv_output_size(padded, k, s, "valid")
@@ -306,11 +338,15 @@ def plan_pipeline(spec, image_shape=None):
     params = conv_param_count(k, c, f)
     macs = out * out * f * k * k * c
     formulas += (
-        f"parameters = {f}*({k}*{k}*{c}) + {f} = {params}",
-        f"multiply-adds = {out}*{out}*{f}*({k}*{k}*{c}) = {macs:,}",
+        conv_param_formula(k, c, f),
+        f"MACs = {out}*{out}*{f}*({k}*{k}*{c})",
+        f"     = {macs:,}",
     )
+    rules = _SAME_RULES if spec.padding_mode == "same" else _VALID_RULES
     stages.append(
-        Stage("conv", "Convolution", "conv2d", "Conv2D", (out, out, f), params, macs, formulas)
+        Stage(
+            "conv", "Convolution", "conv2d", "Conv2D", (out, out, f), params, macs, formulas, rules
+        )
     )
 
     if spec.activation != "none":
@@ -326,6 +362,7 @@ def plan_pipeline(spec, image_shape=None):
                     _ACTIVATION_TEXT[spec.activation],
                     f"applied to each value, shape unchanged: ({out}, {out}, {f})",
                 ),
+                rules=(_ACTIVATION_RULE[spec.activation],),
             )
         )
 
@@ -355,6 +392,7 @@ def plan_pipeline(spec, image_shape=None):
                     formula,
                     f"{p}x{p} window, stride {ps}, {spec.pooling} of each window, no parameters",
                 ),
+                rules=(_POOL_RULE,),
             )
         )
     return Plan(spec, tuple(stages), None)

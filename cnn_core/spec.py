@@ -107,6 +107,11 @@ class PipelineSpec:
     seed: int = 3
 
     def __post_init__(self):
+        for name in ("color_mode", "padding_mode", "activation", "pooling"):
+            if not isinstance(getattr(self, name), str):
+                raise SpecError(
+                    f"Expected {name} to be a string. Received: {name}={getattr(self, name)!r}"
+                )
         if self.color_mode not in COLOR_MODES:
             raise SpecError(
                 f"Expected color_mode to be one of {sorted(COLOR_MODES)}. "
@@ -200,6 +205,8 @@ class PipelineSpec:
                 continue
             raw = query[field.name]
             if isinstance(raw, list):
+                if not raw:
+                    raise SpecError(f"Expected a value for {field.name}. Received: nothing")
                 raw = raw[-1]
             raw = str(raw)
             if field.name == "scale_01":

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnn_core.figures import kernel_figure
-from cnn_core.shapes import conv_param_count, glorot_limit
+from cnn_core.shapes import conv_param_formula, glorot_limit
 from ui import cached
 from ui.page import start_page
 from ui.stages import tile_page_control
@@ -18,10 +18,9 @@ def main():
         "plus one bias. The layer slides it over the input, multiplies it with the pixels "
         "under it and adds everything up: one output value per position."
     )
-    limit, limit_text = glorot_limit(k, c, f)
-    params = conv_param_count(k, c, f)
+    _, limit_text = glorot_limit(k, c, f)
     st.code(
-        f"parameters = {f}*({k}*{k}*{c}) + {f} = {params}\n"
+        f"{conv_param_formula(k, c, f)}\n"
         f"Glorot uniform: weights drawn from [-limit, limit], seed {spec.seed}\n{limit_text}",
         language=None,
     )
@@ -39,8 +38,14 @@ def main():
     with right:
         st.markdown("**Biases** (start at zero)")
         st.dataframe(
-            [{"filter": i + 1, "bias": float(bias[i]), "sum of weights": float(kernel[..., i].sum())}
-             for i in filters],
+            [
+                {
+                    "filter": i + 1,
+                    "bias": float(bias[i]),
+                    "sum of weights": float(kernel[..., i].sum()),
+                }
+                for i in filters
+            ],
             hide_index=True,
             width="stretch",
         )

@@ -34,7 +34,7 @@ def test_defaults_reproduce_the_seed(at):
     assert no_exception(at)
     body = text(at)
     assert "(512 + 2*0 - 15)/1 + 1 = 498" in body
-    assert "parameters = 1*(15*15*1) + 1 = 226" in body
+    assert "params = 1*(15*15*1) + 1 = 226" in body
     assert "(498 - 2)/2 + 1 = 249" in body
     assert "`(None, 249, 249, 1)`" in body
     assert "reshape to a batch of one: (1, 512, 512, 1)" in body
@@ -42,7 +42,10 @@ def test_defaults_reproduce_the_seed(at):
     assert "Total params: 226" in body
     summary = at.dataframe[0].value
     assert list(summary["Output Shape"]) == [
-        "(None, 512, 512, 1)", "(None, 498, 498, 1)", "(None, 498, 498, 1)", "(None, 249, 249, 1)"
+        "(None, 512, 512, 1)",
+        "(None, 498, 498, 1)",
+        "(None, 498, 498, 1)",
+        "(None, 249, 249, 1)",
     ]
     assert len(charts(at)) == 4
     assert not at.error
@@ -62,11 +65,11 @@ def test_heatmaps_hover_true_values_in_pixel_coordinates(at):
     ("key", "value", "expected"),
     [
         ("source", "Astronaut", "original image: (512, 512, 3)"),
-        ("color_mode", "rgb", "parameters = 1*(15*15*3) + 1 = 676"),
+        ("color_mode", "rgb", "params = 1*(15*15*3) + 1 = 676"),
         ("input_size", 256, "(256 + 2*0 - 15)/1 + 1 = 242"),
         ("scale_01", True, "pixel values scaled to 0-1"),
         ("kernel_size", 3, "(512 + 2*0 - 3)/1 + 1 = 510"),
-        ("filters", 4, "parameters = 4*(15*15*1) + 4 = 904"),
+        ("filters", 4, "params = 4*(15*15*1) + 4 = 904"),
         ("stride", 2, "floor((512 + 2*0 - 15)/2) + 1 = floor(248.5) + 1 = 249"),
         ("padding_mode", "same", "ceil(512/1) = 512"),
         ("activation", "tanh", "tanh(x)"),
@@ -145,7 +148,7 @@ def test_settings_survive_page_changes(at):
     at.switch_page("pages/1_Kernels.py").run()
     assert no_exception(at)
     assert at.slider(key="filters").value == 5
-    assert "parameters = 5*(15*15*1) + 5 = 1130" in at.code[0].value
+    assert "params = 5*(15*15*1) + 5 = 1130" in at.code[0].value
     at.switch_page("pages/2_Keras_code.py").run()
     assert no_exception(at)
     assert at.slider(key="filters").value == 5
@@ -185,3 +188,29 @@ def test_kernels_page_even_when_the_conv_cannot_run(at):
     kernel = charts(at)[0]
     assert len(kernel["data"]) == 1
     assert "limit = sqrt(6 / (31*31*1 + 31*31*1))" in at.code[0].value
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://127.0.0.1:8501/cat.png", "127.0.0.1"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+        ("file:///etc/passwd", "http"),
+    ],
+)
+def test_url_source_refuses_unsafe_addresses_and_keeps_the_image(at, url, reason):
+    at.selectbox(key="source").set_value("URL").run()
+    assert "showing the last image" in at.sidebar.info[0].value
+    at.text_input(key="image_url").input(url).run()
+    assert no_exception(at)
+    [error] = at.sidebar.error
+    assert reason in error.value
+    assert "original image: (300, 451, 3)" in text(at)
+    assert len(charts(at)) == 4
+
+
+def test_upload_source_states_the_limits(at):
+    at.selectbox(key="source").set_value("Upload").run()
+    assert no_exception(at)
+    assert "20 MB" in " ".join(c.value for c in at.sidebar.caption)
+    assert "original image: (300, 451, 3)" in text(at)

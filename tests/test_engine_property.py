@@ -162,7 +162,7 @@ def _is_valid(name, value):
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-#: Hashable values of the wrong kind (unhashable ones: see the xfail below).
+#: Hashable values of the wrong kind (unhashable ones are tested below).
 JUNK = st.one_of(
     st.none(),
     st.booleans(),
@@ -249,14 +249,12 @@ def test_unhashable_padding_mode_raises_spec_error():
 # strict=True: when they are fixed, these start passing and must be un-marked.
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="spec.py: `in` on unhashable value")
 @pytest.mark.parametrize("name", ["color_mode", "activation", "pooling"])
 def test_unhashable_values_raise_spec_error(name):
     with pytest.raises(SpecError):
         PipelineSpec(**{name: ["rgb"]})
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason="spec.py: raw[-1] on empty list")
 def test_empty_query_list_raises_spec_error():
     with pytest.raises(SpecError):
         PipelineSpec.from_query({"kernel_size": []})

@@ -33,7 +33,9 @@ def reference(batch, kernel, bias, spec):
         x = np.pad(x, ((p, p), (p, p), (0, 0)))
     conv = np.stack(
         [
-            sum(correlate2d(x[:, :, c], kernel[:, :, c, f], mode="valid") for c in range(x.shape[2]))
+            sum(
+                correlate2d(x[:, :, c], kernel[:, :, c, f], mode="valid") for c in range(x.shape[2])
+            )
             + bias[f]
             for f in range(kernel.shape[3])
         ],
@@ -47,18 +49,46 @@ def reference(batch, kernel, bias, spec):
         windows = np.stack(
             [act[i * ps : i * ps + p, j * ps : j * ps + p] for i in range(m) for j in range(m)]
         ).reshape(m, m, p, p, -1)
-        out["pool"] = windows.max(axis=(2, 3)) if spec.pooling == "max" else windows.mean(axis=(2, 3))
+        out["pool"] = (
+            windows.max(axis=(2, 3)) if spec.pooling == "max" else windows.mean(axis=(2, 3))
+        )
     return out
 
 
 SPECS = [
     PipelineSpec(input_size=64),
-    PipelineSpec(input_size=48, kernel_size=5, stride=2, padding_mode="same", filters=3,
-                 color_mode="rgb", activation="tanh", pooling="average", pool_size=3),
-    PipelineSpec(input_size=33, kernel_size=4, stride=3, padding_mode="explicit", padding=2,
-                 filters=2, activation="leaky_relu", pooling="max", pool_size=2, pool_stride=1),
-    PipelineSpec(input_size=40, kernel_size=7, padding_mode="same", activation="elu",
-                 scale_01=True, pooling="none", seed=11),
+    PipelineSpec(
+        input_size=48,
+        kernel_size=5,
+        stride=2,
+        padding_mode="same",
+        filters=3,
+        color_mode="rgb",
+        activation="tanh",
+        pooling="average",
+        pool_size=3,
+    ),
+    PipelineSpec(
+        input_size=33,
+        kernel_size=4,
+        stride=3,
+        padding_mode="explicit",
+        padding=2,
+        filters=2,
+        activation="leaky_relu",
+        pooling="max",
+        pool_size=2,
+        pool_stride=1,
+    ),
+    PipelineSpec(
+        input_size=40,
+        kernel_size=7,
+        padding_mode="same",
+        activation="elu",
+        scale_01=True,
+        pooling="none",
+        seed=11,
+    ),
     PipelineSpec(input_size=29, kernel_size=3, stride=2, activation="sigmoid", scale_01=True),
 ]
 

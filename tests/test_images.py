@@ -43,10 +43,11 @@ def test_cat_preprocessing_follows_the_seed():
 
 
 def test_rgb_and_scaling():
-    prepared = prepare_input(load_sample("Coffee"), PipelineSpec(color_mode="rgb", scale_01=True,
-                                                                 input_size=20))
+    prepared = prepare_input(
+        load_sample("Coffee"), PipelineSpec(color_mode="rgb", scale_01=True, input_size=20)
+    )
     assert prepared.batch.shape == (1, 20, 20, 3)
-    assert 0.0 <= prepared.batch.min() and prepared.batch.max() <= 1.0
+    assert prepared.batch.min() >= 0.0 and prepared.batch.max() <= 1.0
     assert "scaled to 0-1" in prepared.steps[-1]
 
 

@@ -8,7 +8,11 @@ def test_defaults_are_the_seed():
     spec = PipelineSpec()
     assert (spec.input_size, spec.kernel_size, spec.filters, spec.stride) == (512, 15, 1, 1)
     assert (spec.padding_mode, spec.activation, spec.pooling, spec.pool_size) == (
-        "valid", "relu", "max", 2)
+        "valid",
+        "relu",
+        "max",
+        2,
+    )
     assert spec.effective_pool_stride == 2
     assert spec.to_query() == {}
 
@@ -41,8 +45,14 @@ def test_bad_values_are_refused_with_the_name(changes, message):
 
 
 def test_query_round_trip():
-    spec = PipelineSpec(filters=8, padding_mode="explicit", padding=3, pool_stride=1,
-                        scale_01=True, color_mode="rgb")
+    spec = PipelineSpec(
+        filters=8,
+        padding_mode="explicit",
+        padding=3,
+        pool_stride=1,
+        scale_01=True,
+        color_mode="rgb",
+    )
     query = spec.to_query()
     assert query["filters"] == "8"
     assert PipelineSpec.from_query(query) == spec

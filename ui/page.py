@@ -9,5 +9,7 @@ from ui.sidebar import render_sidebar
 
 def start_page(title):
     """Configure the page, draw the sidebar and return the :class:`Selection`."""
-    st.set_page_config(page_title=f"{title} · convlab", page_icon=":material/grid_on:", layout="wide")
+    st.set_page_config(
+        page_title=f"{title} · convlab", page_icon=":material/grid_on:", layout="wide"
+    )
     return render_sidebar()

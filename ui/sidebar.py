@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnn_core.decode import ACCEPTED_TYPES, decode_upload
-from cnn_core.errors import ImageError, SpecError
+from cnn_core.decode import ACCEPTED_TYPES, decode_upload, describe_limits
+from cnn_core.errors import ConvlabError, SpecError
+from cnn_core.fetch import fetch_image
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, image_digest, preprocessing_steps
 from cnn_core.spec import ACTIVATIONS, LIMITS, POOLINGS, PipelineSpec
 from ui import cached
@@ -26,11 +27,12 @@ PAGES = (
     ("pages/2_Keras_code.py", "Keras code", ":material/code:"),
 )
 UPLOAD = "Upload"
-SOURCES = (*SAMPLES, UPLOAD)
+URL = "URL"
+SOURCES = (*SAMPLES, UPLOAD, URL)
 PADDING_LABELS = {"valid": "valid", "same": "same", "explicit": "explicit p"}
 COLOR_LABELS = {"grayscale": "grayscale (1 channel)", "rgb": "RGB (3 channels)"}
 SPEC_FIELDS = tuple(field.name for field in dataclasses.fields(PipelineSpec))
-WIDGET_KEYS = ("source", *SPEC_FIELDS)
+WIDGET_KEYS = ("source", "image_url", *SPEC_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -98,44 +100,70 @@ def _sync_url(spec, source):
         st.query_params.from_dict(query)
 
 
+def _take(kind, identity, name, load):
+    """Decode a new upload or URL once; on failure keep the image we had.
+
+    ``identity`` says what is new (a file id, a URL); ``load`` returns a
+    :class:`~cnn_core.decode.DecodedImage` or raises our own error. The
+    outcome is kept in session state, so reruns neither decode nor fetch again.
+    """
+    if identity != st.session_state.get(f"_{kind}_id"):
+        st.session_state[f"_{kind}_id"] = identity
+        st.session_state[f"_{kind}_error"] = None
+        st.session_state[f"_{kind}_warnings"] = ()
+        try:
+            decoded = load()
+        except ConvlabError as exc:
+            st.session_state[f"_{kind}_error"] = f"{name}: {exc}"
+        else:
+            image = decoded.image
+            st.session_state[f"_{kind}"] = (name, image, image_digest(image))
+            st.session_state[f"_{kind}_warnings"] = decoded.warnings
+    if st.session_state.get(f"_{kind}_error"):
+        st.error(st.session_state[f"_{kind}_error"])
+    for warning in st.session_state.get(f"_{kind}_warnings", ()):
+        st.warning(warning)
+    return st.session_state.get(f"_{kind}")
+
+
 def _uploaded_image():
-    """Decode a new upload once; on failure keep the image we had."""
-    accepted = ", ".join(ext.upper() for ext in ACCEPTED_TYPES if ext not in ("jpeg", "tif"))
     upload = st.file_uploader(
         "Image file",
         type=list(ACCEPTED_TYPES),
         key="upload_file",
-        help=f"Accepted: {accepted}.",
+        help=" ".join(describe_limits()),
     )
-    if upload is not None and upload.file_id != st.session_state.get("_upload_id"):
-        st.session_state["_upload_id"] = upload.file_id
-        st.session_state["_upload_error"] = None
-        st.session_state["_upload_warnings"] = ()
-        try:
-            decoded = decode_upload(upload.getvalue())
-        except ImageError as exc:
-            st.session_state["_upload_error"] = f"{upload.name}: {exc}"
-        else:
-            st.session_state["_upload"] = (upload.name, decoded.image, image_digest(decoded.image))
-            st.session_state["_upload_warnings"] = decoded.warnings
-    if st.session_state.get("_upload_error"):
-        st.error(st.session_state["_upload_error"])
-    for warning in st.session_state.get("_upload_warnings", ()):
-        st.warning(warning)
-    return st.session_state.get("_upload")
+    st.caption(" ".join(describe_limits()[:4]))
+    if upload is None:
+        return st.session_state.get("_upload")
+    return _take("upload", upload.file_id, upload.name, lambda: decode_upload(upload.getvalue()))
+
+
+def _url_image():
+    url = st.text_input(
+        "Image URL",
+        key="image_url",
+        placeholder="https://example.org/cat.jpg",
+        help="A public http(s) address of a PNG, JPEG, BMP, TIFF, WebP or GIF image. "
+        "Press Enter to fetch it.",
+    ).strip()
+    if not url:
+        return st.session_state.get("_url")
+    with st.spinner("Fetching the image..."):
+        return _take("url", url, url.rsplit("/", 1)[-1] or url, lambda: fetch_image(url))
 
 
 def _image_choice(source):
-    if source == UPLOAD:
-        upload = _uploaded_image()
-        if upload is not None:
-            name, image, key = upload
-            st.session_state["_last_image"] = (name, image, key)
-            return upload
+    if source in (UPLOAD, URL):
+        chosen = _uploaded_image() if source == UPLOAD else _url_image()
+        if chosen is not None:
+            st.session_state["_last_image"] = chosen
+            return chosen
+        what = "uploaded" if source == UPLOAD else "fetched"
         if "_last_image" in st.session_state:
-            st.info("No image uploaded yet: showing the last image until you upload one.")
+            st.info(f"No image {what} yet: showing the last image until there is one.")
             return st.session_state["_last_image"]
-        st.info("No image uploaded yet: showing the cat until you upload one.")
+        st.info(f"No image {what} yet: showing the cat until there is one.")
         source = DEFAULT_SAMPLE
     image = cached.sample_image(source)
     chosen = (source, image, f"sample:{source}")
@@ -198,9 +226,7 @@ def render_sidebar():
         )
         if mode == "explicit":
             st.number_input("Padding p (pixels per side)", *LIMITS["padding"], key="padding")
-        st.selectbox(
-            "Activation", list(ACTIVATIONS), format_func=ACTIVATIONS.get, key="activation"
-        )
+        st.selectbox("Activation", list(ACTIVATIONS), format_func=ACTIVATIONS.get, key="activation")
         st.header("Pooling")
         pooling = st.selectbox("Pooling", list(POOLINGS), format_func=POOLINGS.get, key="pooling")
         if pooling != "none":
@@ -225,8 +251,10 @@ def render_sidebar():
 
         spec = _spec_from_state()
         st.caption(
-            "Input: " + " → ".join(step.split(": ", 1)[-1] for step in
-                                   preprocessing_steps(image.shape, spec)[:4])
+            "Input: "
+            + " → ".join(
+                step.split(": ", 1)[-1] for step in preprocessing_steps(image.shape, spec)[:4]
+            )
         )
     _sync_url(spec, source)
     return Selection(spec, image, label, image_key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.figures import stage_figure, tile_range
+from cnn_core.figures import stage_figure, tile_pages
 from cnn_core.shapes import Plan
 
 #: Most tiles one stage shows at once; more are paged.
@@ -32,7 +32,7 @@ def tile_page_control(filters):
     """Let the user page through filters when there are more than fit; return the range."""
     if filters <= TILES_PER_PAGE:
         return range(filters)
-    pages = [tile_range(filters, page, TILES_PER_PAGE) for page in range(-(-filters // TILES_PER_PAGE))]
+    pages = tile_pages(filters, TILES_PER_PAGE)
     chosen = st.selectbox(
         "Filters shown",
         range(len(pages)),
@@ -54,12 +54,12 @@ def _tile_names(stage_key, channels):
 def stage_section(stage, maps, tiles):
     """Draw one stage: heatmaps on the left, shape and formulas on the right."""
     st.subheader(stage.title)
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns([5, 4], gap="medium")
     shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
     with left:
         fig = stage_figure(
             maps.maps,
-            f"{stage.title}: {maps.full_shape[0]}x{maps.full_shape[1]}x{maps.full_shape[2]}",
+            "x".join(map(str, maps.full_shape)),
             tile_names=_tile_names(stage.key, maps.full_shape[2]),
             tiles=shown,
             pixel_step=maps.step,
@@ -68,6 +68,8 @@ def stage_section(stage, maps, tiles):
         st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
     with right:
         st.markdown(f"**Output shape:** `{stage.batch_shape}`")
+        for rule in stage.rules:
+            st.latex(rule)
         st.code("\n".join(stage.formulas), language=None, wrap_lines=True)
         stats = f"min {maps.minimum:.4g} · max {maps.maximum:.4g} · mean {maps.mean:.4g}"
         if stage.key in ("activation", "pool") or maps.zero_fraction > 0.01:

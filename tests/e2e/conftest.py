@@ -33,7 +33,9 @@ def _free_port():
 def _require_browser():
     if not Path(CHROMIUM).exists():
         if os.environ.get("CONVLAB_REQUIRE_BROWSER"):
-            pytest.fail(f"Chromium is required for the browser tests and was not found at {CHROMIUM}")
+            pytest.fail(
+                f"Chromium is required for the browser tests and was not found at {CHROMIUM}"
+            )
         pytest.skip("Chromium not installed (apt-get install chromium)")
 
 
@@ -43,12 +45,21 @@ def app_url():
     port = _free_port()
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", "app.py",
-            "--server.headless", "true",
-            "--server.port", str(port),
-            "--server.address", "127.0.0.1",
-            "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -29,7 +29,7 @@ def test_page_loads_with_the_seed_and_visible_charts(page, app_url):
         assert box["width"] > 300 and box["height"] > 300
     body = page.get_by_test_id("stMain")
     expect(body).to_contain_text("(512 + 2*0 - 15)/1 + 1 = 498")
-    expect(body).to_contain_text("parameters = 1*(15*15*1) + 1 = 226")
+    expect(body).to_contain_text("params = 1*(15*15*1) + 1 = 226")
     expect(body).to_contain_text("(498 - 2)/2 + 1 = 249")
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
@@ -39,7 +39,7 @@ def test_padding_same_updates_the_shape_text(page, app_url):
     choose(page, "Padding", "same")
     body = page.get_by_test_id("stMain")
     expect(body).to_contain_text("ceil(512/1) = 512")
-    expect(body).to_contain_text("7 top/left, 7 bottom/right")
+    expect(body).to_contain_text("7 top/left + 7 bottom/right")
     expect(body).to_contain_text("(None, 256, 256, 1)")
     expect(body).not_to_contain_text("= 498")
     wait_for_rerun(page)
