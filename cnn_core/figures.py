@@ -1,35 +1,49 @@
 """Plotly figure builders: tile grids of feature maps and kernels.
 
-Figures are sized for the screen, not for the array: a map larger than
-``max_side`` samples per side is shown at every ``step``-th pixel, with the
-axes in true pixel coordinates, so hovering shows the exact value of the
-pixel under the cursor's sample.
+Figures are sized for the screen, not for the array. A feature map is sent
+as a small 8-bit image resampled to display size, under an invisible heatmap
+of exact values at every ``step``-th pixel; axes are in true pixel
+coordinates, so hovering shows the real value of the pixel under the cursor's
+sample.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 
+import cv2
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-__all__ = ["grid_shape", "kernel_figure", "sample_step", "stage_figure", "tile_pages", "tile_range"]
+__all__ = [
+    "grid_shape",
+    "image_uri",
+    "kernel_figure",
+    "sample_step",
+    "sampling_note",
+    "stage_figure",
+    "tile_pages",
+    "tile_range",
+    "to_uint8",
+]
 
 
 def grid_shape(count):
     """Rows and columns of a near-square grid of ``count`` tiles.
 
-    Like :func:`skimage.util.montage`: ``ceil(sqrt(count))`` columns.
+    Up to three tiles sit in one row; more make a ``ceil(sqrt(count))``-column
+    grid, like :func:`skimage.util.montage`.
 
     Examples
     --------
     >>> grid_shape(1), grid_shape(3), grid_shape(16), grid_shape(17)
-    ((1, 1), (2, 2), (4, 4), (4, 5))
+    ((1, 1), (1, 3), (4, 4), (4, 5))
     """
     if count < 1:
         raise ValueError(f"Expected count >= 1. Received: count={count}")
-    cols = math.ceil(math.sqrt(count))
+    cols = count if count <= 3 else math.ceil(math.sqrt(count))
     return math.ceil(count / cols), cols
 
 
@@ -64,11 +78,11 @@ def tile_range(count, page, per_page):
 
 
 _COLORBAR = {
-    "title": {"text": "value", "side": "right"},
-    "orientation": "h",
+    "title": {"text": "value", "side": "top"},
     "thickness": 12,
-    "len": 0.8,
-    "y": -0.18,
+    "lenmode": "pixels",
+    "len": 260,
+    "y": 1,
     "yanchor": "top",
 }
 
@@ -84,97 +98,148 @@ def tile_pages(count, per_page):
     return [tile_range(count, page, per_page) for page in range(math.ceil(count / per_page))]
 
 
-def _ordinal(number):
-    suffix = (
-        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    )
-    return f"{number}{suffix}"
+def sampling_note(step):
+    """Say which pixels the hover values come from.
+
+    Examples
+    --------
+    >>> sampling_note(1), sampling_note(2), sampling_note(4)
+    ('hover shows the exact value of every pixel', \
+'hover shows exact values at every 2nd pixel', 'hover shows exact values at every 4th pixel')
+    """
+    if step == 1:
+        return "hover shows the exact value of every pixel"
+    suffix = "th" if 10 <= step % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(step % 10, "th")
+    return f"hover shows exact values at every {step}{suffix} pixel"
 
 
-def _axis_title(row, col, rows):
-    return ("column (x)" if row == rows else None, "row (y)" if col == 1 else None)
+def to_uint8(values, value_range):
+    """Map ``values`` linearly from ``value_range`` to 0-255 (clipped).
+
+    Examples
+    --------
+    >>> to_uint8(np.array([-1.0, 0.0, 1.0]), (-1.0, 1.0)).tolist()
+    [0, 128, 255]
+    """
+    low, high = value_range
+    if not high > low:
+        return np.full(np.shape(values), 128, np.uint8)
+    scaled = (np.asarray(values, np.float32) - low) * (255.0 / (high - low))
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def image_uri(pixels):
+    """Encode an 8-bit grayscale image as a data URI for a Plotly Image trace.
+
+    Smooth, photo-like tiles go as JPEG (small); tiles upscaled from a few
+    pixels go as PNG, which keeps their blocks sharp and is small anyway.
+    """
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    blocky = pixels.shape[0] < 2 or np.array_equal(pixels[0], pixels[1])
+    if blocky or pixels.size <= 64 * 64:
+        ok, buffer = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+        kind = "png"
+    else:
+        ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        kind = "jpeg"
+    if not ok:
+        raise ValueError(f"Could not encode an image of shape {pixels.shape}")
+    return f"data:image/{kind};base64," + base64.b64encode(buffer.tobytes()).decode("ascii")
 
 
 def stage_figure(
-    maps,
-    title,
-    tile_names=None,
+    display,
+    samples,
+    step,
+    full_size,
+    value_range,
+    tile_names,
     tiles=None,
-    max_side=160,
-    tile_px=None,
+    title="",
     colorscale="gray",
-    zmid=None,
-    pixel_step=1,
-    full_size=None,
 ):
-    """A grid of heatmaps, one tile per channel of ``maps``.
+    """A grid of tiles, one per channel, drawn as images with exact values on hover.
+
+    Each tile is an 8-bit image of ``display`` (the maps resampled to screen
+    size) under an invisible heatmap of ``samples`` (every ``step``-th pixel
+    of the real output, exact), so the picture is smooth and hovering tells
+    the true value of the nearest sampled pixel, in real pixel coordinates.
 
     Parameters
     ----------
-    maps : ndarray, shape (H, W, C)
-        One stage's output; each channel becomes a tile.
-    title : str
-        Figure title.
-    tile_names : sequence of str, optional
-        Tile titles; default "filter 1", "filter 2", ...
+    display : ndarray, shape (h, w, C)
+        Maps resampled for display (see :func:`cnn_core.forward.summarize_stage`).
+    samples : ndarray, shape (hs, ws, C)
+        ``full[::step, ::step, :]``.
+    step : int
+        Sampling stride of ``samples``.
+    full_size : tuple of int
+        ``(H, W)`` of the real output.
+    value_range : tuple of float
+        ``(min, max)`` mapped to black and white, shared by every tile.
+    tile_names : sequence of str
+        One title per channel.
     tiles : range or sequence of int, optional
         Which channels to show (default: all).
-    max_side : int
-        Most samples per tile side across the whole grid; the per-tile
-        budget is ``max_side / columns`` (at least 24).
-    tile_px : int, optional
-        Pixel height of one tile; default fills about 520 px.
+    title : str
+        Figure title.
     colorscale : str
-        Plotly colorscale name.
-    zmid : float, optional
-        Centre of the colorscale (e.g. 0 for signed weights).
-    pixel_step : int
-        ``maps`` already holds every ``pixel_step``-th pixel of the real
-        output (see :class:`cnn_core.forward.StageMaps`); axes and hover use
-        the real pixel coordinates.
-    full_size : tuple of int, optional
-        ``(H, W)`` of the real output; default ``maps``' size times
-        ``pixel_step``.
+        Plotly colorscale of the colorbar (the tiles are grayscale).
 
     Returns
     -------
     plotly.graph_objects.Figure
     """
-    maps = np.asarray(maps)
-    if maps.ndim != 3:
-        raise ValueError(f"Expected maps of shape (H, W, C). Received: shape {maps.shape}")
-    sampled_h, sampled_w, channels = maps.shape
-    height, width = full_size or (sampled_h * pixel_step, sampled_w * pixel_step)
+    display = np.asarray(display)
+    samples = np.asarray(samples)
+    if display.ndim != 3 or samples.ndim != 3:
+        raise ValueError(
+            f"Expected display and samples of shape (H, W, C). Received: shapes "
+            f"{display.shape} and {samples.shape}"
+        )
+    height, width = full_size
+    channels = display.shape[2]
     tiles = list(range(channels) if tiles is None else tiles)
     if not tiles:
         raise ValueError("Expected at least one tile to show.")
-    if tile_names is None:
-        tile_names = [f"filter {i + 1}" for i in range(channels)]
     rows, cols = grid_shape(len(tiles))
-    extra = sample_step(max(sampled_h, sampled_w), max(24, max_side // cols))
-    step = extra * pixel_step
-    ys = np.arange(0, sampled_h, extra, dtype=np.int32) * pixel_step
-    xs = np.arange(0, sampled_w, extra, dtype=np.int32) * pixel_step
     fig = make_subplots(
         rows=rows,
         cols=cols,
         subplot_titles=[tile_names[i] for i in tiles],
-        horizontal_spacing=0.04 if cols > 1 else 0.0,
-        vertical_spacing=min(0.12, 0.3 / rows) if rows > 1 else 0.0,
+        horizontal_spacing=0.025 if cols > 1 else 0.0,
+        vertical_spacing=min(0.08, 0.25 / rows) if rows > 1 else 0.0,
     )
-    single = len(tiles) == 1
+    dy = height / display.shape[0]
+    dx = width / display.shape[1]
+    ys = np.arange(samples.shape[0], dtype=np.int32) * step
+    xs = np.arange(samples.shape[1], dtype=np.int32) * step
+    low, high = value_range
     for position, channel in enumerate(tiles):
         row, col = divmod(position, cols)
-        z = np.ascontiguousarray(maps[::extra, ::extra, channel], dtype=np.float32)
+        fig.add_trace(
+            go.Image(
+                source=image_uri(to_uint8(display[:, :, channel], value_range)),
+                x0=dx / 2 - 0.5,
+                dx=dx,
+                y0=dy / 2 - 0.5,
+                dy=dy,
+                hoverinfo="skip",
+            ),
+            row=row + 1,
+            col=col + 1,
+        )
         fig.add_trace(
             go.Heatmap(
-                z=z,
+                z=np.ascontiguousarray(samples[:, :, channel], dtype=np.float32),
                 x=xs,
                 y=ys,
+                zmin=low,
+                zmax=high if high > low else low + 1,
                 colorscale=colorscale,
-                zmid=zmid,
-                showscale=single,
-                colorbar=_COLORBAR if single else None,
+                opacity=0,
+                showscale=position == 0,
+                colorbar=_COLORBAR,
                 name=tile_names[channel],
                 hovertemplate=(
                     f"{tile_names[channel]}<br>row %{{y}}, column %{{x}}"
@@ -184,11 +249,11 @@ def stage_figure(
             row=row + 1,
             col=col + 1,
         )
-        x_title, y_title = _axis_title(row + 1, col + 1, rows)
         axis_id = "" if position == 0 else str(position + 1)
         fig.update_xaxes(
-            title_text=x_title,
-            range=[-0.5 * step, width - 0.5 * step],
+            title_text="column (x)" if row + 1 == rows and col == 0 else None,
+            range=[-0.5, width - 0.5],
+            showticklabels=row + 1 == rows,
             constrain="domain",
             showgrid=False,
             zeroline=False,
@@ -196,8 +261,9 @@ def stage_figure(
             col=col + 1,
         )
         fig.update_yaxes(
-            title_text=y_title,
-            range=[height - 0.5 * step, -0.5 * step],
+            title_text="row (y)" if col == 0 and row == 0 else None,
+            range=[height - 0.5, -0.5],
+            showticklabels=col == 0,
             scaleanchor=f"x{axis_id}",
             constrain="domain",
             showgrid=False,
@@ -205,13 +271,12 @@ def stage_figure(
             row=row + 1,
             col=col + 1,
         )
-    if tile_px is None:
-        tile_px = max(120, 520 // cols) if not single else 480
-    note = "" if step == 1 else f" (every {_ordinal(step)} pixel shown)"
+    tile_px = 460 if cols == 1 else max(110, 470 // cols)
     fig.update_layout(
-        title={"text": f"{title}{note}", "font": {"size": 14}, "x": 0, "xanchor": "left"},
-        height=int(rows * tile_px + (130 if single else 80)),
-        margin={"l": 55, "r": 10, "t": 40, "b": 110 if single else 45},
+        title={"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
+        height=int(rows * (tile_px + 22) + 95),
+        margin={"l": 55, "r": 10, "t": 50, "b": 45},
+        plot_bgcolor="rgba(0,0,0,0)",
     )
     return fig
 

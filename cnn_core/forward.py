@@ -2,20 +2,29 @@
 
 A full-resolution forward pass for 64 filters is tens of megabytes per stage;
 the page needs far less. :func:`compute_stages` runs the model once and keeps,
-per stage, the maps sampled at every ``step``-th pixel (true values, not
-averages) and a few statistics of the full maps.
+per stage, the maps resampled to screen size, exact values at every
+``step``-th pixel for hover, and a few statistics of the full maps.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
-from cnn_core.figures import sample_step
+from cnn_core.figures import grid_shape, sample_step
 from cnn_core.model import run_forward
 
-__all__ = ["StageMaps", "compute_stages", "summarize_stage"]
+__all__ = ["StageMaps", "compute_stages", "resample_maps", "summarize_stage"]
+
+
+#: Pixels across a stage's whole tile grid.
+DISPLAY_PX = 480
+#: Exact-value samples across a stage's whole tile grid.
+HOVER_SAMPLES = 80
+#: Most tiles a grid shows at once.
+MAX_TILES = 16
 
 
 @dataclass(frozen=True)
@@ -26,10 +35,13 @@ class StageMaps:
     ----------
     key : str
         Stage key ("input", "conv", "activation", "pool", ...).
-    maps : ndarray of float32, shape (h, w, C)
+    display : ndarray of float32, shape (h, w, C)
+        The maps resampled to screen size: area-averaged when shrunk,
+        repeated pixels when enlarged.
+    samples : ndarray of float32, shape (hs, ws, C)
         ``full[::step, ::step, :]``: exact values at the sampled pixels.
     step : int
-        Sampling stride; 1 means every pixel is kept.
+        Sampling stride of ``samples``; 1 means every pixel is kept.
     full_shape : tuple of int
         ``(H, W, C)`` of the full output.
     minimum, maximum, mean : float
@@ -39,7 +51,8 @@ class StageMaps:
     """
 
     key: str
-    maps: np.ndarray
+    display: np.ndarray
+    samples: np.ndarray
     step: int
     full_shape: tuple
     minimum: float
@@ -48,14 +61,58 @@ class StageMaps:
     zero_fraction: float
 
 
-def summarize_stage(key, full, max_side):
-    """Sample ``full`` to at most ``max_side`` per side and compute its statistics.
+def resample_maps(maps, side):
+    """Resample every channel of ``maps`` so the longer side is about ``side``.
+
+    Shrinking averages areas (``cv2.INTER_AREA``); enlarging repeats pixels
+    by a whole factor, so a 6x6 map stays 36 crisp blocks.
+
+    Parameters
+    ----------
+    maps : ndarray, shape (H, W, C)
+    side : int
+
+    Returns
+    -------
+    ndarray of float32, shape (h, w, C)
+
+    Examples
+    --------
+    >>> resample_maps(np.ones((100, 50, 2), np.float32), 20).shape
+    (20, 10, 2)
+    >>> resample_maps(np.arange(4, dtype=np.float32).reshape(2, 2, 1), 5)[:, :, 0].tolist()
+    [[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0], [2.0, 2.0, 3.0, 3.0], [2.0, 2.0, 3.0, 3.0]]
+    """
+    maps = np.asarray(maps, dtype=np.float32)
+    height, width, channels = maps.shape
+    longest = max(height, width)
+    if longest > side:
+        scale = side / longest
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        out = np.empty((size[1], size[0], channels), np.float32)
+        # OpenCV resizes at most 512 channels at once; 4 at a time is fastest.
+        for start in range(0, channels, 4):
+            chunk = cv2.resize(maps[:, :, start : start + 4], size, interpolation=cv2.INTER_AREA)
+            out[:, :, start : start + 4] = chunk.reshape(size[1], size[0], -1)
+        return out
+    factor = max(1, side // longest)
+    return np.repeat(np.repeat(maps, factor, axis=0), factor, axis=1)
+
+
+def summarize_stage(
+    key, full, display_px=DISPLAY_PX, hover_samples=HOVER_SAMPLES, max_tiles=MAX_TILES
+):
+    """Keep what the screen can show of one stage, and its statistics.
+
+    Tile sizes follow the grid: with ``C`` channels the grid has
+    ``grid_shape(min(C, max_tiles))`` columns sharing ``display_px`` pixels
+    and ``hover_samples`` samples.
 
     Parameters
     ----------
     key : str
     full : ndarray, shape (H, W, C)
-    max_side : int
+    display_px, hover_samples, max_tiles : int
 
     Returns
     -------
@@ -63,17 +120,20 @@ def summarize_stage(key, full, max_side):
 
     Examples
     --------
-    >>> s = summarize_stage("conv", np.arange(16, dtype=np.float32).reshape(4, 4, 1), 2)
-    >>> s.maps[:, :, 0].tolist(), s.step, s.zero_fraction
-    ([[0.0, 2.0], [8.0, 10.0]], 2, 0.0625)
+    >>> full = np.arange(400, dtype=np.float32).reshape(20, 20, 1)
+    >>> s = summarize_stage("conv", full, display_px=16, hover_samples=8)
+    >>> s.step, s.samples.shape, float(s.samples[1, 1, 0]), s.display.shape, s.zero_fraction
+    (3, (7, 7, 1), 63.0, (16, 16, 1), 0.0025)
     """
     full = np.asarray(full, dtype=np.float32)
     if full.ndim != 3:
         raise ValueError(f"Expected maps of shape (H, W, C). Received: shape {full.shape}")
-    step = sample_step(max(full.shape[:2]), max_side)
+    cols = grid_shape(min(full.shape[2], max_tiles))[1]
+    step = sample_step(max(full.shape[:2]), max(8, hover_samples // cols))
     return StageMaps(
         key=key,
-        maps=np.ascontiguousarray(full[::step, ::step, :]),
+        display=resample_maps(full, max(16, display_px // cols)),
+        samples=np.ascontiguousarray(full[::step, ::step, :]),
         step=step,
         full_shape=tuple(full.shape),
         minimum=float(full.min()),
@@ -83,7 +143,7 @@ def summarize_stage(key, full, max_side):
     )
 
 
-def compute_stages(model, batch, max_side=160):
+def compute_stages(model, batch):
     """Run the model on ``batch`` and summarize every stage.
 
     Parameters
@@ -91,14 +151,10 @@ def compute_stages(model, batch, max_side=160):
     model : keras.Model
         From :func:`cnn_core.model.build_model`.
     batch : ndarray of float32, shape (1, n, n, c)
-    max_side : int
-        Most samples per side kept for each stage.
 
     Returns
     -------
     dict of str to StageMaps
-        In stage order, the input first.
+        Keyed by stage, the input included.
     """
-    return {
-        key: summarize_stage(key, full, max_side) for key, full in run_forward(model, batch).items()
-    }
+    return {key: summarize_stage(key, full) for key, full in run_forward(model, batch).items()}

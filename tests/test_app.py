@@ -51,14 +51,21 @@ def test_defaults_reproduce_the_seed(at):
     assert not at.error
 
 
-def test_heatmaps_hover_true_values_in_pixel_coordinates(at):
+def heatmaps(chart):
+    return [trace for trace in chart["data"] if trace["type"] == "heatmap"]
+
+
+def test_tiles_are_images_with_exact_values_on_hover(at):
     conv = charts(at)[1]
-    trace = conv["data"][0]
-    assert trace["type"] == "heatmap"
-    assert "value %{z:.4f}" in trace["hovertemplate"]
-    assert "every 4th pixel" in conv["layout"]["title"]["text"]
+    image, heatmap = conv["data"]
+    assert image["type"] == "image"
+    assert image["source"].startswith("data:image/jpeg;base64,")
+    assert heatmap["type"] == "heatmap"
+    assert "value %{z:.4f}" in heatmap["hovertemplate"]
+    assert "hover shows exact values at every 7th pixel" in conv["layout"]["title"]["text"]
     assert conv["layout"]["xaxis"]["title"]["text"] == "column (x)"
     assert conv["layout"]["yaxis"]["title"]["text"] == "row (y)"
+    assert conv["layout"]["xaxis"]["range"] == [-0.5, 497.5]
 
 
 @pytest.mark.parametrize(
@@ -99,16 +106,16 @@ def test_explicit_padding(at):
 def test_filters_give_one_tile_each_and_page_past_sixteen(at):
     at.slider(key="filters").set_value(20).run()
     conv = charts(at)[1]
-    assert len(conv["data"]) == 16
+    assert len(heatmaps(conv)) == 16
     at.selectbox(key="tile_page").set_value(1).run()
     conv = charts(at)[1]
-    assert [t["name"] for t in conv["data"]] == [f"filter {i}" for i in range(17, 21)]
+    assert [t["name"] for t in heatmaps(conv)] == [f"filter {i}" for i in range(17, 21)]
 
 
 def test_seed_changes_the_maps(at):
-    before = charts(at)[1]["data"][0]["z"]
+    before = heatmaps(charts(at)[1])[0]["z"]
     at.number_input(key="seed").set_value(4).run()
-    assert charts(at)[1]["data"][0]["z"] != before
+    assert heatmaps(charts(at)[1])[0]["z"] != before
     assert no_exception(at)
 
 

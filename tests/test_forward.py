@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.signal import correlate2d
 
-from cnn_core.forward import compute_stages, summarize_stage
+from cnn_core.forward import DISPLAY_PX, compute_stages, resample_maps, summarize_stage
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.model import build_model, kernel_weights, run_forward
 from cnn_core.shapes import plan_pipeline, same_padding
@@ -132,15 +132,18 @@ def test_same_seed_gives_same_weights_and_other_seed_does_not():
 
 
 def test_compute_stages_keeps_exact_values_at_sampled_pixels():
-    spec = PipelineSpec(input_size=64, filters=2)
+    spec = PipelineSpec(input_size=512, filters=2)
     model = build_model(spec)
     batch = prepare_input(load_sample("Coffee"), spec).batch
     full = run_forward(model, batch)
-    stages = compute_stages(model, batch, max_side=20)
+    stages = compute_stages(model, batch)
     conv = stages["conv"]
-    assert conv.full_shape == (50, 50, 2)
-    assert conv.step == 3
-    np.testing.assert_array_equal(conv.maps, full["conv"][::3, ::3])
+    assert conv.full_shape == (498, 498, 2)
+    assert conv.step > 1
+    np.testing.assert_array_equal(conv.samples, full["conv"][:: conv.step, :: conv.step])
+    # Display: the area average of the real map, at screen size.
+    assert max(conv.display.shape[:2]) <= DISPLAY_PX
+    assert conv.display.mean() == pytest.approx(float(full["conv"].mean()), rel=1e-3)
     assert conv.minimum == pytest.approx(float(full["conv"].min()))
     assert stages["activation"].zero_fraction == pytest.approx(
         float(np.mean(full["activation"] == 0))
@@ -150,3 +153,21 @@ def test_compute_stages_keeps_exact_values_at_sampled_pixels():
 def test_summarize_stage_rejects_flat_arrays():
     with pytest.raises(ValueError, match="Expected maps of shape"):
         summarize_stage("conv", np.zeros((4, 4)), 10)
+
+
+def test_small_maps_are_enlarged_as_crisp_blocks():
+    maps = np.arange(36, dtype=np.float32).reshape(6, 6, 1)
+    big = resample_maps(maps, 480)
+    assert big.shape == (480, 480, 1)
+    np.testing.assert_array_equal(big[::80, ::80], maps)
+
+
+def test_many_channels_resample_like_one():
+    maps = np.random.default_rng(0).random((300, 200, 9), dtype=np.float32)
+    import cv2
+
+    out = resample_maps(maps, 60)
+    assert out.shape == (60, 40, 9)
+    np.testing.assert_allclose(
+        out[:, :, 7], cv2.resize(maps[:, :, 7], (40, 60), interpolation=cv2.INTER_AREA), atol=1e-5
+    )

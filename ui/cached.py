@@ -15,9 +15,6 @@ from cnn_core.forward import compute_stages
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.model import build_model, kernel_weights
 
-#: Samples kept per tile side, the most any figure shows.
-DISPLAY_SIDE = 160
-
 
 def model_key(spec):
     """The part of a spec that decides the Keras model (not the pixel scaling)."""
@@ -41,7 +38,7 @@ def stages_for(image_key, spec, _image):
     """Every stage's display maps and statistics for an image and a spec."""
     prepared = prepare_input(_image, spec)
     model = model_for(model_key(spec), spec)
-    return compute_stages(model, prepared.batch, max_side=DISPLAY_SIDE)
+    return compute_stages(model, prepared.batch)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

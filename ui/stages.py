@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.figures import stage_figure, tile_pages
+from cnn_core.figures import sampling_note, stage_figure, tile_pages
+from cnn_core.forward import MAX_TILES
 from cnn_core.shapes import Plan
 
 #: Most tiles one stage shows at once; more are paged.
-TILES_PER_PAGE = 16
+TILES_PER_PAGE = MAX_TILES
 
 
 def summary_table(plan: Plan):
@@ -52,18 +53,20 @@ def _tile_names(stage_key, channels):
 
 
 def stage_section(stage, maps, tiles):
-    """Draw one stage: heatmaps on the left, shape and formulas on the right."""
+    """Draw one stage: tiles on the left, shape and formulas on the right."""
     st.subheader(stage.title)
     left, right = st.columns([5, 4], gap="medium")
     shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
     with left:
         fig = stage_figure(
-            maps.maps,
-            "x".join(map(str, maps.full_shape)),
-            tile_names=_tile_names(stage.key, maps.full_shape[2]),
+            maps.display,
+            maps.samples,
+            maps.step,
+            maps.full_shape[:2],
+            (maps.minimum, maps.maximum),
+            _tile_names(stage.key, maps.full_shape[2]),
             tiles=shown,
-            pixel_step=maps.step,
-            full_size=maps.full_shape[:2],
+            title=f"{'x'.join(map(str, maps.full_shape))} · {sampling_note(maps.step)}",
         )
         st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
     with right:
