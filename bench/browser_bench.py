@@ -1,0 +1,558 @@
+"""Browser benchmark for the issue "Instant at every setting".
+
+Starts the real app (``app.py``) and the plain baseline
+(``bench/reference_app.py``) with ``streamlit run``, drives both through the
+same widget interactions in headless Chromium and prints, per figure, ours,
+the budget, PASS/FAIL, the reference and the ratio reference/ours.
+
+Measured, in this order, on each app:
+
+1. first render, cold: the first page load after the server is up (healthy),
+   which includes importing TensorFlow and building the first model;
+2. first render, warm: a second, new browser session loading the page;
+3. Padding -> same, in that second session (time and bytes of the rerun);
+4. Filters -> 64 (End key on the slider), from the defaults again;
+5. server RSS (process tree) right after these steps;
+6. N sessions (default 10) opened at once, each then changing Padding: peak RSS;
+7. a sweep of expensive settings, chained in one session that starts from
+   ``?color_mode=rgb``: the largest bytes of any single rerun.
+
+A step is timed from the input event (key press, click on the option) to the
+``script_finished`` message on the websocket; bytes are the websocket payload
+plus any non-static HTTP responses (media) received in that time. See
+bench/README.md.
+
+Usage::
+
+    .venv/bin/python bench/browser_bench.py [--ours-only] [--sessions N] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness as h
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
+
+GB, MB, KB = 1e9, 1e6, 1e3
+
+#: key -> (label, budget, kind) with kind "s" (seconds) or "B" (bytes).
+BUDGETS = {
+    "first_cold_s": ("first render, cold (incl. TF import)", 4.0, "s"),
+    "first_warm_s": ("first render, warm (2nd session)", 4.0, "s"),
+    "padding_s": ("Padding -> same: time", 0.5, "s"),
+    "padding_B": ("Padding -> same: bytes", 400 * KB, "B"),
+    "filters_s": ("Filters -> 64: time", 1.5, "s"),
+    "filters_B": ("Filters -> 64: bytes", 3 * MB, "B"),
+    "sweep_B": ("max bytes of one rerun, sweep", 3 * MB, "B"),
+    "rss_after": ("server RSS after steps 1-4", 1 * GB, "B"),
+    "sessions_rss": ("peak server RSS, N sessions", 1.5 * GB, "B"),
+    "rss_end": ("server RSS at the end (after sweep)", 1 * GB, "B"),
+}
+#: Figures printed without a budget.
+INFO = {
+    "first_cold_B": ("first render, cold: ws bytes", "B"),
+    "padding_paint_s": ("Padding -> same: painted", "s"),
+    "filters_paint_s": ("Filters -> 64: painted", "s"),
+    "sweep_s": ("slowest rerun of the sweep", "s"),
+    "sessions_load_s": ("N sessions: slowest first load", "s"),
+    "sessions_change_s": ("N sessions: slowest change", "s"),
+    "sweep_peak_rss": ("peak server RSS during sweep", "B"),
+}
+
+
+def sweep_steps():
+    """(name, action) pairs, applied one after another from ``?color_mode=rgb``."""
+    return [
+        ("Filters 64 (RGB)", h.slider_keys("Filters", "End")),
+        ("Input size 1024", h.slider_keys("Input size", "End")),
+        ("Kernel size 1", h.slider_keys("Kernel size", "Home")),
+        ("Padding same", h.select_option("Padding", "same")),
+        ("Activation sigmoid", h.select_option("Activation", "sigmoid")),
+        ("Pooling none", h.select_option("Pooling", "none")),
+        ("Pooling average", h.select_option("Pooling", "average")),
+        ("Pooling max", h.select_option("Pooling", "max")),
+        ("Stride 2", h.slider_keys("Stride", "ArrowRight")),
+        ("Stride 1", h.slider_keys("Stride", "Home")),
+        ("Padding explicit", h.select_option("Padding", "explicit p")),
+        ("Color grayscale", h.radio_option("Color mode", "grayscale")),
+    ]
+
+
+class Runner:
+    """Runs the steps on one app and collects plain-dict results."""
+
+    def __init__(self, name, browser, server, sampler, opts, deadline, reference):
+        self.name = name
+        self.browser = browser
+        self.server = server
+        self.sampler = sampler
+        self.opts = opts
+        self.deadline = deadline
+        self.reference = reference
+        self.results = {"app": name, "script": server.script, "steps": {}, "sweep": []}
+
+    def log(self, message):
+        print(f"[{time.strftime('%H:%M:%S')}] {self.name}: {message}", flush=True)
+
+    def out_of_time(self):
+        return time.monotonic() > self.deadline
+
+    def guarded(self, key, fn, limit):
+        """Run ``fn()`` -> RunResult; record its dict, a timeout or an error."""
+        if self.out_of_time():
+            record = {"skipped": "overall time limit reached"}
+        else:
+            try:
+                result = fn()
+                record = result.as_dict() if isinstance(result, h.RunResult) else result
+            except h.StepTimeoutError:
+                record = {"timeout": limit}
+            except (h.BenchError, PlaywrightError) as exc:
+                record = {"error": str(exc).splitlines()[0][:300]}
+        self.results["steps"][key] = record
+        self.log(f"{key}: {summarize(record)}")
+        return record
+
+    def run(self):
+        o = self.opts
+        step_limit = o.ref_step_timeout if self.reference else o.step_timeout
+        # 1. cold first render.
+        cold = h.Session(self.browser, self.server)
+        self.guarded("first_cold", lambda: cold.open(timeout=o.first_timeout), o.first_timeout)
+        cold.close()
+        # 2-4 in a second session.
+        s = h.Session(self.browser, self.server)
+        self.guarded("first_warm", lambda: s.open(timeout=o.first_timeout), o.first_timeout)
+        self.guarded(
+            "padding_same",
+            lambda: s.act(h.select_option("Padding", "same"), timeout=step_limit),
+            step_limit,
+        )
+        self.guarded(
+            "padding_valid",
+            lambda: s.act(h.select_option("Padding", "valid"), timeout=step_limit),
+            step_limit,
+        )
+        self.guarded(
+            "filters_64",
+            lambda: s.act(h.slider_keys("Filters", "End"), timeout=step_limit),
+            step_limit,
+        )
+        # 5. memory with that session still open.
+        time.sleep(1.0)
+        self.results["rss_after"] = self.sampler.sample()
+        self.results["peak_rss_steps"] = self.sampler.peak
+        self.log(f"RSS after steps: {h.fmt_bytes(self.results['rss_after'])}")
+        s.close()
+        # 6. N sessions at once.
+        self.results["sessions"] = self.sessions(o.sessions, o.sessions_timeout)
+        # 7. sweep.
+        if o.no_sweep:
+            self.results["sweep_skipped"] = "--no-sweep"
+        else:
+            self.sweep(o.ref_sweep_timeout if self.reference else o.step_timeout)
+        time.sleep(1.0)
+        self.results["rss_end"] = self.sampler.sample()
+        self.log(f"RSS at end: {h.fmt_bytes(self.results['rss_end'])}")
+        return self.results
+
+    def sessions(self, count, limit):
+        """Open ``count`` sessions at once, then let each change Padding to same."""
+        record = {"count": count, "load_s": [], "change_s": [], "errors": []}
+        if self.out_of_time() or count < 1:
+            record["skipped"] = "overall time limit reached" if count else "--sessions 0"
+            return record
+        self.sampler.reset_peak()
+        sessions = []
+        t_start = time.perf_counter()
+        try:
+            pending = []
+            for _ in range(count):
+                session = h.Session(self.browser, self.server)
+                sessions.append(session)
+                pending.append(session.start_open(timeout=limit))
+            for session, (start, t0) in zip(sessions, pending, strict=True):
+                left = limit - (time.perf_counter() - t_start)
+                result = session.wait_done(start, t0, max(left, 1.0), paint=False)
+                record["load_s"].append(round(result.seconds, 3))
+            marks = []
+            for session in sessions:
+                start = session.mark()
+                marks.append((start, h.select_option("Padding", "same")(session)))
+            for session, (start, t0) in zip(sessions, marks, strict=True):
+                left = limit - (time.perf_counter() - t_start)
+                result = session.wait_done(start, t0, max(left, 1.0), paint=False)
+                record["change_s"].append(round(result.seconds, 3))
+                record["errors"] += session.exceptions()
+        except h.StepTimeoutError:
+            record["timeout"] = limit
+        except (h.BenchError, PlaywrightError) as exc:
+            record["error"] = str(exc).splitlines()[0][:300]
+        record["peak_rss"] = max(self.sampler.peak, self.sampler.sample())
+        for session in sessions:
+            session.close()
+        self.log(
+            f"{count} sessions: peak RSS {h.fmt_bytes(record['peak_rss'])}, "
+            f"loads {fmt_list(record['load_s'])}, changes {fmt_list(record['change_s'])}"
+            + (f", timeout {limit} s" if "timeout" in record else "")
+            + (f", error {record['error']}" if "error" in record else "")
+        )
+        return record
+
+    def sweep(self, limit):
+        self.sampler.reset_peak()
+        s = h.Session(self.browser, self.server)
+        try:
+            setup = self.guarded(
+                "sweep_setup",
+                lambda: s.open(query={"color_mode": "rgb"}, timeout=self.opts.first_timeout),
+                self.opts.first_timeout,
+            )
+            broken = None if "seconds" in setup else "setup failed"
+            for name, action in sweep_steps():
+                if broken:
+                    record = {"skipped": broken}
+                elif self.out_of_time():
+                    record = {"skipped": "overall time limit reached"}
+                else:
+                    try:
+                        record = s.act(action, timeout=limit).as_dict()
+                    except h.StepTimeoutError:
+                        record = {"timeout": limit}
+                        broken = f"a previous step timed out after {limit:.0f} s"
+                    except (h.BenchError, PlaywrightError) as exc:
+                        record = {"error": str(exc).splitlines()[0][:300]}
+                        broken = "a previous step failed"
+                record["step"] = name
+                self.results["sweep"].append(record)
+                self.log(f"sweep {name}: {summarize(record)}")
+        finally:
+            self.results["sweep_peak_rss"] = max(self.sampler.peak, self.sampler.sample())
+            s.close()
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def summarize(record):
+    if "seconds" in record:
+        text = (
+            f"{h.fmt_seconds(record['seconds'])}, {h.fmt_bytes(record['total_bytes'])}"
+            f" ({record['frames']} frames, largest {h.fmt_bytes(record['largest_frame'])})"
+        )
+        if record.get("exceptions"):
+            text += f", {len(record['exceptions'])} exception box(es): {record['exceptions'][0]!r}"
+        return text
+    return ", ".join(f"{k}: {v}" for k, v in record.items())
+
+
+def fmt_list(values):
+    return "[" + ", ".join(f"{v:.2f}" for v in values) + "]"
+
+
+def _step_value(record, field):
+    """(value, is_lower_bound) of a step record's field; (None, False) if absent."""
+    if record is None:
+        return None, False
+    if "timeout" in record:
+        return (record["timeout"], True) if field == "seconds" else (None, False)
+    if field not in record:
+        return None, False
+    return record[field], False
+
+
+def figures(results):
+    """key -> (value, is_lower_bound) for every row of the main table."""
+    if results is None:
+        return {}
+    steps = results["steps"]
+    out = {
+        "first_cold_s": _step_value(steps.get("first_cold"), "seconds"),
+        "first_cold_B": _step_value(steps.get("first_cold"), "ws_bytes"),
+        "first_warm_s": _step_value(steps.get("first_warm"), "seconds"),
+        "padding_s": _step_value(steps.get("padding_same"), "seconds"),
+        "padding_B": _step_value(steps.get("padding_same"), "total_bytes"),
+        "padding_paint_s": _step_value(steps.get("padding_same"), "painted_seconds"),
+        "filters_s": _step_value(steps.get("filters_64"), "seconds"),
+        "filters_B": _step_value(steps.get("filters_64"), "total_bytes"),
+        "filters_paint_s": _step_value(steps.get("filters_64"), "painted_seconds"),
+        "rss_after": (results.get("rss_after"), False),
+        "rss_end": (results.get("rss_end"), False),
+        "sweep_peak_rss": (results.get("sweep_peak_rss"), False),
+    }
+    sessions = results.get("sessions") or {}
+    out["sessions_rss"] = (sessions.get("peak_rss"), False)
+    timed_out = "timeout" in sessions
+    out["sessions_load_s"] = (
+        (max(sessions["load_s"]), False)
+        if sessions.get("load_s") and not timed_out
+        else ((sessions["timeout"], True) if timed_out else (None, False))
+    )
+    out["sessions_change_s"] = (
+        (max(sessions["change_s"]), False)
+        if sessions.get("change_s") and len(sessions["change_s"]) == sessions.get("count")
+        else ((sessions["timeout"], True) if timed_out else (None, False))
+    )
+    done = [r for r in results.get("sweep", []) if "seconds" in r]
+    incomplete = any("seconds" not in r for r in results.get("sweep", []))
+    if done:
+        worst = max(done, key=lambda r: r["total_bytes"])
+        out["sweep_B"] = (worst["total_bytes"], incomplete)
+        out["sweep_B_step"] = worst["step"]
+        out["sweep_s"] = (max(r["seconds"] for r in done), incomplete)
+    return out
+
+
+def fmt_value(value, kind, lower=False):
+    if value is None:
+        return "-"
+    text = h.fmt_seconds(value) if kind == "s" else h.fmt_bytes(value)
+    return (">=" if lower else "") + text
+
+
+def fmt_budget(limit, kind):
+    return "<= " + (f"{limit:g} s" if kind == "s" else h.fmt_bytes(limit))
+
+
+def ratio(ours, ref):
+    (a, a_low), (b, b_low) = ours, ref
+    if a is None or b is None or a <= 0 or a_low:
+        return "-"
+    return (">=" if b_low else "") + f"{b / a:.1f}x"
+
+
+def verdict(value, lower, limit):
+    if value is None:
+        return "n/a"
+    if lower:  # a timeout or an incomplete sweep: only a lower bound
+        return "FAIL" if value > limit else "INCOMPLETE"
+    return "PASS" if value <= limit else "FAIL"
+
+
+def print_tables(ours, ref, sessions):
+    f_ours, f_ref = figures(ours), figures(ref)
+    rows = [("figure", "budget", "ours", "verdict", "reference", "ref/ours")]
+    verdicts = {}
+    for key, (label, limit, kind) in BUDGETS.items():
+        label = label.replace("N sessions", f"{sessions} sessions")
+        a, a_low = f_ours.get(key, (None, False))
+        b = f_ref.get(key, (None, False))
+        verdicts[key] = verdict(a, a_low, limit)
+        rows.append(
+            (
+                label,
+                fmt_budget(limit, kind),
+                fmt_value(a, kind, a_low),
+                verdicts[key],
+                fmt_value(b[0], kind, b[1]) if ref else "",
+                ratio((a, a_low), b) if ref else "",
+            )
+        )
+    for key, (label, kind) in INFO.items():
+        label = label.replace("N sessions", f"{sessions} sessions")
+        a = f_ours.get(key, (None, False))
+        b = f_ref.get(key, (None, False))
+        rows.append(
+            (
+                label,
+                "",
+                fmt_value(a[0], kind, a[1]),
+                "",
+                fmt_value(b[0], kind, b[1]) if ref else "",
+                ratio(a, b) if ref else "",
+            )
+        )
+    print_table(rows)
+    if "sweep_B_step" in f_ours:
+        print(f"\nours: largest rerun of the sweep: {f_ours['sweep_B_step']}")
+    if ref and "sweep_B_step" in f_ref:
+        print(f"reference: largest rerun of the sweep: {f_ref['sweep_B_step']}")
+
+    if not any((res or {}).get("sweep") for res in (ours, ref)):
+        return verdicts
+    # Sweep detail.
+    names = [name for name, _ in sweep_steps()]
+    by_step = {
+        label: {r["step"]: r for r in (res or {}).get("sweep", [])}
+        for label, res in (("ours", ours), ("ref", ref))
+    }
+    rows = [("sweep step (chained, from ?color_mode=rgb)", "ours time", "ours bytes")]
+    if ref:
+        rows[0] += ("ref time", "ref bytes")
+    for name in names:
+        row = (name, *sweep_cells(by_step["ours"].get(name)))
+        if ref:
+            row += sweep_cells(by_step["ref"].get(name))
+        rows.append(row)
+    print()
+    print_table(rows)
+    return verdicts
+
+
+def sweep_cells(record):
+    if record is None:
+        return ("-", "-")
+    if "seconds" in record:
+        mark = " (exception shown)" if record.get("exceptions") else ""
+        return (h.fmt_seconds(record["seconds"]), h.fmt_bytes(record["total_bytes"]) + mark)
+    if "timeout" in record:
+        return (f">timeout ({record['timeout']:.0f} s)", "-")
+    if "skipped" in record:
+        return ("skipped", "-")
+    return ("error", record.get("error", "")[:40])
+
+
+def print_breakdown(results):
+    """Where the time and bytes of the two main reruns went."""
+    print("\nwhere the bytes go (websocket payload per element type) and the time split:")
+    for name in ("ours", "reference"):
+        steps = (results.get(name) or {}).get("steps", {})
+        for key in ("padding_same", "filters_64"):
+            record = steps.get(key) or {}
+            if "seconds" not in record:
+                continue
+            parts = ", ".join(
+                f"{element} {h.fmt_bytes(size)}"
+                for element, size in list(record["by_element"].items())[:4]
+            )
+            first = h.fmt_seconds(record["first_delta_seconds"])
+            print(
+                f"  {name} {key}: first element after {first}"
+                f", finished {h.fmt_seconds(record['seconds'])}"
+                f", painted {h.fmt_seconds(record['painted_seconds'])}; {parts}"
+            )
+
+
+def print_table(rows):
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+        if n == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ours-only", action="store_true", help="skip the reference app")
+    parser.add_argument("--sessions", type=int, default=10, help="concurrent sessions (10)")
+    parser.add_argument("--json", metavar="PATH", help="write all results as JSON")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the settings sweep")
+    parser.add_argument("--port-ours", type=int, default=8601)
+    parser.add_argument("--port-ref", type=int, default=8602)
+    parser.add_argument("--app", default=str(h.ROOT / "app.py"), help="our app (app.py)")
+    parser.add_argument(
+        "--reference", default=str(h.BENCH / "reference_app.py"), help="the baseline app"
+    )
+    parser.add_argument("--first-timeout", type=float, default=120.0, help="page load limit, s")
+    parser.add_argument("--step-timeout", type=float, default=60.0, help="our rerun limit, s")
+    parser.add_argument(
+        "--ref-step-timeout", type=float, default=240.0, help="reference rerun limit, s"
+    )
+    parser.add_argument(
+        "--ref-sweep-timeout",
+        type=float,
+        default=120.0,
+        help="reference sweep step limit, s; the rest of its sweep is skipped after one",
+    )
+    parser.add_argument(
+        "--sessions-timeout", type=float, default=300.0, help="limit of the sessions phase, s"
+    )
+    parser.add_argument(
+        "--time-limit", type=float, default=1800.0, help="overall limit, s (then hard stop)"
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a budget fails")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    opts = parse_args(argv)
+    python = shlex.quote(os.path.relpath(sys.executable, h.ROOT))
+    args = shlex.join(sys.argv[1:] if argv is None else argv)
+    command = f"cd {shlex.quote(str(h.ROOT))} && {python} bench/browser_bench.py {args}".rstrip()
+    print(f"reproduce: {command}", flush=True)
+    started = time.monotonic()
+    servers = []
+
+    def hard_stop():
+        print(f"\nhard time limit ({opts.time_limit + 120:.0f} s) reached: stopping", flush=True)
+        for server in servers:
+            server.stop()
+        os._exit(3)
+
+    watchdog = threading.Timer(opts.time_limit + 120, hard_stop)
+    watchdog.daemon = True
+    watchdog.start()
+    ours = h.Server(opts.app, opts.port_ours, cwd=h.ROOT, name="ours")
+    ref = None if opts.ours_only else h.Server(opts.reference, opts.port_ref, name="reference")
+    results = {"command": command, "budgets": {k: v[1] for k, v in BUDGETS.items()}}
+    try:
+        for server in (ours, ref):
+            if server is not None:
+                servers.append(server)
+                server.start()
+                print(f"{server.name}: {' '.join(server.command())} (pid {server.proc.pid})")
+        with sync_playwright() as pw:
+            for server in servers:
+                sampler = h.RssSampler(server).start()
+                browser = h.launch_browser(pw)
+                try:
+                    runner = Runner(
+                        server.name,
+                        browser,
+                        server,
+                        sampler,
+                        opts,
+                        started + opts.time_limit,
+                        reference=server is ref,
+                    )
+                    results[server.name] = runner.run()
+                finally:
+                    sampler.stop()
+                    browser.close()
+                results[server.name]["server_alive"] = server.alive()
+                if not server.alive():
+                    print(f"{server.name} server died:\n{server.log_tail()}")
+                server.stop()
+    finally:
+        for server in servers:
+            server.stop()
+        watchdog.cancel()
+    print()
+    verdicts = print_tables(results.get("ours"), results.get("reference"), opts.sessions)
+    results["verdicts"] = verdicts
+    results["elapsed_s"] = round(time.monotonic() - started, 1)
+    for name in ("ours", "reference"):
+        sess = (results.get(name) or {}).get("sessions") or {}
+        if sess.get("change_s"):
+            print(
+                f"\n{name}: {opts.sessions} sessions: change p50 "
+                f"{statistics.median(sess['change_s']):.2f} s, max {max(sess['change_s']):.2f} s"
+                f", exception boxes: {len(sess.get('errors', []))}"
+            )
+    print_breakdown(results)
+    print(f"\nelapsed {results['elapsed_s']} s; reproduce: {command}")
+    if opts.json:
+        Path(opts.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(opts.json).write_text(json.dumps(results, indent=2, default=str))
+        print(f"results written to {opts.json}")
+    failed = [k for k, v in verdicts.items() if v == "FAIL"]
+    return 1 if opts.strict and failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
