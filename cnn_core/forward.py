@@ -16,7 +16,13 @@ import numpy as np
 from cnn_core.figures import grid_shape, sample_step
 from cnn_core.model import run_forward
 
-__all__ = ["StageMaps", "compute_stages", "resample_maps", "summarize_stage"]
+__all__ = [
+    "StageMaps",
+    "compute_stages",
+    "merge_stages",
+    "resample_maps",
+    "summarize_stage",
+]
 
 
 #: Pixels across a stage's whole tile grid.
@@ -100,7 +106,12 @@ def resample_maps(maps, side):
 
 
 def summarize_stage(
-    key, full, display_px=DISPLAY_PX, hover_samples=HOVER_SAMPLES, max_tiles=MAX_TILES
+    key,
+    full,
+    display_px=DISPLAY_PX,
+    hover_samples=HOVER_SAMPLES,
+    max_tiles=MAX_TILES,
+    grid_channels=None,
 ):
     """Keep what the screen can show of one stage, and its statistics.
 
@@ -113,6 +124,9 @@ def summarize_stage(
     key : str
     full : ndarray, shape (H, W, C)
     display_px, hover_samples, max_tiles : int
+    grid_channels : int, optional
+        Channels of the whole stage when ``full`` holds only some of them
+        (default ``C``); decides the grid, hence the tile size.
 
     Returns
     -------
@@ -128,7 +142,7 @@ def summarize_stage(
     full = np.asarray(full, dtype=np.float32)
     if full.ndim != 3:
         raise ValueError(f"Expected maps of shape (H, W, C). Received: shape {full.shape}")
-    cols = grid_shape(min(full.shape[2], max_tiles))[1]
+    cols = grid_shape(min(grid_channels or full.shape[2], max_tiles))[1]
     step = sample_step(max(full.shape[:2]), max(8, hover_samples // cols))
     return StageMaps(
         key=key,
@@ -143,13 +157,46 @@ def summarize_stage(
     )
 
 
-def compute_stages(model, batch):
-    """Run the model on ``batch`` and summarize every stage.
+def merge_stages(parts):
+    """Join the summaries of one stage computed a few channels at a time.
 
     Parameters
     ----------
-    model : keras.Model
-        From :func:`cnn_core.model.build_model`.
+    parts : sequence of StageMaps
+        Same stage, same grid, consecutive channels.
+
+    Returns
+    -------
+    StageMaps
+        As if the whole stage had been summarized at once.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    weights = np.array([part.full_shape[2] for part in parts], dtype=np.float64)
+    height, width = first.full_shape[:2]
+    return StageMaps(
+        key=first.key,
+        display=np.concatenate([part.display for part in parts], axis=2),
+        samples=np.concatenate([part.samples for part in parts], axis=2),
+        step=first.step,
+        full_shape=(height, width, int(weights.sum())),
+        minimum=min(part.minimum for part in parts),
+        maximum=max(part.maximum for part in parts),
+        mean=float(np.average([part.mean for part in parts], weights=weights)),
+        zero_fraction=float(np.average([part.zero_fraction for part in parts], weights=weights)),
+    )
+
+
+def compute_stages(models, batch):
+    """Run the model(s) on ``batch`` and summarize every stage.
+
+    Parameters
+    ----------
+    models : keras.Model or list of (range, keras.Model)
+        One model from :func:`cnn_core.model.build_model`, or the chunks of
+        :func:`cnn_core.model.build_chunked_models`; each chunk's outputs are
+        summarized and freed before the next runs.
     batch : ndarray of float32, shape (1, n, n, c)
 
     Returns
@@ -157,4 +204,16 @@ def compute_stages(model, batch):
     dict of str to StageMaps
         Keyed by stage, the input included.
     """
-    return {key: summarize_stage(key, full) for key, full in run_forward(model, batch).items()}
+    if not isinstance(models, list):
+        return {key: summarize_stage(key, full) for key, full in run_forward(models, batch).items()}
+    total = models[-1][0].stop
+    parts = {}
+    for _, model in models:
+        outputs = run_forward(model, batch)
+        for key, full in outputs.items():
+            if key == "input" and key in parts:
+                continue
+            channels = None if key == "input" else total
+            parts.setdefault(key, []).append(summarize_stage(key, full, grid_channels=channels))
+        del outputs
+    return {key: merge_stages(stage_parts) for key, stage_parts in parts.items()}

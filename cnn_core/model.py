@@ -12,7 +12,15 @@ import numpy as np
 
 from cnn_core.shapes import plan_pipeline
 
-__all__ = ["build_model", "kernel_weights", "load_keras", "run_forward"]
+__all__ = [
+    "CHUNK_VALUES",
+    "build_chunked_models",
+    "build_model",
+    "filter_chunks",
+    "kernel_weights",
+    "load_keras",
+    "run_forward",
+]
 
 
 def load_keras():
@@ -121,3 +129,73 @@ def kernel_weights(spec):
     shape = (spec.kernel_size, spec.kernel_size, spec.channels, spec.filters)
     kernel = keras.initializers.GlorotUniform(seed=spec.seed)(shape, dtype="float32")
     return np.asarray(kernel), np.zeros(spec.filters, np.float32)
+
+
+#: Largest conv output (height * width * filters values) one model call computes.
+CHUNK_VALUES = 8_000_000
+
+
+def filter_chunks(spec, max_values=CHUNK_VALUES):
+    """Split the filters into groups whose conv output stays under ``max_values``.
+
+    Activation and pooling act on each channel alone, so running the layer
+    one group of filters at a time gives exactly the same maps, with a
+    fraction of the peak memory (64 filters on a 1024x1024 input would
+    otherwise hold over 600 MB at once).
+
+    Parameters
+    ----------
+    spec : PipelineSpec
+    max_values : int
+
+    Returns
+    -------
+    list of range
+        Consecutive filter indices covering ``range(spec.filters)``.
+
+    Examples
+    --------
+    >>> from cnn_core.spec import PipelineSpec
+    >>> filter_chunks(PipelineSpec())
+    [range(0, 1)]
+    >>> chunks = filter_chunks(PipelineSpec(input_size=1024, kernel_size=1, filters=64))
+    >>> len(chunks), chunks[0], chunks[-1]
+    (10, range(0, 7), range(63, 64))
+    """
+    conv = plan_pipeline(spec).stage("conv")
+    if conv is None:
+        return [range(spec.filters)]
+    per_filter = conv.shape[0] * conv.shape[1]
+    size = max(1, min(spec.filters, max_values // max(per_filter, 1)))
+    return [range(start, min(start + size, spec.filters)) for start in range(0, spec.filters, size)]
+
+
+def build_chunked_models(spec, max_values=CHUNK_VALUES):
+    """Models that together compute :func:`build_model`'s outputs, a few filters each.
+
+    Each model is ``build_model`` for a spec with fewer filters, given the
+    matching slice of the full seeded kernel, so stacking their outputs along
+    the channel axis gives the full model's outputs.
+
+    Parameters
+    ----------
+    spec : PipelineSpec
+    max_values : int
+
+    Returns
+    -------
+    list of (range, keras.Model)
+        Filter indices and the model that computes them.
+    """
+    chunks = filter_chunks(spec, max_values)
+    if len(chunks) == 1:
+        return [(chunks[0], build_model(spec))]
+    kernel, bias = kernel_weights(spec)
+    models = []
+    for chunk in chunks:
+        model = build_model(spec.replace(filters=len(chunk)))
+        model.get_layer("conv2d").set_weights(
+            [kernel[..., chunk.start : chunk.stop], bias[chunk.start : chunk.stop]]
+        )
+        models.append((chunk, model))
+    return models

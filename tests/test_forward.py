@@ -171,3 +171,24 @@ def test_many_channels_resample_like_one():
     np.testing.assert_allclose(
         out[:, :, 7], cv2.resize(maps[:, :, 7], (40, 60), interpolation=cv2.INTER_AREA), atol=1e-5
     )
+
+
+def test_chunked_forward_equals_the_whole_model():
+    from cnn_core.model import build_chunked_models, filter_chunks
+
+    spec = PipelineSpec(input_size=64, filters=7, kernel_size=3, color_mode="rgb", pool_size=3)
+    batch = prepare_input(load_sample("Astronaut"), spec).batch
+    assert len(filter_chunks(spec, max_values=2 * 62 * 62)) == 4
+    whole = compute_stages(build_model(spec), batch)
+    chunked = compute_stages(build_chunked_models(spec, max_values=2 * 62 * 62), batch)
+    assert whole.keys() == chunked.keys()
+    for key, stage in whole.items():
+        other = chunked[key]
+        np.testing.assert_allclose(other.samples, stage.samples, rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(other.display, stage.display, rtol=1e-5, atol=1e-4)
+        assert other.full_shape == stage.full_shape
+        assert other.step == stage.step
+        assert other.minimum == pytest.approx(stage.minimum, abs=1e-4)
+        assert other.maximum == pytest.approx(stage.maximum, abs=1e-4)
+        assert other.mean == pytest.approx(stage.mean, rel=1e-5)
+        assert other.zero_fraction == pytest.approx(stage.zero_fraction)

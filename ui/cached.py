@@ -8,12 +8,13 @@ identifies them) and reads no globals.
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import streamlit as st
 
 from cnn_core.forward import compute_stages
 from cnn_core.images import load_sample, prepare_input
-from cnn_core.model import build_model, kernel_weights
+from cnn_core.model import build_chunked_models, kernel_weights
 
 
 def model_key(spec):
@@ -28,17 +29,28 @@ def sample_image(label):
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def model_for(key, _spec):
-    """The Keras model for a spec, built once per process. Never mutate it."""
-    return build_model(_spec)
+def models_for(key, _spec):
+    """The Keras model(s) for a spec, a few filters each, built once per process.
+
+    Never mutate them: every session shares them.
+    """
+    return build_chunked_models(_spec)
+
+
+@st.cache_resource
+def compute_slots():
+    """At most two forward passes at once (two cores), so many students
+    changing settings together queue instead of multiplying peak memory."""
+    return threading.BoundedSemaphore(2)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def stages_for(image_key, spec, _image):
     """Every stage's display maps and statistics for an image and a spec."""
     prepared = prepare_input(_image, spec)
-    model = model_for(model_key(spec), spec)
-    return compute_stages(model, prepared.batch)
+    models = models_for(model_key(spec), spec)
+    with compute_slots():
+        return compute_stages(models, prepared.batch)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
