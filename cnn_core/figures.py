@@ -15,7 +15,6 @@ import math
 import cv2
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 __all__ = [
     "grid_shape",
@@ -113,6 +112,78 @@ def sampling_note(step):
     return f"hover shows exact values at every {step}{suffix} pixel"
 
 
+class _Grid:
+    """Axes, domains and titles of a grid of square tiles, as a figure dict.
+
+    Building the layout as plain data is many times faster than
+    ``make_subplots`` followed by per-axis updates, which matters on every
+    rerun.
+    """
+
+    def __init__(self, rows, cols, titles, hspace, vspace):
+        self.rows, self.cols = rows, cols
+        self.hspace = hspace if cols > 1 else 0.0
+        self.vspace = vspace if rows > 1 else 0.0
+        self.titles = titles
+        self.axis_layout = {}
+
+    def _domain(self, position):
+        row, col = divmod(position, self.cols)
+        width = (1 - self.hspace * (self.cols - 1)) / self.cols
+        height = (1 - self.vspace * (self.rows - 1)) / self.rows
+        x0 = col * (width + self.hspace)
+        y1 = 1 - row * (height + self.vspace)
+
+        def clip(value):
+            return min(1.0, max(0.0, round(value, 6)))
+
+        return [clip(x0), clip(x0 + width)], [clip(y1 - height), clip(y1)]
+
+    def axes(self, position):
+        """The trace keys that put a trace on tile ``position``."""
+        suffix = "" if position == 0 else str(position + 1)
+        return {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
+
+    def style(self, position, x, y):
+        """Set tile ``position``'s axes: square pixels, no grid, plus ``x``/``y``."""
+        suffix = "" if position == 0 else str(position + 1)
+        x_domain, y_domain = self._domain(position)
+        common = {"constrain": "domain", "showgrid": False, "zeroline": False}
+        self.axis_layout[f"xaxis{suffix}"] = {
+            "domain": x_domain,
+            "anchor": f"y{suffix}",
+            **common,
+            **x,
+        }
+        self.axis_layout[f"yaxis{suffix}"] = {
+            "domain": y_domain,
+            "anchor": f"x{suffix}",
+            "scaleanchor": f"x{suffix}",
+            **common,
+            **y,
+        }
+
+    def layout(self, **extra):
+        """The layout dict: axes, one title annotation per tile, and ``extra``."""
+        annotations = []
+        for position, text in enumerate(self.titles):
+            x_domain, y_domain = self._domain(position)
+            annotations.append(
+                {
+                    "text": text,
+                    "x": (x_domain[0] + x_domain[1]) / 2,
+                    "y": y_domain[1],
+                    "xref": "paper",
+                    "yref": "paper",
+                    "xanchor": "center",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 14},
+                }
+            )
+        return {**self.axis_layout, "annotations": annotations, **extra}
+
+
 def to_uint8(values, value_range):
     """Map ``values`` linearly from ``value_range`` to 0-255 (clipped).
 
@@ -203,82 +274,69 @@ def stage_figure(
     if not tiles:
         raise ValueError("Expected at least one tile to show.")
     rows, cols = grid_shape(len(tiles))
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=[tile_names[i] for i in tiles],
-        horizontal_spacing=0.025 if cols > 1 else 0.0,
-        vertical_spacing=min(0.08, 0.25 / rows) if rows > 1 else 0.0,
-    )
+    grid = _Grid(rows, cols, [tile_names[i] for i in tiles], 0.025, min(0.08, 0.25 / rows))
     dy = height / display.shape[0]
     dx = width / display.shape[1]
     ys = np.arange(samples.shape[0], dtype=np.int32) * step
     xs = np.arange(samples.shape[1], dtype=np.int32) * step
     low, high = value_range
+    data = []
     for position, channel in enumerate(tiles):
         row, col = divmod(position, cols)
-        fig.add_trace(
-            go.Image(
-                source=image_uri(to_uint8(display[:, :, channel], value_range)),
-                x0=dx / 2 - 0.5,
-                dx=dx,
-                y0=dy / 2 - 0.5,
-                dy=dy,
-                hoverinfo="skip",
-            ),
-            row=row + 1,
-            col=col + 1,
+        axes = grid.axes(position)
+        data.append(
+            {
+                "type": "image",
+                "source": image_uri(to_uint8(display[:, :, channel], value_range)),
+                "x0": dx / 2 - 0.5,
+                "dx": dx,
+                "y0": dy / 2 - 0.5,
+                "dy": dy,
+                "hoverinfo": "skip",
+                **axes,
+            }
         )
-        fig.add_trace(
-            go.Heatmap(
-                z=np.ascontiguousarray(samples[:, :, channel], dtype=np.float32),
-                x=xs,
-                y=ys,
-                zmin=low,
-                zmax=high if high > low else low + 1,
-                colorscale=colorscale,
-                opacity=0,
-                showscale=position == 0,
-                colorbar=_COLORBAR,
-                name=tile_names[channel],
-                hovertemplate=(
+        data.append(
+            {
+                "type": "heatmap",
+                "z": np.ascontiguousarray(samples[:, :, channel], dtype=np.float32),
+                "x": xs,
+                "y": ys,
+                "zmin": low,
+                "zmax": high if high > low else low + 1,
+                "colorscale": colorscale,
+                "opacity": 0,
+                "showscale": position == 0,
+                "colorbar": _COLORBAR,
+                "name": tile_names[channel],
+                "hovertemplate": (
                     f"{tile_names[channel]}<br>row %{{y}}, column %{{x}}"
                     "<br>value %{z:.4f}<extra></extra>"
                 ),
-            ),
-            row=row + 1,
-            col=col + 1,
+                **axes,
+            }
         )
-        axis_id = "" if position == 0 else str(position + 1)
-        fig.update_xaxes(
-            title_text="column (x)" if row + 1 == rows and col == 0 else None,
-            range=[-0.5, width - 0.5],
-            showticklabels=row + 1 == rows,
-            constrain="domain",
-            showgrid=False,
-            zeroline=False,
-            row=row + 1,
-            col=col + 1,
-        )
-        fig.update_yaxes(
-            title_text="row (y)" if col == 0 and row == 0 else None,
-            range=[height - 0.5, -0.5],
-            showticklabels=col == 0,
-            scaleanchor=f"x{axis_id}",
-            constrain="domain",
-            showgrid=False,
-            zeroline=False,
-            row=row + 1,
-            col=col + 1,
+        grid.style(
+            position,
+            x={
+                "title": {"text": "column (x)" if row + 1 == rows and col == 0 else None},
+                "range": [-0.5, width - 0.5],
+                "showticklabels": row + 1 == rows,
+            },
+            y={
+                "title": {"text": "row (y)" if col == 0 and row == 0 else None},
+                "range": [height - 0.5, -0.5],
+                "showticklabels": col == 0,
+            },
         )
     tile_px = 460 if cols == 1 else max(110, 470 // cols)
-    fig.update_layout(
+    layout = grid.layout(
         title={"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
         height=int(rows * (tile_px + 22) + 95),
         margin={"l": 55, "r": 10, "t": 50, "b": 45},
         plot_bgcolor="rgba(0,0,0,0)",
     )
-    return fig
+    return go.Figure({"data": data, "layout": layout})
 
 
 def kernel_figure(kernel, filters=None, channel_names=None):
@@ -306,43 +364,29 @@ def kernel_figure(kernel, filters=None, channel_names=None):
     if channel_names is None:
         channel_names = [f"channel {i + 1}" for i in range(channels)]
     limit = float(np.abs(kernel).max()) or 1.0
-    fig = make_subplots(
-        rows=len(filters),
-        cols=channels,
-        subplot_titles=[
-            f"filter {f + 1}, {channel_names[c]}" for f in filters for c in range(channels)
-        ],
-        horizontal_spacing=0.06,
-        vertical_spacing=min(0.1, 0.4 / max(len(filters), 1)),
-    )
+    titles = [f"filter {f + 1}, {channel_names[c]}" for f in filters for c in range(channels)]
+    grid = _Grid(len(filters), channels, titles, 0.06, min(0.1, 0.4 / max(len(filters), 1)))
+    data = []
     for r, f in enumerate(filters):
         for c in range(channels):
-            fig.add_trace(
-                go.Heatmap(
-                    z=kernel[:, :, c, f].astype(np.float32),
-                    colorscale="RdBu",
-                    zmin=-limit,
-                    zmax=limit,
-                    showscale=r == 0 and c == 0,
-                    colorbar={"title": {"text": "weight"}, "thickness": 14},
-                    hovertemplate="row %{y}, column %{x}<br>weight %{z:.4f}<extra></extra>",
-                ),
-                row=r + 1,
-                col=c + 1,
-            )
             position = r * channels + c
-            axis_id = "" if position == 0 else str(position + 1)
-            fig.update_yaxes(
-                autorange="reversed",
-                scaleanchor=f"x{axis_id}",
-                constrain="domain",
-                row=r + 1,
-                col=c + 1,
+            data.append(
+                {
+                    "type": "heatmap",
+                    "z": kernel[:, :, c, f].astype(np.float32),
+                    "colorscale": "RdBu_r",
+                    "zmin": -limit,
+                    "zmax": limit,
+                    "showscale": position == 0,
+                    "colorbar": _COLORBAR | {"title": {"text": "weight", "side": "top"}},
+                    "hovertemplate": "row %{y}, column %{x}<br>weight %{z:.4f}<extra></extra>",
+                    **grid.axes(position),
+                }
             )
-            fig.update_xaxes(constrain="domain", row=r + 1, col=c + 1)
+            grid.style(position, x={}, y={"autorange": "reversed"})
     tile_px = 220 if k > 5 else 160
-    fig.update_layout(
+    layout = grid.layout(
         height=int(len(filters) * tile_px + 80),
         margin={"l": 40, "r": 20, "t": 60, "b": 30},
     )
-    return fig
+    return go.Figure({"data": data, "layout": layout})
