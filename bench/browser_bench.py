@@ -306,7 +306,9 @@ def figures(results):
         else ((sessions["timeout"], True) if timed_out else (None, False))
     )
     done = [r for r in results.get("sweep", []) if "seconds" in r]
-    incomplete = any("seconds" not in r for r in results.get("sweep", []))
+    # A step that timed out, or whose figures were replaced by an exception box
+    # (e.g. Streamlit's MessageSizeError), makes the maximum a lower bound.
+    incomplete = any("seconds" not in r or r.get("exceptions") for r in results.get("sweep", []))
     if done:
         worst = max(done, key=lambda r: r["total_bytes"])
         out["sweep_B"] = (worst["total_bytes"], incomplete)
@@ -485,6 +487,7 @@ def main(argv=None):
     args = shlex.join(sys.argv[1:] if argv is None else argv)
     command = f"cd {shlex.quote(str(h.ROOT))} && {python} bench/browser_bench.py {args}".rstrip()
     print(f"reproduce: {command}", flush=True)
+    print(f"app: {opts.app} at {h.git_state(opts.app)}", flush=True)
     started = time.monotonic()
     servers = []
 
@@ -497,9 +500,13 @@ def main(argv=None):
     watchdog = threading.Timer(opts.time_limit + 120, hard_stop)
     watchdog.daemon = True
     watchdog.start()
-    ours = h.Server(opts.app, opts.port_ours, cwd=h.ROOT, name="ours")
+    ours = h.Server(opts.app, opts.port_ours, cwd=Path(opts.app).resolve().parent, name="ours")
     ref = None if opts.ours_only else h.Server(opts.reference, opts.port_ref, name="reference")
-    results = {"command": command, "budgets": {k: v[1] for k, v in BUDGETS.items()}}
+    results = {
+        "command": command,
+        "app_commit": h.git_state(opts.app),
+        "budgets": {k: v[1] for k, v in BUDGETS.items()},
+    }
     try:
         for server in (ours, ref):
             if server is not None:

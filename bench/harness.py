@@ -405,11 +405,11 @@ class RunWatcher:
 class Session:
     """One browser page on one Streamlit app, with a byte and run monitor.
 
-    Every frame up to 32 MB is decoded as a ForwardMsg (run markers, element
+    Every frame up to 256 MB is decoded as a ForwardMsg (run markers, element
     types for the byte breakdown); bigger ones are counted as deltas.
     """
 
-    DECODE_MAX = 32 * 1024 * 1024
+    DECODE_MAX = 256 * 1024 * 1024
 
     def __init__(self, browser, server, viewport=(1400, 1000)):
         self.server = server
@@ -704,6 +704,27 @@ def radio_option(label, option_prefix):
 
 
 # --------------------------------------------------------------------------- formatting
+
+
+def git_state(app):
+    """Commit of the repo holding ``app``, plus its uncommitted app files, for the record."""
+    cwd = Path(app).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=cwd, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "app.py", "pages", "ui", "cnn_core"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+        ).stdout.split("\n")
+    except OSError:
+        return "unknown"
+    changed = [line[3:] for line in dirty if line.strip()]
+    if not head:
+        return "not a git checkout"
+    return head + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
 
 
 def fmt_bytes(n):

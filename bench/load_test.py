@@ -339,10 +339,11 @@ def main(argv=None):
     args = shlex.join(sys.argv[1:] if argv is None else argv)
     command = f"cd {shlex.quote(str(h.ROOT))} && {python} bench/load_test.py {args}".rstrip()
     print(f"reproduce: {command}", flush=True)
+    print(f"app: {opts.app} at {h.git_state(opts.app)}", flush=True)
     log = make_log(opts.quiet)
     started = time.monotonic()
     opts.deadline = started + opts.time_limit
-    server = h.Server(opts.app, opts.port, cwd=h.ROOT, name="load")
+    server = h.Server(opts.app, opts.port, cwd=Path(opts.app).resolve().parent, name="load")
 
     def hard_stop():
         print("hard time limit reached: stopping", flush=True)
@@ -379,6 +380,7 @@ def main(argv=None):
         server.stop()
         watchdog.cancel()
     result["command"] = command
+    result["app_commit"] = h.git_state(opts.app)
     result["elapsed_s"] = round(time.monotonic() - started, 1)
     ok = report(result, opts)
     if opts.json:
