@@ -14,12 +14,25 @@ import streamlit as st
 
 from cnn_core.forward import compute_stages
 from cnn_core.images import load_sample, prepare_input
-from cnn_core.model import build_chunked_models, kernel_weights
+from cnn_core.model import build_chunked_models, kernel_weights, load_keras
 
 
 def model_key(spec):
     """The part of a spec that decides the Keras model (not the pixel scaling)."""
     return dataclasses.astuple(spec.replace(scale_01=False))
+
+
+@st.cache_resource(show_spinner=False)
+def start_loading_keras():
+    """Import TensorFlow in the background, once per process.
+
+    The first visitor's page then draws its sidebar, summary and formulas
+    while the import runs, instead of after it; whoever needs Keras first
+    simply waits on Python's import lock.
+    """
+    thread = threading.Thread(target=load_keras, name="convlab-load-keras", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

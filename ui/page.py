@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.cached import start_loading_keras
 from ui.sidebar import render_sidebar
 
 
@@ -12,4 +13,5 @@ def start_page(title):
     st.set_page_config(
         page_title=f"{title} · convlab", page_icon=":material/grid_on:", layout="wide"
     )
+    start_loading_keras()
     return render_sidebar()
