@@ -221,3 +221,44 @@ def test_upload_source_states_the_limits(at):
     assert no_exception(at)
     assert "20 MB" in " ".join(c.value for c in at.sidebar.caption)
     assert "original image: (300, 451, 3)" in text(at)
+
+
+def _random_settings(seed):
+    import random
+
+    rng = random.Random(seed)
+    return {
+        "color_mode": rng.choice(["grayscale", "rgb"]),
+        "input_size": rng.choice([16, 17, 40, 100, 333]),
+        "kernel_size": rng.randint(1, 31),
+        "filters": rng.choice([1, 2, 5]),
+        "stride": rng.randint(1, 8),
+        "padding_mode": rng.choice(["valid", "same", "explicit"]),
+        "activation": rng.choice(["none", "relu", "sigmoid", "tanh", "leaky_relu", "elu"]),
+        "pooling": rng.choice(["none", "max", "average"]),
+        "pool_size": rng.randint(1, 8),
+        "pool_stride": rng.randint(0, 8),
+    }
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_settings_compute_or_explain(seed):
+    """Any combination the sidebar allows gives maps, or an error naming the numbers."""
+    settings = _random_settings(seed)
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in settings.items():
+        at.session_state[key] = value
+    at.session_state["_initialised"] = True  # as if the user had set them
+    at.run()
+    assert no_exception(at)
+    assert at.slider(key="kernel_size").value == settings["kernel_size"]
+    assert at.slider(key="input_size").value == settings["input_size"]
+    headings = [s.value for s in at.subheader]
+    assert headings[0] == "Input"
+    assert len(charts(at)) == len(headings)
+    if at.error:
+        [error] = at.error
+        assert "would be zero or negative" in error.value
+        assert any(char.isdigit() for char in error.value)
+    else:
+        assert "Convolution" in headings

@@ -66,25 +66,27 @@ def _defaults():
 
 
 def _initialise_state():
-    """Seed widget state once per session: from the URL if it has settings."""
-    if st.session_state.get("_initialised"):
-        for key in WIDGET_KEYS:
-            if key in st.session_state:
-                st.session_state[key] = st.session_state[key]
+    """Seed widget state once per session (from the URL if it has settings),
+    then keep every value alive across pages by re-assigning it."""
+    if not st.session_state.get("_initialised"):
+        values = _defaults()
+        query = st.query_params.to_dict()
+        try:
+            values.update(_widget_values(PipelineSpec.from_query(query)))
+        except SpecError as exc:
+            st.session_state["_url_error"] = (
+                f"The link's settings could not be used: {exc}. Showing the defaults instead."
+            )
+        if query.get("source") in SAMPLES:
+            values["source"] = query["source"]
+        for key, value in values.items():
+            st.session_state[key] = value
+        st.session_state["_initialised"] = True
         return
-    values = _defaults()
-    query = st.query_params.to_dict()
-    try:
-        values.update(_widget_values(PipelineSpec.from_query(query)))
-    except SpecError as exc:
-        st.session_state["_url_error"] = (
-            f"The link's settings could not be used: {exc}. Showing the defaults instead."
-        )
-    if query.get("source") in SAMPLES:
-        values["source"] = query["source"]
-    for key, value in values.items():
-        st.session_state[key] = value
-    st.session_state["_initialised"] = True
+    for key, value in _defaults().items():
+        st.session_state[key] = st.session_state.get(key, value)
+    if "image_url" in st.session_state:
+        st.session_state["image_url"] = st.session_state["image_url"]
 
 
 def _reset():
