@@ -14,6 +14,7 @@ import streamlit as st
 
 from cnn_core.forward import compute_stages
 from cnn_core.images import load_sample, prepare_input
+from cnn_core.memory import release_free_memory
 from cnn_core.model import build_chunked_models, kernel_weights, load_keras
 
 
@@ -63,7 +64,9 @@ def stages_for(image_key, spec, _image):
     prepared = prepare_input(_image, spec)
     models = models_for(model_key(spec), spec)
     with compute_slots():
-        return compute_stages(models, prepared.batch)
+        stages = compute_stages(models, prepared.batch)
+        release_free_memory()
+    return stages
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
