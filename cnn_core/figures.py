@@ -112,6 +112,16 @@ def sampling_note(step):
     return f"hover shows exact values at every {step}{suffix} pixel"
 
 
+def _figure(data, layout):
+    """Wrap a figure dict without Plotly's property validation.
+
+    Validation costs more than building the figure (about 0.1 s for the
+    first figure of a process); the dicts here are fixed by this module and
+    ``tests/test_figures.py`` validates them, so the app need not.
+    """
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
 class _Grid:
     """Axes, domains and titles of a grid of square tiles, as a figure dict.
 
@@ -199,15 +209,23 @@ def to_uint8(values, value_range):
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
-def image_uri(pixels):
+def image_uri(pixels, lossless=False):
     """Encode an 8-bit grayscale image as a data URI for a Plotly Image trace.
 
-    Smooth, photo-like tiles go as JPEG (small); tiles upscaled from a few
-    pixels go as PNG, which keeps their blocks sharp and is small anyway.
+    Parameters
+    ----------
+    pixels : ndarray of uint8, shape (h, w)
+    lossless : bool
+        PNG, for maps shown at or above their real size, whose pixels are
+        the point (and compress well). Otherwise JPEG, for maps shrunk to
+        screen size, which look like photos and are far smaller as JPEG.
+
+    Returns
+    -------
+    str
     """
     pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
-    blocky = pixels.shape[0] < 2 or np.array_equal(pixels[0], pixels[1])
-    if blocky or pixels.size <= 64 * 64:
+    if lossless:
         ok, buffer = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 6])
         kind = "png"
     else:
@@ -280,6 +298,7 @@ def stage_figure(
     ys = np.arange(samples.shape[0], dtype=np.int32) * step
     xs = np.arange(samples.shape[1], dtype=np.int32) * step
     low, high = value_range
+    lossless = display.shape[0] >= height
     data = []
     for position, channel in enumerate(tiles):
         row, col = divmod(position, cols)
@@ -287,7 +306,7 @@ def stage_figure(
         data.append(
             {
                 "type": "image",
-                "source": image_uri(to_uint8(display[:, :, channel], value_range)),
+                "source": image_uri(to_uint8(display[:, :, channel], value_range), lossless),
                 "x0": dx / 2 - 0.5,
                 "dx": dx,
                 "y0": dy / 2 - 0.5,
@@ -336,7 +355,7 @@ def stage_figure(
         margin={"l": 55, "r": 10, "t": 50, "b": 45},
         plot_bgcolor="rgba(0,0,0,0)",
     )
-    return go.Figure({"data": data, "layout": layout})
+    return _figure(data, layout)
 
 
 def kernel_figure(kernel, filters=None, channel_names=None):
@@ -389,4 +408,4 @@ def kernel_figure(kernel, filters=None, channel_names=None):
         height=int(len(filters) * tile_px + 80),
         margin={"l": 40, "r": 20, "t": 60, "b": 30},
     )
-    return go.Figure({"data": data, "layout": layout})
+    return _figure(data, layout)

@@ -192,3 +192,13 @@ def test_chunked_forward_equals_the_whole_model():
         assert other.maximum == pytest.approx(stage.maximum, abs=1e-4)
         assert other.mean == pytest.approx(stage.mean, rel=1e-5)
         assert other.zero_fraction == pytest.approx(stage.zero_fraction)
+
+
+def test_loading_keras_freezes_what_the_import_created():
+    import gc
+
+    from cnn_core.model import load_keras
+
+    keras = load_keras()
+    assert load_keras() is keras
+    assert gc.get_freeze_count() > 100_000

@@ -1,0 +1,125 @@
+"""Figure builders: valid Plotly, true coordinates, exact hover values."""
+
+import base64
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from cnn_core.figures import (
+    grid_shape,
+    image_uri,
+    kernel_figure,
+    stage_figure,
+    tile_pages,
+    to_uint8,
+)
+from cnn_core.forward import summarize_stage
+
+
+def as_array(value):
+    """A trace array back as numpy, whether Plotly kept it or base64-encoded it."""
+    if isinstance(value, dict) and "bdata" in value:
+        shape = [int(n) for n in str(value.get("shape", "-1")).split(",")]
+        raw = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return raw.reshape(shape)
+    return np.asarray(value)
+
+
+def validated(fig):
+    """Rebuild the figure with Plotly's validation on: raises on a bad property."""
+    return go.Figure(fig.to_dict())
+
+
+@pytest.mark.parametrize("channels", [1, 3, 5, 16])
+def test_stage_figure_is_valid_plotly_in_real_coordinates(channels):
+    rng = np.random.default_rng(channels)
+    full = rng.normal(size=(249, 249, channels)).astype(np.float32)
+    stage = summarize_stage("conv", full)
+    fig = validated(
+        stage_figure(
+            stage.display,
+            stage.samples,
+            stage.step,
+            stage.full_shape[:2],
+            (stage.minimum, stage.maximum),
+            [f"filter {i + 1}" for i in range(channels)],
+        )
+    )
+    images = [t for t in fig.data if t.type == "image"]
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert len(images) == len(heatmaps) == channels
+    assert len(fig.layout.annotations) == channels
+    for index, heatmap in enumerate(heatmaps):
+        z = as_array(heatmap.z)
+        np.testing.assert_array_equal(z, full[:: stage.step, :: stage.step, index])
+        assert as_array(heatmap.x).tolist() == list(range(0, 249, stage.step))
+        assert heatmap.opacity == 0
+    assert tuple(fig.layout.xaxis.range) == (-0.5, 248.5)
+    assert tuple(fig.layout.yaxis.range) == (248.5, -0.5)
+    # Image pixels cover exactly the real extent.
+    image = images[0]
+    width = stage.display.shape[1]
+    assert image.x0 - image.dx / 2 == pytest.approx(-0.5)
+    assert image.x0 + (width - 0.5) * image.dx == pytest.approx(248.5)
+    assert fig.layout.height > 0
+
+
+def test_only_the_shown_tiles_are_drawn():
+    full = np.zeros((20, 20, 40), np.float32)
+    stage = summarize_stage("conv", full)
+    pages = tile_pages(40, 16)
+    fig = stage_figure(
+        stage.display,
+        stage.samples,
+        stage.step,
+        (20, 20),
+        (0.0, 0.0),
+        [f"filter {i + 1}" for i in range(40)],
+        tiles=pages[2],
+    )
+    names = [t.name for t in fig.data if t.type == "heatmap"]
+    assert names == [f"filter {i}" for i in range(33, 41)]
+
+
+def test_kernel_figure_is_valid_and_symmetric_around_zero():
+    kernel = np.random.default_rng(1).uniform(-0.2, 0.1, size=(5, 5, 3, 4)).astype(np.float32)
+    fig = validated(kernel_figure(kernel, filters=range(2), channel_names=["R", "G", "B"]))
+    assert len(fig.data) == 6
+    limit = float(np.abs(kernel).max())
+    assert fig.data[0].zmin == -limit and fig.data[0].zmax == limit
+    np.testing.assert_array_equal(as_array(fig.data[4].z), kernel[:, :, 1, 1])
+    assert fig.layout.annotations[4].text == "filter 2, G"
+
+
+def test_to_uint8_and_image_uri():
+    pixels = to_uint8(np.linspace(-2, 2, 100 * 100).reshape(100, 100), (-1.0, 1.0))
+    assert pixels.min() == 0 and pixels.max() == 255
+    assert image_uri(pixels).startswith("data:image/jpeg;base64,")
+    blocks = np.repeat(np.repeat(np.eye(4, dtype=np.uint8) * 255, 20, 0), 20, 1)
+    assert image_uri(blocks, lossless=True).startswith("data:image/png;base64,")
+    flat = to_uint8(np.ones((3, 3)), (1.0, 1.0))
+    assert (flat == 128).all()
+
+
+def test_grid_shape_rejects_zero():
+    with pytest.raises(ValueError, match="count >= 1"):
+        grid_shape(0)
+
+
+def test_small_maps_go_lossless_and_shrunk_maps_as_jpeg():
+    def source(full):
+        stage = summarize_stage("pool", full)
+        fig = stage_figure(
+            stage.display,
+            stage.samples,
+            stage.step,
+            stage.full_shape[:2],
+            (stage.minimum, stage.maximum),
+            ["filter 1"],
+        )
+        return fig.data[0].source
+
+    rng = np.random.default_rng(0)
+    assert source(rng.random((6, 6, 1), dtype=np.float32)).startswith("data:image/png")
+    assert source(rng.random((600, 600, 1), dtype=np.float32)).startswith("data:image/jpeg")
