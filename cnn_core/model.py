@@ -19,6 +19,7 @@ __all__ = [
     "build_chunked_models",
     "build_model",
     "filter_chunks",
+    "kernel_summary",
     "kernel_weights",
     "load_keras",
     "run_forward",
@@ -140,6 +141,39 @@ def kernel_weights(spec):
     shape = (spec.kernel_size, spec.kernel_size, spec.channels, spec.filters)
     kernel = keras.initializers.GlorotUniform(seed=spec.seed)(shape, dtype="float32")
     return np.asarray(kernel), np.zeros(spec.filters, np.float32)
+
+
+def kernel_summary(kernel, bias):
+    """One row per filter: its number, bias and the sum of its weights.
+
+    The sum tells what a filter does to a flat area: above zero it keeps the
+    brightness, below zero it inverts it (and ReLU then blacks it out).
+
+    Parameters
+    ----------
+    kernel : ndarray, shape (k, k, c, f)
+    bias : ndarray, shape (f,)
+
+    Returns
+    -------
+    list of dict
+        Keys ``filter`` (1-based), ``bias`` and ``weight_sum``.
+
+    Examples
+    --------
+    >>> kernel_summary(np.ones((2, 2, 1, 2)), np.zeros(2))[1]
+    {'filter': 2, 'bias': 0.0, 'weight_sum': 4.0}
+    """
+    kernel = np.asarray(kernel)
+    if kernel.ndim != 4 or kernel.shape[3] != len(bias):
+        raise ValueError(
+            f"Expected a kernel (k, k, c, f) and f biases. Received: {kernel.shape}, {len(bias)}"
+        )
+    sums = kernel.sum(axis=(0, 1, 2))
+    return [
+        {"filter": i + 1, "bias": float(bias[i]), "weight_sum": float(sums[i])}
+        for i in range(kernel.shape[3])
+    ]
 
 
 #: Largest conv output (height * width * filters values) one model call computes.

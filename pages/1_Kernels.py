@@ -3,10 +3,11 @@
 import streamlit as st
 
 from cnn_core.figures import kernel_figure
+from cnn_core.model import kernel_summary
 from cnn_core.shapes import conv_param_formula, glorot_limit
 from ui import cached
 from ui.page import start_page
-from ui.stages import tile_page_control
+from ui.stages import markdown_table, tile_page_control
 
 
 def main():
@@ -36,19 +37,13 @@ def main():
             key="kernels",
         )
     with right:
-        st.markdown("**Biases** (start at zero)")
-        st.dataframe(
-            [
-                {
-                    "filter": i + 1,
-                    "bias": float(bias[i]),
-                    "sum of weights": float(kernel[..., i].sum()),
-                }
-                for i in filters
-            ],
-            hide_index=True,
-            width="stretch",
-        )
+        st.markdown("**Per filter** (biases start at zero)")
+        rows = [
+            (f"{row['filter']}", f"{row['bias']:g}", f"{row['weight_sum']:+.3f}")
+            for row in kernel_summary(kernel, bias)
+            if row["filter"] - 1 in filters
+        ]
+        st.markdown(markdown_table(("filter", "bias", "sum of weights"), rows))
         st.caption(
             "A kernel whose weights sum to more than zero keeps the image's brightness; "
             "one that sums to less turns it negative, and ReLU then blacks it out."

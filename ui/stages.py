@@ -12,17 +12,21 @@ from cnn_core.shapes import Plan
 TILES_PER_PAGE = MAX_TILES
 
 
+def markdown_table(columns, rows):
+    """A Markdown table: light to send, and no pandas/pyarrow import (which
+    ``st.dataframe`` needs and which costs the first visitor most of a second)."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def summary_table(plan: Plan):
     """Draw a table like Keras's ``model.summary()``."""
     rows = [
-        {
-            "Layer (type)": f"{stage.layer_name} ({stage.layer_type})",
-            "Output Shape": str(stage.batch_shape),
-            "Param #": f"{stage.params:,}",
-        }
+        (f"{stage.layer_name} ({stage.layer_type})", f"`{stage.batch_shape}`", f"{stage.params:,}")
         for stage in plan.stages
     ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.markdown(markdown_table(("Layer (type)", "Output Shape", "Param #"), rows))
     st.markdown(
         f"**Total params: {plan.total_params:,}** (all trainable) · "
         f"multiply-adds per image: {plan.total_macs:,}"
