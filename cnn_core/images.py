@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -39,6 +40,19 @@ SAMPLES = {
 }
 #: The seed's photo.
 DEFAULT_SAMPLE = "Cat (chelsea)"
+#: The file in scikit-image's data folder behind each ``skimage.data`` function.
+_SAMPLE_FILES = {
+    "chelsea": "chelsea.png",
+    "astronaut": "astronaut.png",
+    "camera": "camera.png",
+    "coffee": "coffee.png",
+    "checkerboard": "chessboard_GRAY.png",
+    "brick": "brick.png",
+    "text": "text.png",
+    "coins": "coins.png",
+    "moon": "moon.png",
+    "rocket": "rocket.jpg",
+}
 
 
 def load_sample(label):
@@ -60,9 +74,18 @@ def load_sample(label):
     """
     if label not in SAMPLES:
         raise ImageError(f"Expected one of the samples {list(SAMPLES)}. Received: {label!r}")
-    from skimage import data
+    name = SAMPLES[label]
+    # skimage.data's loaders go through skimage.io, whose first import scans
+    # its plugins (a quarter of a second, more on a busy first page load);
+    # the files themselves are in the package, so read them directly.
+    import skimage.data
+    from PIL import Image
 
-    return np.ascontiguousarray(getattr(data, SAMPLES[label])(), dtype=np.uint8)
+    path = Path(skimage.data.__file__).parent / _SAMPLE_FILES[name]
+    if not path.is_file():
+        return np.ascontiguousarray(getattr(skimage.data, name)(), dtype=np.uint8)
+    with Image.open(path) as image:
+        return np.ascontiguousarray(np.asarray(image), dtype=np.uint8)
 
 
 def to_color_mode(image, color_mode):

@@ -14,10 +14,13 @@ from cnn_core.spec import PipelineSpec
 
 
 @pytest.mark.parametrize("label", list(SAMPLES))
-def test_every_sample_loads_as_8_bit(label):
+def test_every_sample_is_exactly_scikit_images(label):
+    from skimage import data
+
     image = load_sample(label)
     assert image.dtype == np.uint8
     assert image.ndim in (2, 3)
+    np.testing.assert_array_equal(image, getattr(data, SAMPLES[label])())
 
 
 def test_unknown_sample_is_refused():
