@@ -10,8 +10,8 @@ from ui.sidebar import render_sidebar
 
 def start_page(title):
     """Configure the page, draw the sidebar and return the :class:`Selection`."""
+    start_loading_keras()
     st.set_page_config(
         page_title=f"{title} · convlab", page_icon=":material/grid_on:", layout="wide"
     )
-    start_loading_keras()
     return render_sidebar()
