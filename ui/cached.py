@@ -42,7 +42,7 @@ def sample_image(label):
     return load_sample(label)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def models_for(key, _spec):
     """The Keras model(s) for a spec, a few filters each, built once per process.
 
@@ -58,7 +58,7 @@ def compute_slots():
     return threading.BoundedSemaphore(2)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=6, show_spinner=False)
 def stages_for(image_key, spec, _image):
     """Every stage's display maps and statistics for an image and a spec."""
     prepared = prepare_input(_image, spec)
