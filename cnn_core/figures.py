@@ -209,6 +209,10 @@ def to_uint8(values, value_range):
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
+def _as_uint8(values, value_range):
+    return values if values.dtype == np.uint8 else to_uint8(values, value_range)
+
+
 def image_uri(pixels, lossless=False):
     """Encode an 8-bit grayscale image as a data URI for a Plotly Image trace.
 
@@ -257,7 +261,8 @@ def stage_figure(
     Parameters
     ----------
     display : ndarray, shape (h, w, C)
-        Maps resampled for display (see :func:`cnn_core.forward.summarize_stage`).
+        Maps resampled for display (see :func:`cnn_core.forward.summarize_stage`):
+        float values, or uint8 already mapped from ``value_range``.
     samples : ndarray, shape (hs, ws, C)
         ``full[::step, ::step, :]``.
     step : int
@@ -306,7 +311,7 @@ def stage_figure(
         data.append(
             {
                 "type": "image",
-                "source": image_uri(to_uint8(display[:, :, channel], value_range), lossless),
+                "source": image_uri(_as_uint8(display[:, :, channel], value_range), lossless),
                 "x0": dx / 2 - 0.5,
                 "dx": dx,
                 "y0": dy / 2 - 0.5,

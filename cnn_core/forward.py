@@ -8,18 +8,20 @@ per stage, the maps resampled to screen size, exact values at every
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from cnn_core.figures import grid_shape, sample_step
+from cnn_core.figures import grid_shape, sample_step, to_uint8
 from cnn_core.model import run_forward
 
 __all__ = [
     "StageMaps",
     "compute_stages",
     "merge_stages",
+    "quantized",
     "resample_maps",
     "summarize_stage",
 ]
@@ -41,9 +43,11 @@ class StageMaps:
     ----------
     key : str
         Stage key ("input", "conv", "activation", "pool", ...).
-    display : ndarray of float32, shape (h, w, C)
+    display : ndarray of float32 or uint8, shape (h, w, C)
         The maps resampled to screen size: area-averaged when shrunk,
-        repeated pixels when enlarged.
+        repeated pixels when enlarged. :func:`compute_stages` returns them
+        as uint8, ``minimum`` to ``maximum`` mapped to 0-255 (a quarter of
+        the memory in the cache; the screen shows 8 bits anyway).
     samples : ndarray of float32, shape (hs, ws, C)
         ``full[::step, ::step, :]``: exact values at the sampled pixels.
     step : int
@@ -205,8 +209,8 @@ def compute_stages(models, batch):
         Keyed by stage, the input included.
     """
     if not isinstance(models, list):
-        return {key: summarize_stage(key, full) for key, full in run_forward(models, batch).items()}
-    total = models[-1][0].stop
+        models = [(None, models)]
+    total = None if models[-1][0] is None else models[-1][0].stop
     parts = {}
     for _, model in models:
         outputs = run_forward(model, batch)
@@ -216,4 +220,21 @@ def compute_stages(models, batch):
             channels = None if key == "input" else total
             parts.setdefault(key, []).append(summarize_stage(key, full, grid_channels=channels))
         del outputs
-    return {key: merge_stages(stage_parts) for key, stage_parts in parts.items()}
+    return {key: quantized(merge_stages(stage_parts)) for key, stage_parts in parts.items()}
+
+
+def quantized(stage):
+    """``stage`` with its display maps as uint8 over the stage's value range.
+
+    Examples
+    --------
+    >>> full = np.array([[[-1.0], [1.0]]], np.float32)
+    >>> display = quantized(summarize_stage("conv", full)).display
+    >>> display.dtype, display[0, 0, 0], display[0, -1, 0]
+    (dtype('uint8'), np.uint8(0), np.uint8(255))
+    """
+    if stage.display.dtype == np.uint8:
+        return stage
+    return dataclasses.replace(
+        stage, display=to_uint8(stage.display, (stage.minimum, stage.maximum))
+    )
