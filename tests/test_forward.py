@@ -206,3 +206,12 @@ def test_loading_keras_freezes_what_the_import_created():
     keras = load_keras()
     assert load_keras() is keras
     assert gc.get_freeze_count() > 100_000
+
+
+def test_loading_keras_leaves_the_garbage_collector_on():
+    import gc
+
+    from cnn_core.model import load_keras
+
+    load_keras()
+    assert gc.isenabled()
