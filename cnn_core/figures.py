@@ -15,6 +15,7 @@ import math
 import cv2
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 __all__ = [
     "grid_shape",
@@ -75,6 +76,9 @@ def tile_range(count, page, per_page):
     start -= start % per_page
     return range(start, min(start + per_page, count))
 
+
+#: Black to white, as :func:`to_uint8` maps values to the tiles' gray levels.
+_GRAY = [[0.0, "rgb(0, 0, 0)"], [1.0, "rgb(255, 255, 255)"]]
 
 _COLORBAR = {
     "title": {"text": "value", "side": "top"},
@@ -249,7 +253,7 @@ def stage_figure(
     tile_names,
     tiles=None,
     title="",
-    colorscale="gray",
+    colorscale=None,
 ):
     """A grid of tiles, one per channel, drawn as images with exact values on hover.
 
@@ -277,8 +281,10 @@ def stage_figure(
         Which channels to show (default: all).
     title : str
         Figure title.
-    colorscale : str
-        Plotly colorscale of the colorbar (the tiles are grayscale).
+    colorscale : str, optional
+        Plotly colorscale name for the colorbar; default black to white,
+        exactly the tiles' mapping. Names are resolved here: without
+        validation, plotly.js would not know plotly.py names such as "RdBu_r".
 
     Returns
     -------
@@ -328,7 +334,7 @@ def stage_figure(
                 "y": ys,
                 "zmin": low,
                 "zmax": high if high > low else low + 1,
-                "colorscale": colorscale,
+                "colorscale": _GRAY if colorscale is None else get_colorscale(colorscale),
                 "opacity": 0,
                 "showscale": position == 0,
                 "colorbar": _COLORBAR,
@@ -398,7 +404,7 @@ def kernel_figure(kernel, filters=None, channel_names=None):
                 {
                     "type": "heatmap",
                     "z": kernel[:, :, c, f].astype(np.float32),
-                    "colorscale": "RdBu_r",
+                    "colorscale": get_colorscale("RdBu_r"),
                     "zmin": -limit,
                     "zmax": limit,
                     "showscale": position == 0,

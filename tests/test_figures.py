@@ -123,3 +123,19 @@ def test_small_maps_go_lossless_and_shrunk_maps_as_jpeg():
     rng = np.random.default_rng(0)
     assert source(rng.random((6, 6, 1), dtype=np.float32)).startswith("data:image/png")
     assert source(rng.random((600, 600, 1), dtype=np.float32)).startswith("data:image/jpeg")
+
+
+def test_colorscales_are_sent_as_colors_not_names():
+    """The app skips Plotly's validation, which is what turns names into colors."""
+    full = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8, 1)
+    stage = summarize_stage("conv", full)
+    fig = stage_figure(
+        stage.display, stage.samples, stage.step, (8, 8), (0.0, 1.0), ["filter 1"]
+    ).to_dict()
+    heatmap = fig["data"][1]
+    assert heatmap["colorscale"][0][1] == "rgb(0, 0, 0)"
+    assert heatmap["colorscale"][-1][1] == "rgb(255, 255, 255)"
+    kernel = kernel_figure(np.ones((3, 3, 1, 1), np.float32) * [-1.0]).to_dict()
+    scale = kernel["data"][0]["colorscale"]
+    assert isinstance(scale, list)
+    assert scale[0][1].replace(" ", "") == "rgb(5,48,97)"  # dark blue for negative weights
