@@ -1,16 +1,20 @@
+import subprocess
 import sys
-import threading
+import textwrap
+from pathlib import Path
 
-import numpy as np
 import pytest
 
 from cnn_core.memory import release_free_memory
 
+CHURN = textwrap.dedent(
+    """
+    import threading
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
-def test_trim_returns_freed_arena_memory_to_the_os():
-    psutil = pytest.importorskip("psutil")
-    process = psutil.Process()
+    import numpy as np
+    import psutil
+
+    from cnn_core.memory import release_free_memory
 
     def churn():
         # Many 64 kB blocks, freed out of order, in a worker thread's arena:
@@ -22,7 +26,31 @@ def test_trim_returns_freed_arena_memory_to_the_os():
     worker = threading.Thread(target=churn)
     worker.start()
     worker.join()
+    process = psutil.Process()
     before = process.memory_info().rss
-    assert release_free_memory() is True
+    released = release_free_memory()
     after = process.memory_info().rss
-    assert before - after > 50_000_000
+    print(released, before - after)
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_trim_returns_freed_arena_memory_to_the_os():
+    pytest.importorskip("psutil")
+    # A fresh process, so the arenas hold only what the churn left.
+    result = subprocess.run(
+        [sys.executable, "-c", CHURN],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    released, freed = result.stdout.split()
+    assert released == "True"
+    assert int(freed) > 50_000_000
+
+
+def test_release_reports_a_bool():
+    assert isinstance(release_free_memory(), bool)
