@@ -145,9 +145,8 @@ def _url_image():
     url = st.text_input(
         "Image URL",
         key="image_url",
-        placeholder="https://example.org/cat.jpg",
-        help="A public http(s) address of a PNG, JPEG, BMP, TIFF, WebP or GIF image. "
-        "Press Enter to fetch it.",
+        help="A public http(s) address of a PNG, JPEG, BMP, TIFF, WebP or GIF image, "
+        "such as https://example.org/cat.jpg. Press Enter to fetch it.",
     ).strip()
     if not url:
         return st.session_state.get("_url")
