@@ -21,6 +21,7 @@ __all__ = [
     "image_digest",
     "load_sample",
     "prepare_input",
+    "preprocessing_shapes",
     "preprocessing_steps",
     "to_color_mode",
 ]
@@ -165,6 +166,22 @@ def prepare_input(image, spec):
     return PreparedInput(batch, tuple(image.shape), steps)
 
 
+def preprocessing_shapes(image_shape, spec):
+    """The shape after each preprocessing step: original, color, resize, batch.
+
+    Examples
+    --------
+    >>> from cnn_core.spec import PipelineSpec
+    >>> preprocessing_shapes((300, 451, 3), PipelineSpec())
+    ((300, 451, 3), (300, 451), (512, 512), (1, 512, 512, 1))
+    """
+    height, width = image_shape[:2]
+    n, c = spec.input_size, spec.channels
+    converted = (height, width) if c == 1 else (height, width, 3)
+    resized = (n, n) if c == 1 else (n, n, 3)
+    return tuple(image_shape), converted, resized, (1, n, n, c)
+
+
 def preprocessing_steps(image_shape, spec):
     """Describe each preprocessing step with the shape it produces.
 
@@ -189,15 +206,13 @@ def preprocessing_steps(image_shape, spec):
     resize to 512x512 with INTER_AREA: (512, 512)
     reshape to a batch of one: (1, 512, 512, 1)
     """
-    height, width = image_shape[:2]
+    original, converted, resized, batch = preprocessing_shapes(image_shape, spec)
     n, c = spec.input_size, spec.channels
-    converted = (height, width) if c == 1 else (height, width, 3)
-    resized = (n, n) if c == 1 else (n, n, 3)
     return (
-        f"original image: {tuple(image_shape)}",
+        f"original image: {original}",
         f"{'grayscale' if c == 1 else 'RGB'}: {converted}",
         f"resize to {n}x{n} with INTER_AREA: {resized}",
-        f"reshape to a batch of one: {(1, n, n, c)}",
+        f"reshape to a batch of one: {batch}",
         "pixel values scaled to 0-1 (divided by 255)"
         if spec.scale_01
         else "pixel values kept as 0-255 floats, as in the seed",

@@ -17,7 +17,7 @@ import streamlit as st
 from cnn_core.decode import ACCEPTED_TYPES, decode_upload, describe_limits
 from cnn_core.errors import ConvlabError, SpecError
 from cnn_core.fetch import fetch_image
-from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, image_digest, preprocessing_steps
+from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, image_digest, preprocessing_shapes
 from cnn_core.spec import ACTIVATIONS, LIMITS, POOLINGS, PipelineSpec
 from ui import cached
 
@@ -251,11 +251,7 @@ def render_sidebar():
         st.button("Reset to the seed article's settings", on_click=_reset)
 
         spec = _spec_from_state()
-        st.caption(
-            "Input: "
-            + " → ".join(
-                step.split(": ", 1)[-1] for step in preprocessing_steps(image.shape, spec)[:4]
-            )
-        )
+        shapes = preprocessing_shapes(image.shape, spec)
+        st.caption("Input: " + " → ".join(str(shape) for shape in shapes))
     _sync_url(spec, source)
     return Selection(spec, image, label, image_key)
