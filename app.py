@@ -1,37 +1,22 @@
-"""Feature maps: every stage of one conv layer on a real photo."""
+"""Feature maps: every stage of one conv layer on a real photo.
+
+This file is both the app's first page and its server:
+
+* Streamlit runs it as ``__main__`` on every rerun, and it draws the page.
+* ``streamlit run app.py`` first reads it for an ASGI app, finds ``app``
+  below, imports it as the module ``app`` and serves this page and
+  ``pages/`` through Streamlit's standard server. The lifespan imports
+  TensorFlow before the server accepts anyone, so the first visitor does not
+  wait for it (see :mod:`ui.server`).
+"""
 
 import streamlit as st
 
-from cnn_core.shapes import plan_pipeline
-from ui import cached
-from ui.page import start_page
-from ui.stages import stage_section, summary_table, tile_page_control
+if __name__ == "__main__":
+    from ui.feature_maps import render
 
+    render()
+else:
+    from ui.server import warm_up
 
-def main():
-    selection = start_page("Feature maps")
-    spec = selection.spec
-    plan = plan_pipeline(spec, selection.image.shape)
-
-    st.title("What one convolutional layer does to a photo")
-    st.caption(
-        f"{selection.image_label} · Conv2D({spec.filters}, ({spec.kernel_size}, "
-        f"{spec.kernel_size}), strides={spec.stride}, padding='{spec.keras_padding}') "
-        "with random Glorot-uniform weights: nothing is trained, so the maps show what "
-        "the arithmetic does."
-    )
-    st.markdown("#### Model summary")
-    summary_table(plan)
-    with st.spinner("Running the layer (the first run loads TensorFlow)..."):
-        stages = cached.stages_for(selection.image_key, spec, selection.image)
-    tiles = tile_page_control(spec.filters)
-
-    for stage in plan.stages:
-        if stage.key == "padding":
-            continue
-        stage_section(stage, stages[stage.key], tiles)
-    if plan.error is not None:
-        st.error(str(plan.error))
-
-
-main()
+    app = st.App("app.py", lifespan=warm_up)

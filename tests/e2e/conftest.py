@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -40,9 +41,13 @@ def _require_browser():
 
 
 @pytest.fixture(scope="module")
-def app_url():
+def app_server(tmp_path_factory):
+    """``streamlit run app.py`` on a free port: its URL, its log, and the log
+    as it stood when ``/_stcore/health`` first answered ``ok``."""
     _require_browser()
     port = _free_port()
+    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed with the server
     process = subprocess.Popen(
         [
             sys.executable,
@@ -62,8 +67,8 @@ def app_url():
             "none",
         ],
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -72,19 +77,27 @@ def app_url():
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                     if response.read().decode() == "ok":
+                        log.flush()
+                        log_at_health = log_path.read_text()
                         break
             except OSError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
                 pytest.fail("streamlit run did not become healthy within 60 s")
             time.sleep(0.3)
-        yield url
+        yield SimpleNamespace(url=url, log_path=log_path, log_at_health=log_at_health)
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(app_server):
+    return app_server.url
 
 
 @pytest.fixture(scope="module")

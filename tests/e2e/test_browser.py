@@ -70,3 +70,10 @@ def test_a_bad_upload_gets_an_error_and_the_app_keeps_working(page, app_url, tmp
     wait_for_rerun(page)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4)
+
+
+def test_streamlit_run_imports_tensorflow_before_it_serves(app_server):
+    # `streamlit run app.py` found the st.App in app.py: its lifespan had
+    # imported TensorFlow by the time the health check first said ok.
+    assert "convlab: TensorFlow loaded in" in app_server.log_at_health
+    assert "Traceback" not in app_server.log_path.read_text()

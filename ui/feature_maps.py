@@ -1,0 +1,35 @@
+"""The Feature maps page (``app.py``): every stage of one conv layer on a real photo."""
+
+import streamlit as st
+
+from cnn_core.shapes import plan_pipeline
+from ui import cached
+from ui.page import start_page
+from ui.stages import stage_section, summary_table, tile_page_control
+
+
+def render():
+    """Draw the Feature maps page."""
+    selection = start_page("Feature maps")
+    spec = selection.spec
+    plan = plan_pipeline(spec, selection.image.shape)
+
+    st.title("What one convolutional layer does to a photo")
+    st.caption(
+        f"{selection.image_label} · Conv2D({spec.filters}, ({spec.kernel_size}, "
+        f"{spec.kernel_size}), strides={spec.stride}, padding='{spec.keras_padding}') "
+        "with random Glorot-uniform weights: nothing is trained, so the maps show what "
+        "the arithmetic does."
+    )
+    st.markdown("#### Model summary")
+    summary_table(plan)
+    with st.spinner("Running the layer (the first run loads TensorFlow)..."):
+        stages = cached.stages_for(selection.image_key, spec, selection.image)
+    tiles = tile_page_control(spec.filters)
+
+    for stage in plan.stages:
+        if stage.key == "padding":
+            continue
+        stage_section(stage, stages[stage.key], tiles)
+    if plan.error is not None:
+        st.error(str(plan.error))
