@@ -80,6 +80,11 @@ def tile_range(count, page, per_page):
 #: Black to white, as :func:`to_uint8` maps values to the tiles' gray levels.
 _GRAY = [[0.0, "rgb(0, 0, 0)"], [1.0, "rgb(255, 255, 255)"]]
 
+#: Right margin, px, that holds the colorbar and its tick labels. Margins are
+#: fixed (``autoexpand`` off): left to expand, plotly.js draws each chart
+#: twice, once to find how much room the colorbar wants and once with it.
+_COLORBAR_MARGIN = 95
+
 _COLORBAR = {
     "title": {"text": "value", "side": "top"},
     "thickness": 12,
@@ -162,7 +167,14 @@ class _Grid:
         """Set tile ``position``'s axes: square pixels, no grid, plus ``x``/``y``."""
         suffix = "" if position == 0 else str(position + 1)
         x_domain, y_domain = self._domain(position)
-        common = {"constrain": "domain", "showgrid": False, "zeroline": False}
+        # "allow": plotly.js otherwise measures every tick label after drawing
+        # to hide those that overflow the chart, a forced page layout each.
+        common = {
+            "constrain": "domain",
+            "showgrid": False,
+            "zeroline": False,
+            "ticklabeloverflow": "allow",
+        }
         self.axis_layout[f"xaxis{suffix}"] = {
             "domain": x_domain,
             "anchor": f"y{suffix}",
@@ -363,7 +375,7 @@ def stage_figure(
     layout = grid.layout(
         title={"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
         height=int(rows * (tile_px + 22) + 95),
-        margin={"l": 55, "r": 10, "t": 50, "b": 45},
+        margin={"l": 55, "r": _COLORBAR_MARGIN, "t": 50, "b": 45, "autoexpand": False},
         plot_bgcolor="rgba(0,0,0,0)",
     )
     return _figure(data, layout)
@@ -417,6 +429,6 @@ def kernel_figure(kernel, filters=None, channel_names=None):
     tile_px = 220 if k > 5 else 160
     layout = grid.layout(
         height=int(len(filters) * tile_px + 80),
-        margin={"l": 40, "r": 20, "t": 60, "b": 30},
+        margin={"l": 40, "r": _COLORBAR_MARGIN, "t": 60, "b": 30, "autoexpand": False},
     )
     return _figure(data, layout)

@@ -27,6 +27,17 @@ def test_page_loads_with_the_seed_and_visible_charts(page, app_url):
         expect(chart).to_be_visible()
         box = chart.bounding_box()
         assert box["width"] > 300 and box["height"] > 300
+    # Margins are fixed (no second draw to make room), so the colorbar and
+    # its tick labels must fit inside each chart as drawn.
+    overflow = page.evaluate(
+        """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
+            .map(chart => {
+                const svg = chart.querySelector("svg.main-svg").getBoundingClientRect();
+                const bar = chart.querySelector("g.colorbar").getBoundingClientRect();
+                return Math.max(bar.right - svg.right, svg.left - bar.left);
+            })"""
+    )
+    assert len(overflow) == 4 and max(overflow) <= 0, overflow
     body = page.get_by_test_id("stMain")
     expect(body).to_contain_text("(512 + 2*0 - 15)/1 + 1 = 498")
     expect(body).to_contain_text("params = 1*(15*15*1) + 1 = 226")
