@@ -10,6 +10,20 @@ from streamlit.web.server.app_discovery import discover_asgi_app
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def run_python(script):
+    """Run ``script`` in a fresh interpreter at the repo root (no Keras imported yet)."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
 def test_streamlit_run_finds_the_asgi_app_in_app_py():
     found = discover_asgi_app(ROOT / "app.py")
     assert found.is_asgi_app
@@ -17,12 +31,17 @@ def test_streamlit_run_finds_the_asgi_app_in_app_py():
 
 
 def test_imported_as_a_module_app_py_is_a_server_whose_lifespan_loads_keras():
-    # In a fresh interpreter: importing `app` must not draw the page or load
-    # TensorFlow; entering the lifespan must load it.
-    script = textwrap.dedent(
+    # Importing `app` must not draw the page or load TensorFlow; entering the
+    # lifespan must load it. Headless: no browser is opened.
+    result = run_python(
         """
-        import asyncio, sys
+        import asyncio, sys, webbrowser
         import streamlit as st
+        from streamlit import config
+
+        opened = []
+        webbrowser.open = opened.append
+        config.set_option("server.headless", True)
         import app
 
         assert isinstance(app.app, st.App), type(app.app)
@@ -34,17 +53,35 @@ def test_imported_as_a_module_app_py_is_a_server_whose_lifespan_loads_keras():
                 return "keras" in sys.modules
 
         assert asyncio.run(enter())
+        assert opened == [], opened
         print("ok")
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
     assert "convlab: TensorFlow loaded in" in result.stderr
+
+
+def test_with_a_screen_the_warm_server_opens_the_app_in_the_browser():
+    result = run_python(
+        """
+        import asyncio, time, webbrowser
+        from streamlit import config
+
+        opened = []
+        webbrowser.open = opened.append
+        config.set_option("server.headless", False)
+        config.set_option("server.port", 8765)
+        from ui.server import warm_up
+
+        async def enter():
+            async with warm_up(None):
+                pass
+
+        asyncio.run(enter())
+        deadline = time.monotonic() + 10
+        while not opened and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(opened)
+        """
+    )
+    assert result.stdout.strip() == "['http://localhost:8765']"
