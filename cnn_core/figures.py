@@ -95,6 +95,12 @@ _COLORBAR = {
 }
 
 
+def _colorbar(plot_height, **extra):
+    """The colorbar, at most as long as the plot area is high (margins are
+    fixed, so a longer one would be cut off at the bottom of the chart)."""
+    return _COLORBAR | {"len": min(_COLORBAR["len"], plot_height)} | extra
+
+
 def tile_pages(count, per_page):
     """All pages of ``per_page`` tiles that ``count`` tiles make.
 
@@ -322,6 +328,10 @@ def stage_figure(
     xs = np.arange(samples.shape[1], dtype=np.int32) * step
     low, high = value_range
     lossless = display.shape[0] >= height
+    tile_px = 460 if cols == 1 else max(110, 470 // cols)
+    margin = {"l": 55, "r": _COLORBAR_MARGIN, "t": 50, "b": 45, "autoexpand": False}
+    figure_height = int(rows * (tile_px + 22) + 95)
+    colorbar = _colorbar(figure_height - margin["t"] - margin["b"])
     data = []
     for position, channel in enumerate(tiles):
         row, col = divmod(position, cols)
@@ -349,7 +359,7 @@ def stage_figure(
                 "colorscale": _GRAY if colorscale is None else get_colorscale(colorscale),
                 "opacity": 0,
                 "showscale": position == 0,
-                "colorbar": _COLORBAR,
+                "colorbar": colorbar,
                 "name": tile_names[channel],
                 "hovertemplate": (
                     f"{tile_names[channel]}<br>row %{{y}}, column %{{x}}"
@@ -364,18 +374,19 @@ def stage_figure(
                 "title": {"text": "column (x)" if row + 1 == rows and col == 0 else None},
                 "range": [-0.5, width - 0.5],
                 "showticklabels": row + 1 == rows,
+                "ticks": "outside" if row + 1 == rows else "",
             },
             y={
                 "title": {"text": "row (y)" if col == 0 and row == 0 else None},
                 "range": [height - 0.5, -0.5],
                 "showticklabels": col == 0,
+                "ticks": "outside" if col == 0 else "",
             },
         )
-    tile_px = 460 if cols == 1 else max(110, 470 // cols)
     layout = grid.layout(
         title={"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
-        height=int(rows * (tile_px + 22) + 95),
-        margin={"l": 55, "r": _COLORBAR_MARGIN, "t": 50, "b": 45, "autoexpand": False},
+        height=figure_height,
+        margin=margin,
         plot_bgcolor="rgba(0,0,0,0)",
     )
     return _figure(data, layout)
@@ -408,6 +419,12 @@ def kernel_figure(kernel, filters=None, channel_names=None):
     limit = float(np.abs(kernel).max()) or 1.0
     titles = [f"filter {f + 1}, {channel_names[c]}" for f in filters for c in range(channels)]
     grid = _Grid(len(filters), channels, titles, 0.06, min(0.1, 0.4 / max(len(filters), 1)))
+    tile_px = 220 if k > 5 else 160
+    margin = {"l": 40, "r": _COLORBAR_MARGIN, "t": 60, "b": 30, "autoexpand": False}
+    figure_height = int(len(filters) * tile_px + 80)
+    colorbar = _colorbar(
+        figure_height - margin["t"] - margin["b"], title={"text": "weight", "side": "top"}
+    )
     data = []
     for r, f in enumerate(filters):
         for c in range(channels):
@@ -420,15 +437,11 @@ def kernel_figure(kernel, filters=None, channel_names=None):
                     "zmin": -limit,
                     "zmax": limit,
                     "showscale": position == 0,
-                    "colorbar": _COLORBAR | {"title": {"text": "weight", "side": "top"}},
+                    "colorbar": colorbar,
                     "hovertemplate": "row %{y}, column %{x}<br>weight %{z:.4f}<extra></extra>",
                     **grid.axes(position),
                 }
             )
             grid.style(position, x={}, y={"autorange": "reversed"})
-    tile_px = 220 if k > 5 else 160
-    layout = grid.layout(
-        height=int(len(filters) * tile_px + 80),
-        margin={"l": 40, "r": _COLORBAR_MARGIN, "t": 60, "b": 30, "autoexpand": False},
-    )
+    layout = grid.layout(height=figure_height, margin=margin)
     return _figure(data, layout)

@@ -139,3 +139,37 @@ def test_colorscales_are_sent_as_colors_not_names():
     scale = kernel["data"][0]["colorscale"]
     assert isinstance(scale, list)
     assert scale[0][1].replace(" ", "") == "rgb(5,48,97)"  # dark blue for negative weights
+
+
+def colorbar_fits(fig):
+    """Margins are fixed (plotly.js does not grow them), so the colorbar must
+    fit in the plot area's height and the right margin must exist."""
+    layout = fig.layout
+    [bar] = [t.colorbar for t in fig.data if t.type == "heatmap" and t.showscale]
+    plot_height = layout.height - layout.margin.t - layout.margin.b
+    return (
+        layout.margin.autoexpand is False
+        and bar.lenmode == "pixels"
+        and 100 <= bar.len <= plot_height
+        and layout.margin.r >= 80
+    )
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4, 9, 16])
+def test_stage_colorbar_fits_every_grid(channels):
+    stage = summarize_stage("conv", np.ones((64, 64, channels), np.float32))
+    fig = stage_figure(
+        stage.display,
+        stage.samples,
+        stage.step,
+        stage.full_shape[:2],
+        (0.0, 1.0),
+        [f"filter {i + 1}" for i in range(channels)],
+    )
+    assert colorbar_fits(validated(fig))
+
+
+@pytest.mark.parametrize(("k", "filters"), [(1, 1), (3, 1), (15, 1), (15, 8)])
+def test_kernel_colorbar_fits(k, filters):
+    kernel = np.ones((k, k, 1, filters), np.float32)
+    assert colorbar_fits(validated(kernel_figure(kernel)))

@@ -21,22 +21,30 @@ def choose(page, label, option):
     page.get_by_role("option", name=option, exact=True).click()
 
 
+def colorbar_overflow(page):
+    """Per chart, how many pixels its colorbar sticks out of the chart (<= 0: none).
+
+    Margins are fixed (plotly.js does not draw twice to make room), so the
+    colorbar and its labels must fit inside each chart as drawn.
+    """
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
+            .map(chart => {
+                const svg = chart.querySelector("svg.main-svg").getBoundingClientRect();
+                const bar = chart.querySelector("g.colorbar").getBoundingClientRect();
+                return Math.max(bar.right - svg.right, svg.left - bar.left,
+                                bar.bottom - svg.bottom, svg.top - bar.top);
+            })"""
+    )
+
+
 def test_page_loads_with_the_seed_and_visible_charts(page, app_url):
     open_app(page, app_url)
     for chart in page.locator("[data-testid='stPlotlyChart']").all():
         expect(chart).to_be_visible()
         box = chart.bounding_box()
         assert box["width"] > 300 and box["height"] > 300
-    # Margins are fixed (no second draw to make room), so the colorbar and
-    # its tick labels must fit inside each chart as drawn.
-    overflow = page.evaluate(
-        """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
-            .map(chart => {
-                const svg = chart.querySelector("svg.main-svg").getBoundingClientRect();
-                const bar = chart.querySelector("g.colorbar").getBoundingClientRect();
-                return Math.max(bar.right - svg.right, svg.left - bar.left);
-            })"""
-    )
+    overflow = colorbar_overflow(page)
     assert len(overflow) == 4 and max(overflow) <= 0, overflow
     body = page.get_by_test_id("stMain")
     expect(body).to_contain_text("(512 + 2*0 - 15)/1 + 1 = 498")
@@ -88,3 +96,14 @@ def test_streamlit_run_imports_tensorflow_before_it_serves(app_server):
     # imported TensorFlow by the time the health check first said ok.
     assert "convlab: TensorFlow loaded in" in app_server.log_at_health
     assert "Traceback" not in app_server.log_path.read_text()
+
+
+def test_colorbars_fit_a_row_of_rgb_tiles(page, app_url):
+    page.goto(f"{app_url}/?color_mode=rgb&filters=3&kernel_size=3")
+    wait_for_rerun(page)
+    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4)
+    page.wait_for_function(
+        "() => document.querySelectorAll(\"[data-testid='stPlotlyChart'] g.colorbar\").length == 4"
+    )
+    overflow = colorbar_overflow(page)
+    assert max(overflow) <= 0, overflow
