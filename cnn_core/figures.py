@@ -87,6 +87,7 @@ _COLORBAR_MARGIN = 95
 
 _COLORBAR = {
     "title": {"text": "value", "side": "top"},
+    "ticklabeloverflow": "allow",  # as on the axes: no measuring of every label
     "thickness": 12,
     "lenmode": "pixels",
     "len": 260,
