@@ -396,6 +396,10 @@ def stage_figure(
 def kernel_figure(kernel, filters=None, channel_names=None):
     """Heatmaps of conv kernel weights: one row per filter, one column per channel.
 
+    Kernels of a one-channel input are laid out in a near-square grid of
+    filters instead (:func:`grid_shape`), so eight 15x15 kernels fill a screen
+    rather than a tall column.
+
     Parameters
     ----------
     kernel : ndarray, shape (k, k, c, f)
@@ -418,11 +422,16 @@ def kernel_figure(kernel, filters=None, channel_names=None):
     if channel_names is None:
         channel_names = [f"channel {i + 1}" for i in range(channels)]
     limit = float(np.abs(kernel).max()) or 1.0
-    titles = [f"filter {f + 1}, {channel_names[c]}" for f in filters for c in range(channels)]
-    grid = _Grid(len(filters), channels, titles, 0.06, min(0.1, 0.4 / max(len(filters), 1)))
-    tile_px = 220 if k > 5 else 160
+    if channels == 1:
+        rows, cols = grid_shape(len(filters))
+        titles = [f"filter {f + 1}" for f in filters]
+    else:
+        rows, cols = len(filters), channels
+        titles = [f"filter {f + 1}, {channel_names[c]}" for f in filters for c in range(channels)]
+    grid = _Grid(rows, cols, titles, 0.06, min(0.1, 0.4 / rows))
+    tile_px = min(220 if k > 5 else 160, 600 // cols)
     margin = {"l": 40, "r": _COLORBAR_MARGIN, "t": 60, "b": 30, "autoexpand": False}
-    figure_height = int(len(filters) * tile_px + 80)
+    figure_height = int(rows * tile_px + 80)
     colorbar = _colorbar(
         figure_height - margin["t"] - margin["b"], title={"text": "weight", "side": "top"}
     )

@@ -173,3 +173,15 @@ def test_stage_colorbar_fits_every_grid(channels):
 def test_kernel_colorbar_fits(k, filters):
     kernel = np.ones((k, k, 1, filters), np.float32)
     assert colorbar_fits(validated(kernel_figure(kernel)))
+
+
+def test_grayscale_kernels_fill_a_grid_not_a_column():
+    kernel = np.random.default_rng(2).uniform(-1, 1, size=(15, 15, 1, 8)).astype(np.float32)
+    fig = validated(kernel_figure(kernel))
+    assert [a.text for a in fig.layout.annotations] == [f"filter {i}" for i in range(1, 9)]
+    # 8 kernels in a 3x3 grid: three columns of x domains, three rows of y domains.
+    x_domains = {tuple(fig.layout[f"xaxis{'' if i == 1 else i}"].domain) for i in range(1, 9)}
+    y_domains = {tuple(fig.layout[f"yaxis{'' if i == 1 else i}"].domain) for i in range(1, 9)}
+    assert len(x_domains) == 3 and len(y_domains) == 3
+    np.testing.assert_array_equal(as_array(fig.data[7].z), kernel[:, :, 0, 7])
+    assert colorbar_fits(fig)
