@@ -320,8 +320,12 @@ def round_values(results, step, field="seconds"):
     """A step's field in every timing round, in order (None where missing)."""
     if results is None:
         return []
-    rounds = [results["steps"], *results.get("rounds", [])]
-    return [_step_value(r.get(step), field)[0] for r in rounds]
+    return [_step_value(r.get(step), field)[0] for r in _rounds(results)]
+
+
+def _rounds(results):
+    """Every timing round's steps: the main run's first, then the extra rounds."""
+    return [results["steps"], *results.get("rounds", [])]
 
 
 def figures(results):
@@ -329,7 +333,7 @@ def figures(results):
     if results is None:
         return {}
     steps = results["steps"]
-    rounds = [steps, *results.get("rounds", [])]
+    rounds = _rounds(results)
     out = {
         "first_cold_s": _median_value(rounds, "first_cold", "seconds"),
         "first_cold_B": _step_value(steps.get("first_cold"), "ws_bytes"),

@@ -96,9 +96,15 @@ _COLORBAR = {
 }
 
 
-def _colorbar(plot_height, **extra):
+def _margin(left, top, bottom):
+    """Fixed margins (see :data:`_COLORBAR_MARGIN`) with room for the colorbar."""
+    return {"l": left, "r": _COLORBAR_MARGIN, "t": top, "b": bottom, "autoexpand": False}
+
+
+def _colorbar(figure_height, margin, **extra):
     """The colorbar, at most as long as the plot area is high (margins are
     fixed, so a longer one would be cut off at the bottom of the chart)."""
+    plot_height = figure_height - margin["t"] - margin["b"]
     return _COLORBAR | {"len": min(_COLORBAR["len"], plot_height)} | extra
 
 
@@ -330,9 +336,9 @@ def stage_figure(
     low, high = value_range
     lossless = display.shape[0] >= height
     tile_px = 460 if cols == 1 else max(110, 470 // cols)
-    margin = {"l": 55, "r": _COLORBAR_MARGIN, "t": 50, "b": 45, "autoexpand": False}
+    margin = _margin(55, 50, 45)
     figure_height = int(rows * (tile_px + 22) + 95)
-    colorbar = _colorbar(figure_height - margin["t"] - margin["b"])
+    colorbar = _colorbar(figure_height, margin)
     data = []
     for position, channel in enumerate(tiles):
         row, col = divmod(position, cols)
@@ -430,11 +436,9 @@ def kernel_figure(kernel, filters=None, channel_names=None):
         titles = [f"filter {f + 1}, {channel_names[c]}" for f in filters for c in range(channels)]
     grid = _Grid(rows, cols, titles, 0.06, min(0.1, 0.4 / rows))
     tile_px = min(220 if k > 5 else 160, 600 // cols)
-    margin = {"l": 40, "r": _COLORBAR_MARGIN, "t": 60, "b": 30, "autoexpand": False}
+    margin = _margin(40, 60, 30)
     figure_height = int(rows * tile_px + 80)
-    colorbar = _colorbar(
-        figure_height - margin["t"] - margin["b"], title={"text": "weight", "side": "top"}
-    )
+    colorbar = _colorbar(figure_height, margin, title={"text": "weight", "side": "top"})
     data = []
     for r, f in enumerate(filters):
         for c in range(channels):
