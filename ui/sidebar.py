@@ -28,7 +28,8 @@ PAGES = (
 )
 UPLOAD = "Upload"
 URL = "URL"
-SOURCES = (*SAMPLES, UPLOAD, URL)
+CAMERA = "Camera"
+SOURCES = (*SAMPLES, UPLOAD, URL, CAMERA)
 PADDING_LABELS = {"valid": "valid", "same": "same", "explicit": "explicit p"}
 COLOR_LABELS = {"grayscale": "grayscale (1 channel)", "rgb": "RGB (3 channels)"}
 SPEC_FIELDS = tuple(field.name for field in dataclasses.fields(PipelineSpec))
@@ -103,7 +104,7 @@ def _sync_url(spec, source):
 
 
 def _take(kind, identity, name, load):
-    """Decode a new upload or URL once; on failure keep the image we had.
+    """Decode a new upload, URL or camera picture once; on failure keep the image we had.
 
     ``identity`` says what is new (a file id, a URL); ``load`` returns a
     :class:`~cnn_core.decode.DecodedImage` or raises our own error. The
@@ -154,17 +155,34 @@ def _url_image():
         return _take("url", url, url.rsplit("/", 1)[-1] or url, lambda: fetch_image(url))
 
 
+def _camera_image():
+    """A picture from the laptop's camera, decoded exactly like an upload."""
+    photo = st.camera_input(
+        "Take a picture",
+        key="camera_photo",
+        help="Hold a drawing up to the camera and take a picture: the page then shows its "
+        "maps. The picture is checked and decoded exactly like an upload.",
+    )
+    if photo is None:
+        return st.session_state.get("_camera")
+    return _take("camera", photo.file_id, "camera picture", lambda: decode_upload(photo.getvalue()))
+
+
+_SOURCE_READERS = {UPLOAD: _uploaded_image, URL: _url_image, CAMERA: _camera_image}
+_NOTHING_YET = {UPLOAD: "No image uploaded", URL: "No image fetched", CAMERA: "No picture taken"}
+
+
 def _image_choice(source):
-    if source in (UPLOAD, URL):
-        chosen = _uploaded_image() if source == UPLOAD else _url_image()
+    if source in _SOURCE_READERS:
+        chosen = _SOURCE_READERS[source]()
         if chosen is not None:
             st.session_state["_last_image"] = chosen
             return chosen
-        what = "uploaded" if source == UPLOAD else "fetched"
+        nothing = _NOTHING_YET[source]
         if "_last_image" in st.session_state:
-            st.info(f"No image {what} yet: showing the last image until there is one.")
+            st.info(f"{nothing} yet: showing the last image until there is one.")
             return st.session_state["_last_image"]
-        st.info(f"No image {what} yet: showing the cat until there is one.")
+        st.info(f"{nothing} yet: showing the cat until there is one.")
         source = DEFAULT_SAMPLE
     image = cached.sample_image(source)
     chosen = (source, image, f"sample:{source}")
