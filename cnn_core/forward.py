@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from cnn_core.figures import grid_shape, sample_step, to_uint8
+from cnn_core.histogram import ValueHistogram, coarsen, count_values
 from cnn_core.model import run_forward
 
 __all__ = [
@@ -58,6 +59,13 @@ class StageMaps:
         Over the full output.
     zero_fraction : float
         Share of values exactly zero over the full output (what ReLU does).
+    channel_min, channel_max : ndarray of float32, shape (C,)
+        Each channel's minimum and maximum over its full map. The uint8
+        display maps each channel's own range to 0-255, so any colour scale
+        (per map, per stage, whole pipeline) can be drawn from it.
+    histogram : ValueHistogram
+        The full output's values in at most 64 bins (while a stage is being
+        computed in parts: finer bins over the part's own range).
     """
 
     key: str
@@ -69,6 +77,9 @@ class StageMaps:
     maximum: float
     mean: float
     zero_fraction: float
+    channel_min: np.ndarray
+    channel_max: np.ndarray
+    histogram: ValueHistogram
 
 
 def resample_maps(maps, side):
@@ -158,6 +169,9 @@ def summarize_stage(
         maximum=float(full.max()),
         mean=float(full.mean()),
         zero_fraction=float(np.count_nonzero(full == 0) / full.size),
+        channel_min=full.min(axis=(0, 1)),
+        channel_max=full.max(axis=(0, 1)),
+        histogram=count_values(full),
     )
 
 
@@ -189,6 +203,14 @@ def merge_stages(parts):
         maximum=max(part.maximum for part in parts),
         mean=float(np.average([part.mean for part in parts], weights=weights)),
         zero_fraction=float(np.average([part.zero_fraction for part in parts], weights=weights)),
+        channel_min=np.concatenate([part.channel_min for part in parts]),
+        channel_max=np.concatenate([part.channel_max for part in parts]),
+        histogram=coarsen(
+            [part.histogram for part in parts],
+            min(part.minimum for part in parts),
+            max(part.maximum for part in parts),
+            bins=len(first.histogram.counts),
+        ),
     )
 
 
@@ -224,17 +246,28 @@ def compute_stages(models, batch):
 
 
 def quantized(stage):
-    """``stage`` with its display maps as uint8 over the stage's value range.
+    """``stage`` as the cache keeps it: uint8 display maps and a histogram of
+    at most 64 bins.
+
+    Each channel's display maps its own minimum..maximum to 0-255 (the
+    narrowest range, so no colour scale loses levels when it widens it).
 
     Examples
     --------
-    >>> full = np.array([[[-1.0], [1.0]]], np.float32)
-    >>> display = quantized(summarize_stage("conv", full)).display
-    >>> display.dtype, display[0, 0, 0], display[0, -1, 0]
-    (dtype('uint8'), np.uint8(0), np.uint8(255))
+    >>> full = np.array([[[-1.0, 0.0], [1.0, 4.0]]], np.float32)
+    >>> stage = quantized(summarize_stage("conv", full))
+    >>> stage.display.dtype, stage.display[0, 0].tolist(), stage.display[0, -1].tolist()
+    (dtype('uint8'), [0, 0], [255, 255])
+    >>> stage.histogram.total, len(stage.histogram.counts)
+    (4, 64)
     """
     if stage.display.dtype == np.uint8:
         return stage
-    return dataclasses.replace(
-        stage, display=to_uint8(stage.display, (stage.minimum, stage.maximum))
-    )
+    display = np.empty(stage.display.shape, np.uint8)
+    for channel in range(stage.display.shape[2]):
+        display[:, :, channel] = to_uint8(
+            stage.display[:, :, channel],
+            (float(stage.channel_min[channel]), float(stage.channel_max[channel])),
+        )
+    histogram = coarsen([stage.histogram], stage.minimum, stage.maximum)
+    return dataclasses.replace(stage, display=display, histogram=histogram)

@@ -144,9 +144,12 @@ def test_compute_stages_keeps_exact_values_at_sampled_pixels():
     # Display: the area average of the real map, at screen size.
     assert max(conv.display.shape[:2]) <= DISPLAY_PX
     assert conv.display.dtype == np.uint8
-    scale = (conv.maximum - conv.minimum) / 255
-    shown_mean = conv.minimum + conv.display.mean() * scale
-    assert shown_mean == pytest.approx(float(full["conv"].mean()), abs=scale)
+    # Each channel's own minimum..maximum is mapped to 0-255.
+    np.testing.assert_allclose(conv.channel_min, full["conv"].min(axis=(0, 1)), rtol=1e-6)
+    np.testing.assert_allclose(conv.channel_max, full["conv"].max(axis=(0, 1)), rtol=1e-6)
+    scale = (conv.channel_max - conv.channel_min) / 255
+    shown_mean = conv.channel_min + conv.display.mean(axis=(0, 1)) * scale
+    np.testing.assert_allclose(shown_mean, full["conv"].mean(axis=(0, 1)), atol=scale.max())
     assert conv.minimum == pytest.approx(float(full["conv"].min()))
     assert stages["activation"].zero_fraction == pytest.approx(
         float(np.mean(full["activation"] == 0))
@@ -196,6 +199,37 @@ def test_chunked_forward_equals_the_whole_model():
         assert other.maximum == pytest.approx(stage.maximum, abs=1e-4)
         assert other.mean == pytest.approx(stage.mean, rel=1e-5)
         assert other.zero_fraction == pytest.approx(stage.zero_fraction)
+        np.testing.assert_allclose(other.channel_max, stage.channel_max, rtol=1e-5, atol=1e-4)
+        # Counted in parts, a value may land one fine bin (1/64 of a bin) away.
+        assert other.histogram.total == stage.histogram.total == np.prod(stage.full_shape)
+        moved = np.abs(other.histogram.counts - stage.histogram.counts).sum()
+        assert moved <= 0.02 * stage.histogram.total
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: str(s.to_query()))
+def test_histograms_count_every_value_of_the_full_maps(spec):
+    batch = prepare_input(load_sample("Coffee"), spec).batch
+    model = build_model(spec)
+    full = run_forward(model, batch)
+    stages = compute_stages(model, batch)
+    for key, stage in stages.items():
+        histogram = stage.histogram
+        assert histogram.total == full[key].size
+        assert 1 <= len(histogram.counts) <= 64
+        if stage.maximum > stage.minimum:
+            expected, edges = np.histogram(full[key], bins=64, range=(stage.minimum, stage.maximum))
+            np.testing.assert_allclose(histogram.edges, edges)
+            # The same bins as numpy's, up to values on a bin edge.
+            assert np.abs(histogram.counts - expected).sum() <= 0.001 * full[key].size + 2
+
+
+def test_a_constant_stage_has_one_bin():
+    stage = compute_stages(
+        build_model(PipelineSpec(input_size=20, kernel_size=3)),
+        np.zeros((1, 20, 20, 1), np.float32),
+    )["activation"]
+    assert stage.histogram.counts.tolist() == [18 * 18]
+    assert stage.zero_fraction == 1.0
 
 
 def test_loading_keras_freezes_what_the_import_created():

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from cnn_core.color_scale import pipeline_range
+from cnn_core.kernels import flat_kernels
 from cnn_core.shapes import plan_pipeline
 from ui import cached
 from ui.page import start_page
-from ui.stages import stage_section, summary_table, tile_page_control
+from ui.stages import color_scale_control, stage_section, summary_table, tile_page_control
 
 
 def render():
@@ -25,11 +27,26 @@ def render():
     summary_table(plan)
     with st.spinner("Running the layer (the first run loads TensorFlow)..."):
         stages = cached.stages_for(selection.image_key, spec, selection.image)
-    tiles = tile_page_control(spec.filters)
+    scale_column, page_column = st.columns([3, 2])
+    with scale_column:
+        color_scale = color_scale_control()
+    with page_column:
+        tiles = tile_page_control(spec.filters)
+    kernels = flat_kernels(cached.kernels_for(spec)[0])
+    pipeline = pipeline_range(stages.values())
 
     for stage in plan.stages:
         if stage.key == "padding":
             continue
-        stage_section(stage, stages[stage.key], tiles)
+        stage_section(
+            stage,
+            stages[stage.key],
+            tiles,
+            color_scale=color_scale,
+            pipeline=pipeline,
+            activation=spec.activation,
+            kernels=kernels,
+            kernel_note=f"sum of {spec.channels} channels" if spec.channels > 1 else "",
+        )
     if plan.error is not None:
         st.error(str(plan.error))

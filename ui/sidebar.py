@@ -60,10 +60,14 @@ def _spec_from_state():
     return PipelineSpec(**values)
 
 
+#: Display settings that live outside the spec (and the URL) but survive page changes.
+DISPLAY_DEFAULTS = {"color_scale": "per stage"}
+
+
 def _defaults():
     values = _widget_values(PipelineSpec())
     values["source"] = DEFAULT_SAMPLE
-    return values
+    return values | DISPLAY_DEFAULTS
 
 
 def _initialise_state():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.color_scale import COLOR_SCALES, colorscale, is_signed, tile_ranges
 from cnn_core.figures import sampling_note, stage_figure, tile_pages
 from cnn_core.forward import MAX_TILES
+from cnn_core.histogram import histogram_figure
 from cnn_core.shapes import Plan
 
 #: Most tiles one stage shows at once; more are paged.
@@ -48,29 +50,75 @@ def tile_page_control(filters):
     return pages[min(chosen, len(pages) - 1)]
 
 
-def _tile_names(stage_key, channels):
+def color_scale_control():
+    """The "Color scale" radio; its value survives page changes (see ui.sidebar)."""
+    return st.radio(
+        "Color scale",
+        COLOR_SCALES,
+        key="color_scale",
+        horizontal=True,
+        help="per map: each tile spans its own min..max. per stage: one range for all "
+        "tiles of a stage. whole pipeline: one range from the input to the last stage. "
+        "Stages that can be negative use blue-white-red centred on zero.",
+    )
+
+
+def _tile_names(stage_key, channels, filter_names=None):
     if stage_key == "input":
         if channels == 1:
             return ["grayscale"]
         return ["channel 1 (R)", "channel 2 (G)", "channel 3 (B)"]
+    if filter_names is not None:
+        return list(filter_names)
     return [f"filter {i + 1}" for i in range(channels)]
 
 
-def stage_section(stage, maps, tiles):
-    """Draw one stage: tiles on the left, shape and formulas on the right."""
+#: Stages whose histogram states the share of exact zeros.
+_SPARSE_STAGES = ("activation", "pool")
+
+
+def stage_section(
+    stage,
+    maps,
+    tiles,
+    *,
+    color_scale="per stage",
+    pipeline=None,
+    activation="relu",
+    kernels=None,
+    kernel_note="",
+    filter_names=None,
+):
+    """Draw one stage: tiles on the left; shape, formulas and histogram on the right.
+
+    ``kernels`` (k, k, filters) are drawn under the conv tiles; ``filter_names``
+    title them.
+    """
     st.subheader(stage.title)
     left, right = st.columns([5, 4], gap="medium")
     shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
+    signed = is_signed(stage.key, activation)
+    low, high = tile_ranges(color_scale, maps.channel_min, maps.channel_max, signed, pipeline)
+    names = _tile_names(stage.key, maps.full_shape[2], filter_names)
+    # Per map, each tile has its own range: the one colorbar is the first tile's.
+    bar_title = (
+        f"value, {names[shown[0]]}" if color_scale == "per map" and len(shown) > 1 else "value"
+    )
     with left:
         fig = stage_figure(
             maps.display,
             maps.samples,
             maps.step,
             maps.full_shape[:2],
-            (maps.minimum, maps.maximum),
-            _tile_names(stage.key, maps.full_shape[2]),
+            (low, high),
+            names,
             tiles=shown,
             title=f"{'x'.join(map(str, maps.full_shape))} · {sampling_note(maps.step)}",
+            display_ranges=(maps.channel_min, maps.channel_max),
+            signed=signed,
+            kernels=kernels if stage.key == "conv" else None,
+            kernel_note=kernel_note,
+            colorbar_title=bar_title,
         )
         st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
     with right:
@@ -79,6 +127,19 @@ def stage_section(stage, maps, tiles):
             st.latex(rule)
         st.code("\n".join(stage.formulas), language=None, wrap_lines=True)
         stats = f"min {maps.minimum:.4g} · max {maps.maximum:.4g} · mean {maps.mean:.4g}"
-        if stage.key in ("activation", "pool") or maps.zero_fraction > 0.01:
+        if stage.key in _SPARSE_STAGES or maps.zero_fraction > 0.01:
             stats += f" · zeros {maps.zero_fraction:.1%}"
         st.caption(stats)
+        hist_range = (float(low.min()), float(high.max()))
+        with st.container(key=f"histogram_{stage.key}"):
+            st.plotly_chart(
+                histogram_figure(
+                    maps.histogram,
+                    hist_range,
+                    colorscale(signed),
+                    maps.zero_fraction if stage.key in _SPARSE_STAGES else None,
+                ),
+                width="stretch",
+                key=f"hist_{stage.key}",
+                config={"displayModeBar": False},
+            )

@@ -30,6 +30,7 @@ __all__ = [
     "choice_filters",
     "choice_sizes",
     "filter_labels",
+    "flat_kernels",
     "kernel_stack",
     "layer_weights",
     "size_note",
@@ -249,3 +250,30 @@ def layer_weights(kernels, channels, bias=0.0, color_input=False):
     shares = channel_weights(channels, color_input)
     kernel = kernels[:, :, None, :] * shares[None, None, :, None]
     return kernel.astype(np.float32), np.full(kernels.shape[2], bias, np.float32)
+
+
+def flat_kernels(kernel):
+    """Each filter's 2-D kernel, summed over the input channels.
+
+    That is what a filter does to an input whose channels are equal (a gray
+    image); for a kernel spread by :func:`layer_weights` it is the 2-D kernel
+    itself (the channel shares sum to 1).
+
+    Parameters
+    ----------
+    kernel : ndarray, shape (k, k, c, f)
+
+    Returns
+    -------
+    ndarray of float32, shape (k, k, f)
+
+    Examples
+    --------
+    >>> kernel, _ = layer_weights(kernel_stack("sharpen", 3), 3, color_input=True)
+    >>> bool(np.allclose(flat_kernels(kernel)[:, :, 0], kernel_stack("sharpen", 3)[:, :, 0]))
+    True
+    """
+    kernel = np.asarray(kernel, np.float32)
+    if kernel.ndim != 4:
+        raise ValueError(f"Expected a kernel of shape (k, k, c, f). Received: {kernel.shape}")
+    return kernel.sum(axis=2)
