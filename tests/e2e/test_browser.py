@@ -4,13 +4,13 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_rerun
+from tests.e2e.conftest import TILE_CHARTS, wait_for_rerun
 
 
 def open_app(page, url):
     page.goto(url)
     wait_for_rerun(page)
-    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4)
+    expect(page.locator(TILE_CHARTS)).to_have_count(4)
 
 
 def choose(page, label, option):
@@ -28,19 +28,20 @@ def colorbar_overflow(page):
     colorbar and its labels must fit inside each chart as drawn.
     """
     return page.evaluate(
-        """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
+        """(selector) => Array.from(document.querySelectorAll(selector))
             .map(chart => {
                 const svg = chart.querySelector("svg.main-svg").getBoundingClientRect();
                 const bar = chart.querySelector("g.colorbar").getBoundingClientRect();
                 return Math.max(bar.right - svg.right, svg.left - bar.left,
                                 bar.bottom - svg.bottom, svg.top - bar.top);
-            })"""
+            })""",
+        TILE_CHARTS,
     )
 
 
 def test_page_loads_with_the_seed_and_visible_charts(page, app_url):
     open_app(page, app_url)
-    for chart in page.locator("[data-testid='stPlotlyChart']").all():
+    for chart in page.locator(TILE_CHARTS).all():
         expect(chart).to_be_visible()
         box = chart.bounding_box()
         assert box["width"] > 300 and box["height"] > 300
@@ -88,7 +89,7 @@ def test_a_bad_upload_gets_an_error_and_the_app_keeps_working(page, app_url, tmp
     )
     wait_for_rerun(page)
     expect(page.get_by_test_id("stException")).to_have_count(0)
-    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4)
+    expect(page.locator(TILE_CHARTS)).to_have_count(4)
 
 
 def test_streamlit_run_imports_tensorflow_before_it_serves(app_server):
@@ -101,7 +102,7 @@ def test_streamlit_run_imports_tensorflow_before_it_serves(app_server):
 def test_colorbars_fit_a_row_of_rgb_tiles(page, app_url):
     page.goto(f"{app_url}/?color_mode=rgb&filters=3&kernel_size=3")
     wait_for_rerun(page)
-    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4)
+    expect(page.locator(TILE_CHARTS)).to_have_count(4)
     page.wait_for_function(
         "() => document.querySelectorAll(\"[data-testid='stPlotlyChart'] g.colorbar\").length == 4"
     )

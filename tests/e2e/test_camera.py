@@ -5,7 +5,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser, wait_for_rerun
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TILE_CHARTS,
+    _require_browser,
+    wait_for_rerun,
+)
 from tests.e2e.test_browser import choose, open_app
 
 FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
@@ -47,7 +53,7 @@ def test_a_camera_picture_becomes_the_input(camera_browser, app_url):
         expect(main).not_to_contain_text("original image: (300, 451, 3)")
         expect(main).to_contain_text(re.compile(r"original image: \(\d+, \d+, 3\)"))
         wait_for_rerun(page)
-        expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4)
+        expect(page.locator(TILE_CHARTS)).to_have_count(4)
         expect(page.get_by_test_id("stException")).to_have_count(0)
         expect(sidebar.get_by_test_id("stAlertContentError")).to_have_count(0)
     finally:
