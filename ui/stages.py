@@ -33,6 +33,17 @@ def summary_table(plan: Plan):
     )
 
 
+def summary_line(plan: Plan):
+    """The model summary in one line: each layer's type and output shape, the totals."""
+    layers = " → ".join(
+        f"{stage.layer_type} `{'x'.join(map(str, stage.shape))}`" for stage in plan.stages
+    )
+    st.markdown(
+        f"{layers} · **Total params: {plan.total_params:,}** · "
+        f"multiply-adds per image: {plan.total_macs:,}"
+    )
+
+
 def tile_page_control(filters):
     """Let the user page through filters when there are more than fit; return the range."""
     if filters <= TILES_PER_PAGE:
