@@ -18,6 +18,7 @@ def at():
 def text(at):
     parts = [m.value for m in at.markdown] + [c.value for c in at.code]
     parts += [s.value for s in at.subheader] + [c.value for c in at.caption]
+    parts += [e.label for e in at.expander]
     return "\n".join(parts)
 
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import cached
 from ui.page import plan_layer, start_page
-from ui.stages import stage_section, summary_line, summary_table, tile_page_control
+from ui.stages import stage_section, summary_label, summary_table, tile_page_control
 
 
 def render():
@@ -15,13 +15,11 @@ def render():
     st.title("What one conv layer does to a photo")
     st.caption(
         f"{selection.image_label} · Conv2D({spec.filters}, ({spec.kernel_size}, "
-        f"{spec.kernel_size}), strides={spec.stride}, padding='{spec.keras_padding}') "
-        "with random Glorot-uniform weights: nothing is trained, so the maps show what "
-        "the arithmetic does."
+        f"{spec.kernel_size}), strides={spec.stride}, padding='{spec.keras_padding}') · "
+        "random Glorot-uniform weights, untrained: the maps show the arithmetic."
     )
     plan = plan_layer(selection)
-    summary_line(plan)
-    with st.expander("Model summary, as Keras prints it"):
+    with st.expander(summary_label(plan)):  # the model summary, in full when opened
         summary_table(plan)
     with st.spinner("Running the layer (the first run loads TensorFlow)..."):
         stages = cached.stages_for(selection.image_key, spec, selection.image)

@@ -33,15 +33,12 @@ def summary_table(plan: Plan):
     )
 
 
-def summary_line(plan: Plan):
-    """The model summary in one line: each layer's type and output shape, the totals."""
+def summary_label(plan: Plan):
+    """The model summary in one line: each layer's type and output shape, the parameters."""
     layers = " → ".join(
         f"{stage.layer_type} `{'x'.join(map(str, stage.shape))}`" for stage in plan.stages
     )
-    st.markdown(
-        f"{layers} · **Total params: {plan.total_params:,}** · "
-        f"multiply-adds per image: {plan.total_macs:,}"
-    )
+    return f"{layers} · **Total params: {plan.total_params:,}**"
 
 
 def tile_page_control(filters):
