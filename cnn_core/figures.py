@@ -467,7 +467,9 @@ def stage_figure(
         for position, channel in enumerate(tiles):
             index = len(tiles) + position
             data.append(
-                _thumbnail_trace(kernels[:, :, channel], tile_names[channel], grid.axes(index))
+                _thumbnail_trace(
+                    kernels[:, :, channel], tile_names[channel], grid.axes(index), kernel_note
+                )
             )
             domain = thumbs.thumb_domain(position)
             grid.style(
@@ -487,9 +489,10 @@ def stage_figure(
     return _figure(data, layout)
 
 
-def _thumbnail_trace(kernel, name, axes):
+def _thumbnail_trace(kernel, name, axes, note=""):
     """A kernel as a small diverging heatmap, numbers in the cells when k <= 5."""
     k = kernel.shape[0]
+    note = f" ({note})" if note else ""
     limit = float(np.abs(kernel).max()) or 1.0
     trace = {
         "type": "heatmap",
@@ -499,7 +502,8 @@ def _thumbnail_trace(kernel, name, axes):
         "zmax": limit,
         "showscale": False,
         "hovertemplate": (
-            f"kernel of {name}<br>row %{{y}}, column %{{x}}<br>weight %{{z:.4f}}<extra></extra>"
+            f"kernel of {name}{note}<br>row %{{y}}, column %{{x}}<br>weight %{{z:.4f}}"
+            "<extra></extra>"
         ),
         **axes,
     }
@@ -561,8 +565,10 @@ class _ThumbLayout:
 
     def label(self, position, k, note=""):
         x_domain = self._x(position % self.cols)
+        # A row of tiles leaves room for one word under each.
+        text = f"its kernel ({k}x{k}{', ' + note if note else ''})" if self.cols == 1 else "kernel"
         return {
-            "text": f"its kernel ({k}x{k}{', ' + note if note else ''})",
+            "text": text,
             "x": (x_domain[0] + x_domain[1]) / 2,
             "y": self._y(self._thumb_top(position), 0)[1],
             "xref": "paper",

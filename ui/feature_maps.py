@@ -27,15 +27,14 @@ def render():
         "random Glorot-uniform weights, untrained: the maps show the arithmetic."
     )
     plan = plan_layer(selection)
-    with st.expander(summary_label(plan)):  # the model summary, in full when opened
+    summary_column, scale_column = st.columns([3, 2], vertical_alignment="bottom")
+    with summary_column, st.expander(summary_label(plan)):  # the full summary when opened
         summary_table(plan)
-    with st.spinner("Running the layer (the first run loads TensorFlow)..."):
-        stages = cached.stages_for(selection.image_key, spec, selection.image)
-    scale_column, page_column = st.columns([3, 2])
     with scale_column:
         color_scale = color_scale_control()
-    with page_column:
-        tiles = tile_page_control(spec.filters)
+    with st.spinner("Running the layer (the first run loads TensorFlow)..."):
+        stages = cached.stages_for(selection.image_key, spec, selection.image)
+    tiles = tile_page_control(spec.filters)
     kernels = flat_kernels(cached.kernels_for(spec)[0])
     pipeline = pipeline_range(stages.values())
 
