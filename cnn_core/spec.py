@@ -9,7 +9,19 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
+
 from cnn_core.errors import SpecError
+from cnn_core.kernels import (
+    WEIGHTS,
+    check_choice,
+    choice_filters,
+    choice_sizes,
+    fit_kernel_size,
+    format_weights,
+    parse_weights,
+    size_note,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -18,6 +30,7 @@ __all__ = [
     "PADDING_MODES",
     "POOLINGS",
     "PipelineSpec",
+    "link_spec",
 ]
 
 #: Color modes and the number of channels each gives.
@@ -46,6 +59,14 @@ LIMITS = {
     "pool_stride": (1, 8),
     "seed": (0, 2**31 - 1),
 }
+
+
+def _float32(value):
+    return float(np.float32(value))
+
+
+#: URL names of fields whose name in a link differs from the field's.
+_URL_NAMES = {"custom": "w"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +102,18 @@ class PipelineSpec:
     pool_stride : int or None
         Pooling stride; ``None`` means the pool size, as in Keras.
     seed : int
-        Seed of the Glorot-uniform kernel initialiser.
+        Seed of the Glorot-uniform kernel initialiser (``weights="random"`` only).
+    weights : str
+        The "Kernel" choice, a key of :data:`cnn_core.kernels.WEIGHTS`:
+        "random" (Glorot uniform), a preset such as "sobel_x", "bank" (one
+        filter per preset) or "custom". Anything but "random" fixes
+        ``filters`` (1, or the bank's size) and limits ``kernel_size`` to the
+        sizes the choice exists at.
+    bias : float
+        Every filter's bias (0 with random weights).
+    custom : tuple of float
+        The custom kernel, ``kernel_size**2`` values row-major, when
+        ``weights == "custom"``; empty otherwise.
 
     Examples
     --------
@@ -105,6 +137,9 @@ class PipelineSpec:
     pool_size: int = 2
     pool_stride: int | None = None
     seed: int = 3
+    weights: str = "random"
+    bias: float = 0.0
+    custom: tuple = ()
 
     def __post_init__(self):
         for name in ("color_mode", "padding_mode", "activation", "pooling"):
@@ -144,6 +179,11 @@ class PipelineSpec:
                 raise SpecError(
                     f"Expected {name} between {low} and {high}. Received: {name}={value}"
                 )
+        check_choice(self.weights, self.kernel_size, self.filters, self.custom, self.bias)
+        # The layer computes in float32: keep exactly the values it uses, so a
+        # link (which writes float32's shortest form) gives back the same spec.
+        object.__setattr__(self, "bias", _float32(self.bias))
+        object.__setattr__(self, "custom", tuple(_float32(v) for v in self.custom))
 
     @property
     def channels(self) -> int:
@@ -181,7 +221,11 @@ class PipelineSpec:
             value = getattr(self, field.name)
             if value == getattr(default, field.name):
                 continue
-            if isinstance(value, bool):
+            if field.name in ("bias", "custom"):
+                query[_URL_NAMES.get(field.name, field.name)] = format_weights(
+                    value if field.name == "custom" else (value,)
+                )
+            elif isinstance(value, bool):
                 query[field.name] = "1" if value else "0"
             else:
                 query[field.name] = "" if value is None else str(value)
@@ -201,15 +245,20 @@ class PipelineSpec:
         """
         values = {}
         for field in dataclasses.fields(cls):
-            if field.name not in query:
+            key = _URL_NAMES.get(field.name, field.name)
+            if key not in query:
                 continue
-            raw = query[field.name]
+            raw = query[key]
             if isinstance(raw, list):
                 if not raw:
-                    raise SpecError(f"Expected a value for {field.name}. Received: nothing")
+                    raise SpecError(f"Expected a value for {key}. Received: nothing")
                 raw = raw[-1]
             raw = str(raw)
-            if field.name == "scale_01":
+            if field.name == "custom":
+                values["custom"] = parse_weights(raw)
+            elif field.name == "bias":
+                values["bias"] = parse_weights(raw, 1)[0] if raw else 0.0
+            elif field.name == "scale_01":
                 if raw not in ("0", "1"):
                     raise SpecError(f"Expected scale_01 to be 0 or 1. Received: {raw!r}")
                 values[field.name] = raw == "1"
@@ -226,3 +275,67 @@ class PipelineSpec:
             else:
                 values[field.name] = raw
         return cls(**values)
+
+
+def link_spec(query):
+    """The spec a link describes, with its kernel settings made to fit.
+
+    A preset at a size it does not exist at moves to the nearest size it
+    does; a choice other than Random gets its fixed filter count; a ``w``
+    that is not k*k numbers falls back to Random. Each change is reported.
+
+    Parameters
+    ----------
+    query : Mapping[str, str]
+
+    Returns
+    -------
+    spec : PipelineSpec
+    notes : list of str
+        One warning per change, naming the setting.
+
+    Raises
+    ------
+    SpecError
+        For any other bad value, as :meth:`PipelineSpec.from_query`.
+
+    Examples
+    --------
+    >>> spec, notes = link_spec({"weights": "sharpen"})
+    >>> spec.kernel_size, notes
+    (3, ['Sharpen exists at a kernel size of 3 only, so Kernel size moved from 15 to 3.'])
+    >>> spec, notes = link_spec({"weights": "custom", "w": "1,2,x", "kernel_size": "3"})
+    >>> spec.weights, notes[0].split(":")[0]
+    ('random', "The link's w could not be used")
+    """
+    query = {
+        key: (value[-1] if isinstance(value, list) and value else value)
+        for key, value in dict(query).items()
+    }
+    notes = []
+    weights = query.get("weights", "random")
+    if not isinstance(weights, str) or weights not in WEIGHTS or weights == "random":
+        return PipelineSpec.from_query(query), notes
+    raw_size = query.get("kernel_size", str(PipelineSpec.kernel_size))
+    try:
+        size = int(str(raw_size))
+    except ValueError:
+        return PipelineSpec.from_query(query), notes
+    if weights == "custom":
+        try:
+            parse_weights(str(query.get("w", "")), size)
+        except SpecError as exc:
+            notes.append(
+                f"The link's w could not be used: {exc}. Showing {WEIGHTS['random']} "
+                "weights instead."
+            )
+            for key in ("w", "bias"):
+                query.pop(key, None)
+            query["weights"] = "random"
+            return PipelineSpec.from_query(query), notes
+    fitted = fit_kernel_size(choice_sizes(weights), size)
+    if fitted != size:
+        notes.append(size_note(weights, size, fitted))
+        query["kernel_size"] = str(fitted)
+    query["filters"] = str(choice_filters(weights))
+    return PipelineSpec.from_query(query), notes

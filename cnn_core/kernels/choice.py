@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.kernels.custom import MAX_WEIGHT
 from cnn_core.kernels.presets import (
     BANK,
     KERNEL_SIZES,
@@ -46,7 +47,7 @@ WEIGHTS = {
 #: ITU-R BT.601 luma weights, the ones cv2.COLOR_RGB2GRAY uses.
 LUMINANCE = (0.299, 0.587, 0.114)
 #: Largest |bias| accepted.
-MAX_BIAS = 1e6
+MAX_BIAS = MAX_WEIGHT
 
 
 def choice_sizes(weights):
@@ -57,6 +58,8 @@ def choice_sizes(weights):
     >>> choice_sizes("prewitt_x"), choice_sizes("bank"), len(choice_sizes("custom"))
     ((3,), (3,), 31)
     """
+    if not isinstance(weights, str):
+        raise SpecError(f"Expected weights to be a string. Received: weights={weights!r}")
     if weights in PRESETS:
         return PRESETS[weights].sizes
     if weights == "bank":
@@ -130,8 +133,11 @@ def check_choice(weights, kernel_size, filters, custom=(), bias=0.0):
                 f"Expected {kernel_size}*{kernel_size} = {kernel_size**2} custom weights. "
                 f"Received: {len(custom)}"
             )
-        if not all(isinstance(v, float) and math.isfinite(v) for v in custom):
-            raise SpecError(f"Expected finite float custom weights. Received: {custom[:9]!r}")
+        if not all(isinstance(v, float) and abs(v) <= MAX_WEIGHT for v in custom):
+            raise SpecError(
+                f"Expected custom weights as floats between -{MAX_WEIGHT:g} and "
+                f"{MAX_WEIGHT:g}. Received: {custom[:9]!r}"
+            )
     elif custom:
         raise SpecError(
             f"Expected no custom weights for {WEIGHTS[weights]}. Received: {len(custom)} values"

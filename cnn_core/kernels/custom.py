@@ -8,7 +8,10 @@ import numpy as np
 
 from cnn_core.errors import SpecError
 
-__all__ = ["format_weights", "parse_grid", "parse_weights", "resize_grid"]
+__all__ = ["MAX_WEIGHT", "format_weights", "parse_grid", "parse_weights", "resize_grid"]
+
+#: Largest |weight| a custom kernel may hold (float32 keeps it exactly enough).
+MAX_WEIGHT = 1e6
 
 
 def _number(cell):
@@ -68,7 +71,9 @@ column 2; nothing in row 2, column 1.
     for r, row in enumerate(rows):
         for c, cell in enumerate(row):
             value = _number(cell)
-            if value is None:
+            if value is not None and abs(value) > MAX_WEIGHT:
+                bad.append(f"{value:g} (more than {MAX_WEIGHT:g}) in row {r + 1}, column {c + 1}")
+            elif value is None:
                 empty = cell is None or (isinstance(cell, float) and math.isnan(cell))
                 shown = "nothing" if empty or not str(cell).strip() else repr(str(cell))
                 bad.append(f"{shown} in row {r + 1}, column {c + 1}")
@@ -124,9 +129,10 @@ def parse_weights(text, k=None):
     values = []
     for index, part in enumerate(parts):
         value = _number(part)
-        if value is None:
+        if value is None or abs(value) > MAX_WEIGHT:
             raise SpecError(
-                f"Expected w to hold numbers. Received: {part!r} at position {index + 1} "
+                f"Expected w to hold numbers between -{MAX_WEIGHT:g} and {MAX_WEIGHT:g}. "
+                f"Received: {part!r} at position {index + 1} "
                 f"(row {index // k + 1}, column {index % k + 1})"
             )
         values.append(float(np.float32(value)))
