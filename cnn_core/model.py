@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from cnn_core.kernels import kernel_stack, layer_weights
 from cnn_core.shapes import plan_pipeline
 
 __all__ = [
@@ -57,8 +58,9 @@ def build_model(spec):
     The model has one output per computable stage, the input included, in the
     order of :func:`cnn_core.shapes.plan_pipeline` (zero padding, conv,
     activation, pooling); stages after a :class:`~cnn_core.errors.ShapeError`
-    are left out. Kernel weights come from Keras's default Glorot-uniform
-    initialiser seeded with ``spec.seed``; biases start at zero.
+    are left out. With random weights, kernels come from Keras's default
+    Glorot-uniform initialiser seeded with ``spec.seed`` and biases start at
+    zero; any other choice sets :func:`kernel_weights` with ``set_weights``.
 
     Parameters
     ----------
@@ -102,7 +104,10 @@ def build_model(spec):
                 name=stage.layer_name,
             )(x)
         outputs[stage.key] = x
-    return keras.Model(inputs, outputs, name="convlab")
+    model = keras.Model(inputs, outputs, name="convlab")
+    if spec.weights != "random" and "conv" in outputs:
+        model.get_layer("conv2d").set_weights(list(kernel_weights(spec)))
+    return model
 
 
 def run_forward(model, batch):
@@ -129,11 +134,13 @@ def run_forward(model, batch):
 
 
 def kernel_weights(spec):
-    """The conv layer's initial kernel and bias for ``spec``, as numpy arrays.
+    """The conv layer's kernel and bias for ``spec``, as numpy arrays.
 
-    Drawn by the same seeded Glorot-uniform initialiser the model's Conv2D
-    uses, so they equal the model's weights; unlike the model, they exist even
-    when the input is too small for the convolution.
+    Random weights are drawn by the same seeded Glorot-uniform initialiser
+    the model's Conv2D uses, so they equal the model's weights. Presets, the
+    bank and custom kernels come from :mod:`cnn_core.kernels`, spread over
+    the input channels (by luminance for RGB). Unlike the model, they exist
+    even when the input is too small for the convolution.
 
     Parameters
     ----------
@@ -144,6 +151,13 @@ def kernel_weights(spec):
     kernel : ndarray of float32, shape (k, k, c, filters)
     bias : ndarray of float32, shape (filters,)
     """
+    if spec.weights != "random":
+        return layer_weights(
+            kernel_stack(spec.weights, spec.kernel_size, spec.custom),
+            spec.channels,
+            spec.bias,
+            color_input=spec.color_mode == "rgb",
+        )
     keras = load_keras()
     shape = (spec.kernel_size, spec.kernel_size, spec.channels, spec.filters)
     kernel = keras.initializers.GlorotUniform(seed=spec.seed)(shape, dtype="float32")
@@ -244,8 +258,10 @@ def build_chunked_models(spec, max_values=CHUNK_VALUES):
         return [(chunks[0], build_model(spec))]
     kernel, bias = kernel_weights(spec)
     models = []
+    # Each chunk's model is built with random weights and then given its slice.
+    base = spec.replace(weights="random", bias=0.0, custom=())
     for chunk in chunks:
-        model = build_model(spec.replace(filters=len(chunk)))
+        model = build_model(base.replace(filters=len(chunk)))
         model.get_layer("conv2d").set_weights(
             [kernel[..., chunk.start : chunk.stop], bias[chunk.start : chunk.stop]]
         )

@@ -33,6 +33,25 @@ from cnn_core.spec import PipelineSpec
             seed=9,
         ),
         PipelineSpec(input_size=30, padding_mode="same", activation="none", pooling="none"),
+        PipelineSpec(input_size=40, kernel_size=7, weights="sobel_x", bias=-1.5),
+        PipelineSpec(
+            input_size=36,
+            kernel_size=3,
+            filters=11,
+            weights="bank",
+            color_mode="rgb",
+            activation="none",
+            bias=0.25,
+        ),
+        PipelineSpec(
+            input_size=32,
+            kernel_size=3,
+            weights="custom",
+            custom=(0.1, -1.0, 0.0, 2.5, 1e-3, -0.333, 7.0, 0.0, -2.0),
+            color_mode="rgb",
+            scale_01=True,
+            activation="tanh",
+        ),
     ],
     ids=lambda s: str(s.to_query()),
 )
@@ -45,7 +64,15 @@ def test_script_reproduces_the_app(spec):
     plan = plan_pipeline(spec)
     assert output.shape == plan.stages[-1].shape
     assert str((1, *plan.stages[-1].shape)) in printed.getvalue()
-    ours = run_forward(build_model(spec), prepare_input(load_sample("Coffee"), spec).batch)
+    model = build_model(spec)
+    ours = run_forward(model, prepare_input(load_sample("Coffee"), spec).batch)
+    if spec.weights != "random":
+        # Exactly the app's weights, not merely close ones.
+        for theirs, mine in zip(
+            namespace["conv"].get_weights(), model.get_layer("conv2d").get_weights(), strict=True
+        ):
+            np.testing.assert_array_equal(theirs, mine)
+        assert "conv.set_weights([kernel, bias])" in script
     np.testing.assert_allclose(output, ours[plan.stages[-1].key], rtol=1e-5, atol=1e-4)
 
 

@@ -90,6 +90,19 @@ SPECS = [
         seed=11,
     ),
     PipelineSpec(input_size=29, kernel_size=3, stride=2, activation="sigmoid", scale_01=True),
+    PipelineSpec(input_size=30, kernel_size=5, weights="sobel_x", bias=-3.0, activation="none"),
+    PipelineSpec(
+        input_size=24, kernel_size=3, filters=11, weights="bank", color_mode="rgb", bias=1.0
+    ),
+    PipelineSpec(
+        input_size=20,
+        kernel_size=2,
+        weights="custom",
+        custom=(1.0, -2.0, 0.5, 0.25),
+        padding_mode="same",
+        activation="tanh",
+        scale_01=True,
+    ),
 ]
 
 
@@ -249,3 +262,38 @@ def test_loading_keras_leaves_the_garbage_collector_on():
 
     load_keras()
     assert gc.isenabled()
+
+
+def test_chosen_weights_are_the_layers_weights_also_in_chunks():
+    from cnn_core.kernels import LUMINANCE, bank_kernels
+    from cnn_core.model import build_chunked_models
+
+    spec = PipelineSpec(
+        input_size=40, kernel_size=3, filters=11, weights="bank", color_mode="rgb", bias=0.5
+    )
+    kernel, bias = kernel_weights(spec)
+    expected = bank_kernels(3)[0][:, :, None, :] * np.array(LUMINANCE, np.float32)[:, None]
+    np.testing.assert_allclose(kernel, expected, rtol=1e-6)
+    assert bias.tolist() == [0.5] * 11
+    batch = prepare_input(load_sample("Astronaut"), spec).batch
+    whole = compute_stages(build_model(spec), batch)
+    chunked = compute_stages(build_chunked_models(spec, max_values=3 * 38 * 38), batch)
+    np.testing.assert_allclose(chunked["conv"].samples, whole["conv"].samples, atol=1e-4)
+
+
+def test_rgb_map_of_a_preset_is_the_grayscale_map_up_to_rounding():
+    """For RGB, a 2-D kernel goes to each channel by luminance, so the RGB map
+    equals the grayscale map of the same kernel; they differ only because the
+    grayscale image is rounded to 8 bits (half a level per pixel, twice)."""
+    cat = load_sample("Cat (chelsea)")
+    spec = PipelineSpec(input_size=128, kernel_size=5, weights="gaussian", activation="none")
+    maps = {}
+    for mode in ("grayscale", "rgb"):
+        mode_spec = spec.replace(color_mode=mode)
+        maps[mode] = run_forward(build_model(mode_spec), prepare_input(cat, mode_spec).batch)
+    gray, rgb = maps["grayscale"]["conv"], maps["rgb"]["conv"]
+    assert gray.shape == rgb.shape == (124, 124, 1)
+    # |sum of weights| * (0.5 + 0.5) levels: conversion and resize each round once.
+    bound = float(np.abs(kernel_weights(spec)[0]).sum()) * 1.0 + 1e-3
+    assert np.abs(gray - rgb).max() <= bound
+    assert np.abs(gray - rgb).mean() < 0.5
