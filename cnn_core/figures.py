@@ -223,7 +223,8 @@ class _Grid:
                     "xanchor": "center",
                     "yanchor": "bottom",
                     "showarrow": False,
-                    "font": {"size": 14},
+                    # Titles such as "filter 5: Sobel x" must fit over narrow tiles.
+                    "font": {"size": 14 if self.cols <= 2 else 12 if self.cols == 3 else 10},
                 }
             )
         return {**self.axis_layout, "annotations": annotations, **extra}
@@ -580,7 +581,7 @@ class _ThumbLayout:
         }
 
 
-def kernel_figure(kernel, filters=None, channel_names=None):
+def kernel_figure(kernel, filters=None, channel_names=None, filter_names=None):
     """Heatmaps of conv kernel weights: one row per filter, one column per channel.
 
     Kernels of a one-channel input are laid out in a near-square grid of
@@ -595,6 +596,8 @@ def kernel_figure(kernel, filters=None, channel_names=None):
         Which filters to show (default: all).
     channel_names : sequence of str, optional
         Column titles; default "channel 1", ...
+    filter_names : sequence of str, optional
+        One name per filter; default "filter 1", ...
 
     Returns
     -------
@@ -609,12 +612,16 @@ def kernel_figure(kernel, filters=None, channel_names=None):
     if channel_names is None:
         channel_names = [f"channel {i + 1}" for i in range(channels)]
     limit = float(np.abs(kernel).max()) or 1.0
+    if filter_names is None:
+        filter_names = [f"filter {f + 1}" for f in range(count)]
     if channels == 1:
         rows, cols = grid_shape(len(filters))
-        titles = [f"filter {f + 1}" for f in filters]
+        titles = [filter_names[f] for f in filters]
     else:
         rows, cols = len(filters), channels
-        titles = [f"filter {f + 1}, {channel_names[c]}" for f in filters for c in range(channels)]
+        titles = [
+            f"{filter_names[f]}, {channel_names[c]}" for f in filters for c in range(channels)
+        ]
     grid = _Grid(rows, cols, titles, 0.06, min(0.1, 0.4 / rows))
     tile_px = min(220 if k > 5 else 160, 600 // cols)
     margin = _margin(40, 60, 30)

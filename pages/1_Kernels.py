@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cnn_core.figures import kernel_figure
+from cnn_core.kernels import choice_source, filter_labels
 from cnn_core.model import kernel_summary
 from cnn_core.shapes import conv_param_formula, glorot_limit
 from ui import cached
@@ -21,12 +22,14 @@ def main():
         "plus one bias. The layer slides it over the input, multiplies it with the pixels "
         "under it and adds everything up: one output value per position."
     )
-    _, limit_text = glorot_limit(k, c, f)
-    st.code(
-        f"{conv_param_formula(k, c, f)}\n"
-        f"Glorot uniform: weights drawn from [-limit, limit], seed {spec.seed}\n{limit_text}",
-        language=None,
-    )
+    if spec.weights == "random":
+        _, limit_text = glorot_limit(k, c, f)
+        origin = (
+            f"Glorot uniform: weights drawn from [-limit, limit], seed {spec.seed}\n{limit_text}"
+        )
+    else:
+        origin = "\n".join(choice_source(spec.weights, k, c, spec.color_mode == "rgb", spec.bias))
+    st.code(f"{conv_param_formula(k, c, f)}\n{origin}", language=None)
     with st.spinner("Building the layer (the first run loads TensorFlow)..."):
         kernel, bias = cached.kernels_for(spec)
     filters = tile_page_control(f)
@@ -34,12 +37,19 @@ def main():
     left, right = st.columns([3, 1], gap="large")
     with left:
         st.plotly_chart(
-            kernel_figure(kernel, filters=filters, channel_names=names),
+            kernel_figure(
+                kernel,
+                filters=filters,
+                channel_names=names,
+                filter_names=filter_labels(spec.weights, f),
+            ),
             width="stretch",
             key="kernels",
         )
     with right:
-        st.markdown("**Per filter** (biases start at zero)")
+        st.markdown(
+            "**Per filter**" + (" (biases start at zero)" if spec.weights == "random" else "")
+        )
         rows = [
             (f"{row['filter']}", f"{row['bias']:g}", f"{row['weight_sum']:+.3f}")
             for row in kernel_summary(kernel, bias)

@@ -11,9 +11,14 @@ def main():
     st.title("The same layer in Keras")
     if plan_layer(selection).error is not None:
         st.caption("Keras cannot build this layer either: the script below stops with an error.")
+    same = (
+        "initialiser and seed"
+        if selection.spec.weights == "random"
+        else "weights, set with `layer.set_weights`"
+    )
     st.markdown(
-        "This script builds and runs exactly the layer the app shows, with the same "
-        "initialiser and seed, so it prints the same shapes and computes the same values."
+        f"This script builds and runs exactly the layer the app shows, with the same {same}, "
+        "so it prints the same shapes and computes the same values."
     )
     script = keras_script(selection.spec, selection.image_label)
     st.code(script, language="python", line_numbers=True)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnn_core.color_scale import pipeline_range
-from cnn_core.kernels import flat_kernels
+from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
 from ui import cached
 from ui.page import plan_layer, start_page
 from ui.stages import (
@@ -24,7 +24,7 @@ def render():
     st.caption(
         f"{selection.image_label} · Conv2D({spec.filters}, ({spec.kernel_size}, "
         f"{spec.kernel_size}), strides={spec.stride}, padding='{spec.keras_padding}') · "
-        "random Glorot-uniform weights, untrained: the maps show the arithmetic."
+        f"{describe_choice(spec.weights, spec.bias)}."
     )
     plan = plan_layer(selection)
     summary_column, scale_column = st.columns([3, 2], vertical_alignment="bottom")
@@ -50,4 +50,5 @@ def render():
             activation=spec.activation,
             kernels=kernels,
             kernel_note=f"sum of {spec.channels} channels" if spec.channels > 1 else "",
+            filter_names=filter_labels(spec.weights, spec.filters),
         )

@@ -18,8 +18,14 @@ from cnn_core.decode import ACCEPTED_TYPES, decode_upload, describe_limits
 from cnn_core.errors import ConvlabError, SpecError
 from cnn_core.fetch import fetch_image
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, image_digest, preprocessing_shapes
-from cnn_core.spec import ACTIVATIONS, LIMITS, POOLINGS, PipelineSpec
+from cnn_core.spec import ACTIVATIONS, COLOR_MODES, LIMITS, POOLINGS, PipelineSpec, link_spec
 from ui import cached
+from ui.kernel_widgets import (
+    custom_from_link,
+    filters_help,
+    kernel_size_changed,
+    kernel_widgets,
+)
 
 PAGES = (
     ("app.py", "Feature maps", ":material/grid_view:"),
@@ -44,6 +50,11 @@ class Selection:
     image: np.ndarray
     image_label: str
     image_key: str
+
+
+def _block_key(name):
+    """Widget key of a block field (one block today: the field's own name)."""
+    return name
 
 
 def _widget_values(spec):
@@ -77,7 +88,11 @@ def _initialise_state():
         values = _defaults()
         query = st.query_params.to_dict()
         try:
-            values.update(_widget_values(PipelineSpec.from_query(query)))
+            spec, notes = link_spec(query)
+            values.update(_widget_values(spec))
+            st.session_state["_url_warnings"] = notes
+            if spec.weights == "custom":
+                custom_from_link(_block_key, spec.custom)
         except SpecError as exc:
             st.session_state["_url_error"] = (
                 f"The link's settings could not be used: {exc}. Showing the defaults instead."
@@ -215,6 +230,8 @@ def render_sidebar():
         _navigation()
         if st.session_state.get("_url_error"):
             st.error(st.session_state.pop("_url_error"))
+        for warning in st.session_state.pop("_url_warnings", ()):
+            st.warning(warning)
         st.header("Image")
         source = st.selectbox("Image source", SOURCES, key="source")
         label, image, image_key = _image_choice(source)
@@ -236,8 +253,23 @@ def render_sidebar():
             help="The seed feeds 0-255 floats; tick to divide by 255 first.",
         )
         st.header("Convolution")
-        _slider("Kernel size", "kernel_size", help="Side k of the k x k kernel.")
-        _slider("Filters", "filters", help="Number of kernels, i.e. output channels.")
+        low, high = LIMITS["kernel_size"]
+        st.slider(
+            "Kernel size",
+            low,
+            high,
+            key="kernel_size",
+            help="Side k of the k x k kernel.",
+            on_change=kernel_size_changed,
+            args=(_block_key,),
+        )
+        color_mode = st.session_state["color_mode"]
+        weights = kernel_widgets(
+            _block_key, COLOR_MODES[color_mode], color_input=color_mode == "rgb"
+        )
+        filters_text, fixed = filters_help(weights)
+        low, high = LIMITS["filters"]
+        st.slider("Filters", low, high, key="filters", help=filters_text, disabled=fixed)
         _slider("Stride", "stride", help="How many pixels the kernel moves per step.")
         mode = st.selectbox(
             "Padding",
@@ -267,13 +299,16 @@ def render_sidebar():
             "Seed",
             *LIMITS["seed"],
             key="seed",
-            help="Kernels start from Keras's default Glorot-uniform initialiser with this "
-            "seed, so the same settings always give the same maps.",
+            disabled=weights != "random",
+            help="Random kernels come from Keras's default Glorot-uniform initialiser with "
+            "this seed, so the same settings always give the same maps. It applies only to "
+            "Random (Glorot uniform).",
         )
         st.button("Reset to the seed article's settings", on_click=_reset)
 
         spec = _spec_from_state()
         shapes = preprocessing_shapes(image.shape, spec)
         st.caption("Input: " + " → ".join(str(shape) for shape in shapes))
+    st.session_state["_shown_spec"] = spec
     _sync_url(spec, source)
     return Selection(spec, image, label, image_key)

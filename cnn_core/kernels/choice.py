@@ -30,6 +30,8 @@ __all__ = [
     "check_choice",
     "choice_filters",
     "choice_sizes",
+    "choice_source",
+    "describe_choice",
     "filter_labels",
     "flat_kernels",
     "kernel_stack",
@@ -283,3 +285,54 @@ def flat_kernels(kernel):
     if kernel.ndim != 4:
         raise ValueError(f"Expected a kernel of shape (k, k, c, f). Received: {kernel.shape}")
     return kernel.sum(axis=2)
+
+
+def describe_choice(weights, bias=0.0):
+    """One line saying where a layer's weights come from.
+
+    Examples
+    --------
+    >>> describe_choice("random")
+    'random Glorot-uniform weights, untrained: the maps show the arithmetic'
+    >>> describe_choice("sobel_x", 0.5)
+    'Sobel x kernel, bias 0.5'
+    >>> describe_choice("bank")
+    'the classic bank: one filter per preset, bias 0'
+    """
+    if weights == "random":
+        return "random Glorot-uniform weights, untrained: the maps show the arithmetic"
+    what = (
+        "the classic bank: one filter per preset"
+        if weights == "bank"
+        else (f"{WEIGHTS[weights]} kernel")
+    )
+    return f"{what}, bias {bias:g}"
+
+
+def choice_source(weights, kernel_size, channels, color_input, bias=0.0):
+    """Lines saying how a non-random choice's weights are made (Kernels page).
+
+    Examples
+    --------
+    >>> print("\\n".join(choice_source("sharpen", 3, 3, True, 1.0)))
+    Sharpen: textbook 3x3: 5 at the centre, -1 beside it
+    spread over the 3 input channels by luminance (0.299, 0.587, 0.114)
+    bias 1 for every filter
+    """
+    if weights == "bank":
+        lines = [f"{len(BANK)} filters, one per preset, each {kernel_size}x{kernel_size}:"]
+        lines += [
+            f"  filter {i + 1}: {PRESETS[n].label} ({PRESETS[n].source})"
+            for i, n in enumerate(BANK)
+        ]
+    elif weights == "custom":
+        lines = [f"Custom: the {kernel_size}x{kernel_size} numbers typed in the sidebar"]
+    else:
+        lines = [f"{WEIGHTS[weights]}: {PRESETS[weights].source}"]
+    if color_input:
+        shares = ", ".join(str(w) for w in LUMINANCE)
+        lines.append(f"spread over the {channels} input channels by luminance ({shares})")
+    elif channels > 1:
+        lines.append(f"spread over the {channels} input channels, 1/{channels} each")
+    lines.append(f"bias {bias:g} for every filter")
+    return lines
