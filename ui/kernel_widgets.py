@@ -108,7 +108,9 @@ def _custom_grid(key, k):
         frame,
         key=f"{_private(key, 'custom_grid')}:{version}",
         width="stretch",
-        column_config={column: st.column_config.TextColumn(column) for column in frame.columns},
+        column_config={
+            column: st.column_config.TextColumn(column, width=40) for column in frame.columns
+        },
     )
     try:
         values = parse_grid(edited.to_numpy().tolist())
