@@ -608,13 +608,14 @@ def _label_regex(label):
     return re.compile(rf"^\s*{re.escape(label)}\s*$")
 
 
-def widget(page, testid, label):
-    """The sidebar widget with ``data-testid=testid`` whose label is ``label``.
+def widget(page, testid, label, area="stSidebar"):
+    """The widget with ``data-testid=testid`` whose label is ``label``, in the
+    sidebar (or the page's ``area``, e.g. "stMain").
 
     Streamlit 1.67 renders select boxes as a react-aria combobox, sliders
     with a hidden ``input[type=range]`` and radios as ``label`` options.
     """
-    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar = page.locator(f"[data-testid='{area}']")
     return (
         sidebar.locator(f"[data-testid='{testid}']")
         .filter(has=page.locator("[data-testid='stWidgetLabel']", has_text=_label_regex(label)))
@@ -700,12 +701,12 @@ def select_option(label, option):
     return action
 
 
-def radio_option(label, option_prefix):
+def radio_option(label, option_prefix, area="stSidebar"):
     """Action: click the radio option of ``label`` whose text starts with ``option_prefix``."""
 
     def action(session):
         page = session.page
-        group = widget(page, "stRadio", label)
+        group = widget(page, "stRadio", label, area)
         group.wait_for(state="visible", timeout=15_000)
         choice = (
             group.locator("label")

@@ -1,5 +1,9 @@
 """Histograms of a stage's values, counted from the full-resolution maps.
 
+Counting uses OpenCV's ``calcHist``: a value within float rounding of a bin
+edge may be counted in the bin beside it (on 8-bit images, whose values sit
+on a grid, that is a few values per edge); every value is counted once.
+
 A stage may be computed a few filters at a time
 (:func:`cnn_core.model.build_chunked_models`), and its range is known only at
 the end. Each part is therefore counted into :data:`FINE_BINS` bins over its
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import plotly.graph_objects as go
 
@@ -55,14 +60,20 @@ def _single(total, value):
     return ValueHistogram(np.array([total], np.int64), np.array([value - 0.5, value + 0.5]))
 
 
-def count_values(values, bins=FINE_BINS):
+def count_values(values, bins=FINE_BINS, value_range=None):
     """Count ``values`` into ``bins`` equal bins from their minimum to maximum.
+
+    Uses OpenCV's ``calcHist`` (several times faster than
+    :func:`numpy.histogram` on millions of values), whose float32 counts are
+    exact below 2**24, so it is given at most 2**23 values at a time.
 
     Parameters
     ----------
     values : ndarray
         Any shape; every value is counted.
     bins : int
+    value_range : tuple of float, optional
+        ``(min, max)`` of ``values`` when already known.
 
     Returns
     -------
@@ -80,11 +91,24 @@ def count_values(values, bins=FINE_BINS):
     values = np.asarray(values)
     if values.size == 0:
         raise ValueError("Expected at least one value to count.")
-    low, high = float(values.min()), float(values.max())
+    if value_range is None:
+        value_range = (values.min(), values.max())
+    low, high = float(value_range[0]), float(value_range[1])
     if not high > low:
         return _single(values.size, low)
-    counts, edges = np.histogram(values, bins=bins, range=(low, high))
-    return ValueHistogram(counts.astype(np.int64), edges)
+    flat = np.ascontiguousarray(values, dtype=np.float32).reshape(-1)
+    counts = np.zeros(bins, np.int64)
+    for start in range(0, flat.size, _CALCHIST_VALUES):
+        part = flat[start : start + _CALCHIST_VALUES].reshape(1, -1)
+        counted = cv2.calcHist([part], [0], None, [bins], [low, high])
+        counts += np.rint(counted.reshape(-1)).astype(np.int64)
+    # calcHist's upper bound is exclusive; numpy's last bin holds the maximum.
+    counts[-1] += np.count_nonzero(flat >= np.float32(high))
+    return ValueHistogram(counts, np.linspace(low, high, bins + 1))
+
+
+#: Values per calcHist call: its float32 counts are exact up to 2**24.
+_CALCHIST_VALUES = 2**23
 
 
 def coarsen(parts, low, high, bins=MAX_BINS):

@@ -232,8 +232,11 @@ def test_histograms_count_every_value_of_the_full_maps(spec):
         if stage.maximum > stage.minimum:
             expected, edges = np.histogram(full[key], bins=64, range=(stage.minimum, stage.maximum))
             np.testing.assert_allclose(histogram.edges, edges)
-            # The same bins as numpy's, up to values on a bin edge.
-            assert np.abs(histogram.counts - expected).sum() <= 0.001 * full[key].size + 2
+            # The same bins as numpy's, up to values within rounding of a bin edge.
+            width = edges[1] - edges[0]
+            offset = (full[key].astype(np.float64) - edges[0]) / width
+            on_edge = np.count_nonzero(np.abs(offset - np.rint(offset)) < 1e-4)
+            assert np.abs(histogram.counts - expected).sum() <= 2 * on_edge + 2
 
 
 def test_a_constant_stage_has_one_bin():
