@@ -8,6 +8,7 @@ import pytest
 
 from cnn_core.codegen import keras_script
 from cnn_core.images import load_sample, prepare_input
+from cnn_core.links import spec_to_query
 from cnn_core.model import build_model, run_forward
 from cnn_core.shapes import plan_pipeline
 from cnn_core.spec import PipelineSpec
@@ -34,7 +35,7 @@ from cnn_core.spec import PipelineSpec
         ),
         PipelineSpec(input_size=30, padding_mode="same", activation="none", pooling="none"),
     ],
-    ids=lambda s: str(s.to_query()),
+    ids=lambda s: str(spec_to_query(s)),
 )
 def test_script_reproduces_the_app(spec):
     script = keras_script(spec, "Coffee")
