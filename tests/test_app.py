@@ -399,3 +399,31 @@ def test_random_settings_compute_or_explain(seed):
         assert any(char.isdigit() for char in error.value)
     else:
         assert "Convolution" in headings
+
+
+def test_downloads_are_offered(at):
+    # Built only on a click (a callable): tests/e2e/test_links.py downloads them.
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == ["NPZ: every stage", "PNG", "PNG", "PNG", "PNG"]
+    assert "more than the" not in text(at)
+
+
+def test_npz_of_a_big_layer_holds_the_filters_on_screen():
+    at = with_link({"filters": "64"})
+    assert no_exception(at)
+    [npz] = [b for b in at.get("download_button") if b.proto.label.startswith("NPZ")]
+    assert npz.proto.label == "NPZ: every stage, filters 1-16"
+    assert "All 64 filters would be 137 MB of float32, more than the 64 MB" in text(at)
+    at.selectbox(key="tile_page").set_value(2).run()
+    [npz] = [b for b in at.get("download_button") if b.proto.label.startswith("NPZ")]
+    assert npz.proto.label == "NPZ: every stage, filters 33-48"
+
+
+def test_keras_code_page_shows_the_summary_the_script_prints():
+    at = with_link({"padding": "2", "pooling": "average"}, "pages/2_Keras_code.py")
+    assert no_exception(at)
+    summary = at.code[1].value
+    assert summary.startswith('Model: "sequential"')
+    assert "zero_padding2d (ZeroPadding2D)" in summary
+    assert "(None, 502, 502, 1)" in summary
+    assert "Total params: 226" in summary
