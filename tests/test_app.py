@@ -267,16 +267,16 @@ SETTING_WIDGETS = (
 
 
 def test_share_shows_the_link_of_the_current_view(at):
-    assert [c.value for c in at.sidebar.code] == ["/", "?lock=1"]
+    assert [c.value for c in at.sidebar.code] == ["/", "/?lock=1"]
     at.slider(key="stride").set_value(2).run()
     at.selectbox(key="source").set_value("Astronaut").run()
     assert [c.value for c in at.sidebar.code] == [
-        "?image=astronaut&stride=2",
-        "?image=astronaut&stride=2&lock=1",
+        "/?image=astronaut&stride=2",
+        "/?image=astronaut&stride=2&lock=1",
     ]
     at.selectbox(key="source").set_value("Upload").run()
     assert "An uploaded image cannot travel in a link" in at.sidebar.info[-1].value
-    assert at.sidebar.code[0].value == "?stride=2"
+    assert at.sidebar.code[0].value == "/?stride=2"
 
 
 LOCKED = {"kernel": "5", "stride": "2", "filters": "2", "padding": "same", "image": "coins"}
@@ -289,7 +289,7 @@ def test_locked_view_has_no_settings(page):
     for kind in SETTING_WIDGETS:
         assert not at.sidebar.get(kind), kind
     assert "Locked view: settings come from the link" in at.sidebar.info[0].value
-    assert at.sidebar.code[0].value == "?image=coins&kernel=5&filters=2&stride=2&padding=same"
+    assert at.sidebar.code[0].value == "/?image=coins&kernel=5&filters=2&stride=2&padding=same"
     assert query_of(at) == LOCKED | {"lock": "1"}
 
 

@@ -78,10 +78,10 @@ def show_rejections():
 
 
 def _link(query):
-    base = st.context.url or ""
-    if not query:
-        return base or "/"
-    return f"{base}?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote, safe="/:")
+    """The full link of ``query`` on the page and address the browser used."""
+    parts = urllib.parse.urlsplit(st.context.url or "")
+    text = urllib.parse.urlencode(query, quote_via=urllib.parse.quote, safe="/:")
+    return urllib.parse.urlunsplit(parts._replace(path=parts.path or "/", query=text))
 
 
 def sample_slug(source):
