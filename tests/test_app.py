@@ -277,6 +277,10 @@ def test_share_shows_the_link_of_the_current_view(at):
     at.selectbox(key="source").set_value("Upload").run()
     assert "An uploaded image cannot travel in a link" in at.sidebar.info[-1].value
     assert at.sidebar.code[0].value == "/?stride=2"
+    at.selectbox(key="source").set_value("URL").run()
+    at.text_input(key="image_url").input("http://127.0.0.1:9/a&b.png").run()
+    assert at.sidebar.code[0].value == "/?url=http://127.0.0.1:9/a%26b.png&stride=2"
+    assert query_of(at) == {"url": "http://127.0.0.1:9/a&b.png", "stride": "2"}
 
 
 LOCKED = {"kernel": "5", "stride": "2", "filters": "2", "padding": "same", "image": "coins"}

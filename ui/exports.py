@@ -68,13 +68,9 @@ def png_button(selection, stage, maps, tiles, tile_names):
         key=f"png_{stage.key}",
         on_click="ignore",
         icon=":material/download:",
-        help="This stage's maps at full resolution in one grid, with the screen's gray "
-        "scale and a key of the value range."
+        help="Full resolution, the screen's gray scale, a key of the value range."
         + (
-            ""
-            if whole
-            else f" All {channels} maps would be over {PNG_MAX_PIXELS / 1e6:.0f} megapixels: "
-            "the file holds the filters on screen."
+            "" if whole else f" All {channels} maps are over {PNG_MAX_PIXELS / 1e6:.0f} megapixels."
         ),
     )
 
