@@ -40,7 +40,7 @@ def _run(spec, image, filters, keys=None, value_range=None):
 
 
 def png_button(selection, stage, maps, tiles, tile_names):
-    """ "PNG": one stage's maps at full resolution, as one labelled grid."""
+    """The "PNG" button: one stage's maps at full resolution, as one labelled grid."""
     spec, image = selection.spec, selection.image
     height, width, channels = maps.full_shape
     if stage.key in ("input", "padding"):
@@ -76,7 +76,7 @@ def png_button(selection, stage, maps, tiles, tile_names):
 
 
 def npz_button(selection, plan, tiles):
-    """ "NPZ": every stage's full-resolution float32 maps, weights and spec, in one file."""
+    """The "NPZ" button: every stage's float32 maps, the weights and the spec, in one file."""
     spec, image = selection.spec, selection.image
     total, fixed = outputs_nbytes(plan, spec.filters), outputs_nbytes(plan, 0)
     per_filter = outputs_nbytes(plan, 1) - fixed

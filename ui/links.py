@@ -105,7 +105,7 @@ def sync_url(spec, sample=None, url=None):
 
 
 def share(spec, source, url=None, uploaded=False):
-    """ "Share this view": the current view's link, and the same link locked."""
+    """The sidebar's "Share this view": this view's link, and the same link locked."""
     sample = sample_slug(source)
     with st.expander("Share this view", icon=":material/share:"):
         if uploaded:
