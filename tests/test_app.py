@@ -464,3 +464,14 @@ def test_keras_code_page_shows_the_summary_the_script_prints():
     assert "zero_padding2d (ZeroPadding2D)" in summary
     assert "(None, 502, 502, 1)" in summary
     assert "Total params: 226" in summary
+
+
+def test_a_locked_link_that_asks_for_an_upload_shows_the_cat():
+    at = with_link({"source": "Upload", "lock": "1"})
+    assert no_exception(at)
+    [warning] = at.warning
+    assert "`source=Upload` is not one of `chelsea`" in warning.value
+    assert "so the default chelsea is used" in warning.value
+    assert "original image: (300, 451, 3)" in text(at)
+    assert len(charts(at)) == 4
+    assert not at.sidebar.get("file_uploader")
