@@ -1,7 +1,7 @@
 """The frozen pipeline spec: one object that describes a whole conv layer.
 
 Widgets produce a :class:`PipelineSpec`, the engine consumes it and the URL
-carries it (:meth:`PipelineSpec.to_query` / :meth:`PipelineSpec.from_query`).
+carries it (:mod:`cnn_core.links`).
 """
 
 from __future__ import annotations
@@ -12,16 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn_core.errors import SpecError
-from cnn_core.kernels import (
-    WEIGHTS,
-    check_choice,
-    choice_filters,
-    choice_sizes,
-    fit_kernel_size,
-    format_weights,
-    parse_weights,
-    size_note,
-)
+from cnn_core.kernels import check_choice
 
 __all__ = [
     "ACTIVATIONS",
@@ -30,7 +21,6 @@ __all__ = [
     "PADDING_MODES",
     "POOLINGS",
     "PipelineSpec",
-    "link_spec",
 ]
 
 #: Color modes and the number of channels each gives.
@@ -63,10 +53,6 @@ LIMITS = {
 
 def _float32(value):
     return float(np.float32(value))
-
-
-#: URL names of fields whose name in a link differs from the field's.
-_URL_NAMES = {"custom": "w"}
 
 
 @dataclass(frozen=True)
@@ -120,8 +106,6 @@ class PipelineSpec:
     >>> spec = PipelineSpec()
     >>> spec.channels, spec.effective_pool_stride
     (1, 2)
-    >>> PipelineSpec.from_query(spec.to_query()) == spec
-    True
     """
 
     color_mode: str = "grayscale"
@@ -208,134 +192,3 @@ class PipelineSpec:
     def replace(self, **changes) -> PipelineSpec:
         """Return a copy with ``changes`` applied, validated like a new spec."""
         return dataclasses.replace(self, **changes)
-
-    def to_query(self) -> dict[str, str]:
-        """Encode the spec as URL query parameters (strings only).
-
-        Only settings that differ from the defaults are written, so the
-        default spec gives an empty query.
-        """
-        default = PipelineSpec()
-        query = {}
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if value == getattr(default, field.name):
-                continue
-            if field.name in ("bias", "custom"):
-                query[_URL_NAMES.get(field.name, field.name)] = format_weights(
-                    value if field.name == "custom" else (value,)
-                )
-            elif isinstance(value, bool):
-                query[field.name] = "1" if value else "0"
-            else:
-                query[field.name] = "" if value is None else str(value)
-        return query
-
-    @classmethod
-    def from_query(cls, query) -> PipelineSpec:
-        """Build a spec from URL query parameters.
-
-        Unknown keys are ignored; a known key with a bad value raises
-        :class:`SpecError` naming it.
-
-        Parameters
-        ----------
-        query : Mapping[str, str]
-            Query parameters, e.g. ``st.query_params`` as a dict.
-        """
-        values = {}
-        for field in dataclasses.fields(cls):
-            key = _URL_NAMES.get(field.name, field.name)
-            if key not in query:
-                continue
-            raw = query[key]
-            if isinstance(raw, list):
-                if not raw:
-                    raise SpecError(f"Expected a value for {key}. Received: nothing")
-                raw = raw[-1]
-            raw = str(raw)
-            if field.name == "custom":
-                values["custom"] = parse_weights(raw)
-            elif field.name == "bias":
-                values["bias"] = parse_weights(raw, 1)[0] if raw else 0.0
-            elif field.name == "scale_01":
-                if raw not in ("0", "1"):
-                    raise SpecError(f"Expected scale_01 to be 0 or 1. Received: {raw!r}")
-                values[field.name] = raw == "1"
-            elif field.name in LIMITS:
-                if field.name == "pool_stride" and raw == "":
-                    values[field.name] = None
-                    continue
-                try:
-                    values[field.name] = int(raw)
-                except ValueError:
-                    raise SpecError(
-                        f"Expected {field.name} to be an integer. Received: {raw!r}"
-                    ) from None
-            else:
-                values[field.name] = raw
-        return cls(**values)
-
-
-def link_spec(query):
-    """The spec a link describes, with its kernel settings made to fit.
-
-    A preset at a size it does not exist at moves to the nearest size it
-    does; a choice other than Random gets its fixed filter count; a ``w``
-    that is not k*k numbers falls back to Random. Each change is reported.
-
-    Parameters
-    ----------
-    query : Mapping[str, str]
-
-    Returns
-    -------
-    spec : PipelineSpec
-    notes : list of str
-        One warning per change, naming the setting.
-
-    Raises
-    ------
-    SpecError
-        For any other bad value, as :meth:`PipelineSpec.from_query`.
-
-    Examples
-    --------
-    >>> spec, notes = link_spec({"weights": "sharpen"})
-    >>> spec.kernel_size, notes
-    (3, ['Sharpen exists at a kernel size of 3 only, so Kernel size moved from 15 to 3.'])
-    >>> spec, notes = link_spec({"weights": "custom", "w": "1,2,x", "kernel_size": "3"})
-    >>> spec.weights, notes[0].split(":")[0]
-    ('random', "The link's w could not be used")
-    """
-    query = {
-        key: (value[-1] if isinstance(value, list) and value else value)
-        for key, value in dict(query).items()
-    }
-    notes = []
-    weights = query.get("weights", "random")
-    if not isinstance(weights, str) or weights not in WEIGHTS or weights == "random":
-        return PipelineSpec.from_query(query), notes
-    raw_size = query.get("kernel_size", str(PipelineSpec.kernel_size))
-    try:
-        size = int(str(raw_size))
-    except ValueError:
-        return PipelineSpec.from_query(query), notes
-    if weights == "custom":
-        try:
-            parse_weights(str(query.get("w", "")), size)
-        except SpecError as exc:
-            notes.append(
-                f"The link's w could not be used: {exc}. Showing {WEIGHTS['random']} "
-                "weights instead."
-            )
-            for key in ("w", "bias"):
-                query.pop(key, None)
-            query["weights"] = "random"
-            return PipelineSpec.from_query(query), notes
-    fitted = fit_kernel_size(choice_sizes(weights), size)
-    if fitted != size:
-        notes.append(size_note(weights, size, fitted))
-        query["kernel_size"] = str(fitted)
-    query["filters"] = str(choice_filters(weights))
-    return PipelineSpec.from_query(query), notes

@@ -121,7 +121,7 @@ def test_rgb_says_how_the_kernel_is_shared(at):
 def test_the_link_carries_the_choice(at):
     at.selectbox(key="weights").set_value("prewitt_y").run()
     assert at.query_params["weights"] in ("prewitt_y", ["prewitt_y"])
-    assert at.query_params["kernel_size"] in ("3", ["3"])
+    assert at.query_params["kernel"] in ("3", ["3"])
 
 
 def test_a_custom_kernel_from_a_link(at):
@@ -136,8 +136,9 @@ def test_a_custom_kernel_from_a_link(at):
 def test_a_bad_w_falls_back_to_random_with_a_warning(w):
     at = from_link({"weights": "custom", "kernel_size": "3", "w": w})
     assert not at.exception
-    [warning] = at.sidebar.warning
-    assert "The link's w could not be used" in warning.value
+    [warning] = at.warning
+    assert f"`w={w}` is not 9 comma-separated numbers" in warning.value
+    assert "so the default weights=random is used" in warning.value
     assert at.selectbox(key="weights").value == "random"
 
 
@@ -162,3 +163,13 @@ def test_kernels_and_keras_code_pages_show_the_chosen_weights(at):
     script = at.code[0].value
     assert "conv.set_weights([kernel, bias])" in script
     assert "[-2, -1, 0]," in script
+
+
+def test_a_link_to_a_preset_at_another_size_says_where_kernel_size_went():
+    at = from_link({"weights": "sharpen", "kernel": "7"})
+    assert not at.exception
+    assert at.slider(key="kernel_size").value == 3
+    [warning] = at.warning
+    assert "Sharpen exists at a kernel size of 3 only, so Kernel size moved from 7 to 3." in (
+        warning.value
+    )

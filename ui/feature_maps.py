@@ -1,16 +1,19 @@
 """The Feature maps page (``app.py``): every stage of one conv layer on a real photo."""
 
+import functools
+
 import streamlit as st
 
 from cnn_core.color_scale import pipeline_range
 from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
-from ui import cached
+from ui import cached, exports
 from ui.page import plan_layer, start_page
 from ui.stages import (
     color_scale_control,
     stage_section,
     summary_label,
     summary_table,
+    tile_names,
     tile_page_control,
 )
 
@@ -35,20 +38,25 @@ def render():
     with st.spinner("Running the layer (the first run loads TensorFlow)..."):
         stages = cached.stages_for(selection.image_key, spec, selection.image)
     tiles = tile_page_control(spec.filters)
+    exports.npz_button(selection, plan, tiles)
     kernels = flat_kernels(cached.kernels_for(spec)[0])
     pipeline = pipeline_range(stages.values())
+    filter_names = filter_labels(spec.weights, spec.filters)
 
     for stage in plan.stages:
         if stage.key == "padding":
             continue
+        maps = stages[stage.key]
+        names = tile_names(stage.key, maps.full_shape[2], filter_names)
         stage_section(
             stage,
-            stages[stage.key],
+            maps,
             tiles,
             color_scale=color_scale,
             pipeline=pipeline,
             activation=spec.activation,
             kernels=kernels,
             kernel_note=f"sum of {spec.channels} channels" if spec.channels > 1 else "",
-            filter_names=filter_labels(spec.weights, spec.filters),
+            filter_names=filter_names,
+            downloads=functools.partial(exports.png_button, selection, stage, maps, tiles, names),
         )

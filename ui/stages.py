@@ -8,7 +8,7 @@ from cnn_core.color_scale import COLOR_SCALES, colorscale, is_signed, tile_range
 from cnn_core.figures import sampling_note, stage_figure, tile_pages
 from cnn_core.forward import MAX_TILES
 from cnn_core.histogram import histogram_figure
-from cnn_core.shapes import Plan
+from cnn_core.shapes import Plan, summary_rows
 
 #: Most tiles one stage shows at once; more are paged.
 TILES_PER_PAGE = MAX_TILES
@@ -24,10 +24,7 @@ def markdown_table(columns, rows):
 
 def summary_table(plan: Plan):
     """Draw a table like Keras's ``model.summary()``."""
-    rows = [
-        (f"{stage.layer_name} ({stage.layer_type})", f"`{stage.batch_shape}`", f"{stage.params:,}")
-        for stage in plan.stages
-    ]
+    rows = [(layer, f"`{shape}`", params) for layer, shape, params in summary_rows(plan)]
     st.markdown(markdown_table(("Layer (type)", "Output Shape", "Param #"), rows))
     st.markdown(
         f"**Total params: {plan.total_params:,}** (all trainable) · "
@@ -71,7 +68,9 @@ def color_scale_control():
     )
 
 
-def _tile_names(stage_key, channels, filter_names=None):
+def tile_names(stage_key, channels, filter_names=None):
+    """Tile titles of a stage: the input's channels, or the filters (``filter_names``
+    when the kernel choice names them)."""
     if stage_key == "input":
         if channels == 1:
             return ["grayscale"]
@@ -96,18 +95,19 @@ def stage_section(
     kernels=None,
     kernel_note="",
     filter_names=None,
+    downloads=None,
 ):
     """Draw one stage: tiles on the left; shape, formulas and histogram on the right.
 
     ``kernels`` (k, k, filters) are drawn under the conv tiles; ``filter_names``
-    title them.
+    title them. ``downloads``, if given, is called in the right column to draw them.
     """
     st.subheader(stage.title)
     left, right = st.columns([5, 4], gap="medium")
     shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
     signed = is_signed(stage.key, activation)
     low, high = tile_ranges(color_scale, maps.channel_min, maps.channel_max, signed, pipeline)
-    names = _tile_names(stage.key, maps.full_shape[2], filter_names)
+    names = tile_names(stage.key, maps.full_shape[2], filter_names)
     # Per map, each tile has its own range: the one colorbar is the first tile's.
     bar_title = (
         f"value, {names[shown[0]]}" if color_scale == "per map" and len(shown) > 1 else "value"
@@ -151,3 +151,5 @@ def stage_section(
                 key=f"hist_{stage.key}",
                 config={"displayModeBar": False},
             )
+        if downloads is not None:
+            downloads()

@@ -19,7 +19,13 @@ from cnn_core.kernels.choice import (
     layer_weights,
     size_note,
 )
-from cnn_core.kernels.custom import format_weights, parse_grid, parse_weights, resize_grid
+from cnn_core.kernels.custom import (
+    MAX_WEIGHT,
+    format_weights,
+    parse_grid,
+    parse_weights,
+    resize_grid,
+)
 from cnn_core.kernels.presets import (
     BANK,
     PRESETS,
@@ -34,6 +40,7 @@ from cnn_core.kernels.presets import (
 __all__ = [
     "BANK",
     "LUMINANCE",
+    "MAX_WEIGHT",
     "PRESETS",
     "WEIGHTS",
     "bank_kernels",
