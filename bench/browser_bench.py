@@ -116,8 +116,8 @@ SETTING_CHANGES = (
     ("pooling_max", h.select_option("Pooling", "max"), None),
     ("kernel_14", h.slider_keys("Kernel size", "ArrowLeft"), "slider"),
     ("kernel_15", h.slider_keys("Kernel size", "ArrowRight"), None),
-    ("color_scale_pipeline", h.radio_option("Color scale", "whole pipeline", "stMain"), "radio"),
-    ("color_scale_stage", h.radio_option("Color scale", "per stage", "stMain"), None),
+    ("color_scale_pipeline", h.radio_option("Color scale", "whole pipeline"), "radio"),
+    ("color_scale_stage", h.radio_option("Color scale", "per stage"), None),
 )
 
 

@@ -608,14 +608,13 @@ def _label_regex(label):
     return re.compile(rf"^\s*{re.escape(label)}\s*$")
 
 
-def widget(page, testid, label, area="stSidebar"):
-    """The widget with ``data-testid=testid`` whose label is ``label``, in the
-    sidebar (or the page's ``area``, e.g. "stMain").
+def widget(page, testid, label):
+    """The sidebar widget with ``data-testid=testid`` whose label is ``label``.
 
     Streamlit 1.67 renders select boxes as a react-aria combobox, sliders
     with a hidden ``input[type=range]`` and radios as ``label`` options.
     """
-    sidebar = page.locator(f"[data-testid='{area}']")
+    sidebar = page.locator("[data-testid='stSidebar']")
     return (
         sidebar.locator(f"[data-testid='{testid}']")
         .filter(has=page.locator("[data-testid='stWidgetLabel']", has_text=_label_regex(label)))
@@ -701,12 +700,12 @@ def select_option(label, option):
     return action
 
 
-def radio_option(label, option_prefix, area="stSidebar"):
+def radio_option(label, option_prefix):
     """Action: click the radio option of ``label`` whose text starts with ``option_prefix``."""
 
     def action(session):
         page = session.page
-        group = widget(page, "stRadio", label, area)
+        group = widget(page, "stRadio", label)
         group.wait_for(state="visible", timeout=15_000)
         choice = (
             group.locator("label")

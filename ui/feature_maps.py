@@ -9,7 +9,6 @@ from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
 from ui import cached, exports
 from ui.page import plan_layer, start_page
 from ui.stages import (
-    color_scale_control,
     stage_section,
     summary_label,
     summary_table,
@@ -20,7 +19,7 @@ from ui.stages import (
 
 def render():
     """Draw the Feature maps page."""
-    selection = start_page("Feature maps")
+    selection = start_page("Feature maps", color_scale=True)
     spec = selection.spec
 
     st.title("What one conv layer does to a photo")
@@ -30,11 +29,9 @@ def render():
         f"{describe_choice(spec.weights, spec.bias)}."
     )
     plan = plan_layer(selection)
-    summary_column, scale_column = st.columns([3, 2], vertical_alignment="bottom")
-    with summary_column, st.expander(summary_label(plan)):  # the full summary when opened
+    with st.expander(summary_label(plan)):  # the model summary, in full when opened
         summary_table(plan)
-    with scale_column:
-        color_scale = color_scale_control()
+    color_scale = selection.color_scale
     with st.spinner("Running the layer (the first run loads TensorFlow)..."):
         stages = cached.stages_for(selection.image_key, spec, selection.image)
     tiles = tile_page_control(spec.filters)

@@ -21,6 +21,7 @@ from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, image_digest, preprocessing
 from cnn_core.spec import ACTIVATIONS, COLOR_MODES, LIMITS, POOLINGS, PipelineSpec
 from ui import cached
 from ui import links as link
+from ui.display_widgets import color_scale_control
 from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
@@ -51,6 +52,7 @@ class Selection:
     image: np.ndarray
     image_label: str
     image_key: str
+    color_scale: str = "per stage"
 
 
 def _block_key(name):
@@ -229,7 +231,7 @@ def _render_locked(state):
     return Selection(state.spec, image, label, image_key)
 
 
-def render_sidebar():
+def render_sidebar(color_scale=False):
     """Draw the shared sidebar and return the user's :class:`Selection`.
 
     Every page calls this first, right after ``st.set_page_config``. A link
@@ -250,6 +252,8 @@ def render_sidebar():
             key="color_mode",
             horizontal=True,
         )
+        if color_scale:
+            color_scale_control()
         _slider(
             "Input size",
             "input_size",
@@ -322,4 +326,4 @@ def render_sidebar():
     st.session_state["_shown_spec"] = spec
     link.show_rejections()
     link.sync_url(spec, link.sample_slug(source), url)
-    return Selection(spec, image, label, image_key)
+    return Selection(spec, image, label, image_key, st.session_state["color_scale"])

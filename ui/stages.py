@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.color_scale import COLOR_SCALES, colorscale, is_signed, tile_ranges
+from cnn_core.color_scale import colorscale, is_signed, tile_ranges
 from cnn_core.figures import sampling_note, stage_figure, tile_pages
 from cnn_core.forward import MAX_TILES
 from cnn_core.histogram import histogram_figure
@@ -53,19 +53,6 @@ def tile_page_control(filters):
         help=f"At most {TILES_PER_PAGE} maps per stage are drawn at once.",
     )
     return pages[min(chosen, len(pages) - 1)]
-
-
-def color_scale_control():
-    """The "Color scale" radio; its value survives page changes (see ui.sidebar)."""
-    return st.radio(
-        "Color scale",
-        COLOR_SCALES,
-        key="color_scale",
-        horizontal=True,
-        help="per map: each tile spans its own min..max. per stage: one range for all "
-        "tiles of a stage. whole pipeline: one range from the input to the last stage. "
-        "Stages that can be negative use blue-white-red centred on zero.",
-    )
 
 
 def tile_names(stage_key, channels, filter_names=None):
