@@ -220,7 +220,7 @@ def test_chunked_forward_equals_the_whole_model():
         assert moved <= 0.02 * stage.histogram.total
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: str(s.to_query()))
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: str(spec_to_query(s)))
 def test_histograms_count_every_value_of_the_full_maps(spec):
     batch = prepare_input(load_sample("Coffee"), spec).batch
     model = build_model(spec)
