@@ -163,6 +163,8 @@ class PipelineSpec:
                 raise SpecError(
                     f"Expected {name} between {low} and {high}. Received: {name}={value}"
                 )
+        if isinstance(self.custom, list):  # e.g. read back from JSON
+            object.__setattr__(self, "custom", tuple(self.custom))
         check_choice(self.weights, self.kernel_size, self.filters, self.custom, self.bias)
         # The layer computes in float32: keep exactly the values it uses, so a
         # link (which writes float32's shortest form) gives back the same spec.
