@@ -30,6 +30,7 @@ __all__ = [
     "format_value",
     "padding_text",
     "pixel_from_click",
+    "pool_lines",
     "pool_step",
     "read_mask",
     "remainder_formula",
@@ -599,6 +600,62 @@ def pool_step(conv_map, row, col, activation, pooling, pool_size, pool_stride):
     values = activate(window.astype(np.float32), activation)
     result = float(values.max() if pooling == "max" else values.mean())
     return PoolStep(rows[0], cols[0], top, left, values, result, len(rows) * len(cols))
+
+
+def pool_lines(pool, row, col, pooling, pool_size, pool_stride, out):
+    """The pooling window of :func:`pool_step`, its values and their max or mean, as text.
+
+    Parameters
+    ----------
+    pool : PoolStep
+    row, col : int
+        The pixel in the convolution output.
+    pooling : {"max", "average"}
+    pool_size, pool_stride : int
+    out : int
+        Side of the convolution output.
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> conv = np.arange(16.0).reshape(4, 4)
+    >>> lines = pool_lines(pool_step(conv, 1, 3, "none", "max", 2, 2), 1, 3, "max", 2, 2, 4)
+    >>> print("\\n".join(lines))
+    2x2 max pooling, stride 2: window (0, 1) of the pooled map covers rows 0-1, columns 2-3
+      2  3
+      6  7
+    max = 7
+    >>> pool_lines(pool_step(conv, 3, 0, "none", "max", 3, 3), 3, 0, "max", 3, 3, 4)[-1]
+    '(4 - 3) mod 3 = 1 row at the bottom (and column at the right) of the map are dropped.'
+    """
+    head = f"{pool_size}x{pool_size} {pooling} pooling, stride {pool_stride}"
+    if pool.window_row is None:
+        left_over = (out - pool_size) % pool_stride
+        return (
+            f"{head}: no window covers ({row}, {col}).",
+            f"({out} - {pool_size}) mod {pool_stride} = {_plural(left_over, 'row')} at the "
+            f"bottom (and column{'s' if left_over != 1 else ''} at the right) of the map are "
+            "dropped."
+            if pool_stride <= pool_size
+            else f"The stride {pool_stride} is larger than the window {pool_size}: "
+            "rows and columns between two windows are skipped.",
+        )
+    top, left = pool.top, pool.left
+    lines = [
+        f"{head}: window ({pool.window_row}, {pool.window_col}) of the pooled map covers "
+        f"rows {top}-{top + pool_size - 1}, columns {left}-{left + pool_size - 1}"
+    ]
+    cells = [[format_value(float(v)) for v in line] for line in pool.values]
+    width = max(len(cell) for line in cells for cell in line)
+    lines += ["  " + "  ".join(cell.rjust(width) for cell in line) for line in cells]
+    name = "max" if pooling == "max" else "mean"
+    lines.append(f"{name} = {format_value(pool.result)}")
+    if pool.windows > 1:
+        lines.append(f"(the pixel lies in {pool.windows} overlapping windows; this is the first)")
+    return tuple(lines)
 
 
 def row_positions(out, max_frames):

@@ -162,11 +162,11 @@ def test_reset_restores_the_seed(at):
 
 def test_settings_survive_page_changes(at):
     at.slider(key="filters").set_value(5).run()
-    at.switch_page("pages/1_Kernels.py").run()
+    at.switch_page("pages/2_Kernels.py").run()
     assert no_exception(at)
     assert at.slider(key="filters").value == 5
     assert "params = 5*(15*15*1) + 5 = 1130" in at.code[0].value
-    at.switch_page("pages/2_Keras_code.py").run()
+    at.switch_page("pages/3_Keras_code.py").run()
     assert no_exception(at)
     assert at.slider(key="filters").value == 5
     assert "            5," in at.code[0].value
@@ -200,7 +200,7 @@ def test_bad_url_settings_get_an_error_and_the_defaults():
 def test_kernels_page_even_when_the_conv_cannot_run(at):
     at.slider(key="input_size").set_value(16).run()
     at.slider(key="kernel_size").set_value(31).run()
-    at.switch_page("pages/1_Kernels.py").run()
+    at.switch_page("pages/2_Kernels.py").run()
     assert no_exception(at)
     kernel = charts(at)[0]
     assert len(kernel["data"]) == 1

@@ -248,3 +248,21 @@ def test_click_positions_map_to_output_pixels_and_animation_frames():
     assert row_positions(498, 64)[:3] == [0, 8, 16]
     assert len(row_positions(498, 64)) <= 64
     assert row_positions(498, 64)[-1] == 497
+
+
+def test_conv_map_is_one_filter_of_the_chunked_models():
+    from cnn_core.forward import conv_map
+    from cnn_core.images import load_sample, prepare_input
+    from cnn_core.model import build_chunked_models, build_model, run_forward
+
+    spec = PipelineSpec(input_size=32, filters=5, kernel_size=3, color_mode="rgb")
+    batch = prepare_input(load_sample("Astronaut"), spec).batch
+    whole = run_forward(build_model(spec), batch)["conv"]
+    chunked = build_chunked_models(spec, max_values=2 * 30 * 30)
+    assert len(chunked) == 3
+    for index in (0, 3, 4):
+        single = conv_map(chunked, batch, index)
+        assert single.shape == (30, 30) and single.dtype == np.float32
+        np.testing.assert_allclose(single, whole[:, :, index], rtol=1e-5, atol=1e-3)
+    with pytest.raises(ValueError, match="filter index"):
+        conv_map(chunked, batch, 5)
