@@ -659,7 +659,8 @@ def pool_lines(pool, row, col, pooling, pool_size, pool_stride, out):
 
 
 def row_positions(out, max_frames):
-    """Output columns an animation along a row visits: every m-th, at most ``max_frames``.
+    """Output columns an animation along a row visits: every m-th and the last,
+    at most ``max_frames``.
 
     Examples
     --------
@@ -668,9 +669,11 @@ def row_positions(out, max_frames):
     >>> row_positions(3, 64)
     [0, 1, 2]
     """
-    every = -(-out // max_frames)
+    if out < 1 or max_frames < 2:
+        raise ValueError(f"Expected out >= 1 and max_frames >= 2. Received: {out}, {max_frames}")
+    every = max(1, -(-(out - 1) // (max_frames - 1)))
     positions = list(range(0, out, every))
-    if positions[-1] != out - 1 and len(positions) < max_frames:
+    if positions[-1] != out - 1:
         positions.append(out - 1)
     return positions
 
