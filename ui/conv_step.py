@@ -7,6 +7,7 @@ spec; everything else gets explicit numbers.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import streamlit as st
@@ -158,7 +159,7 @@ def render():
             width="stretch",
             image_format="JPEG",
             jpeg_quality=90,
-            on_click=_on_click,
+            on_click=functools.partial(_on_click, out),
             cursor="crosshair",
         )
         st.caption(f"The red box is output ({row}, {col}): {format_value(engine)}.")
