@@ -158,7 +158,7 @@ def render():
             key=CLICK,
             width="stretch",
             image_format="JPEG",
-            jpeg_quality=90,
+            jpeg_quality=85,
             on_click=functools.partial(_on_click, out),
             cursor="crosshair",
         )
