@@ -118,3 +118,47 @@ def test_the_pixel_survives_a_visit_to_another_page():
     at.switch_page("pages/2_Kernels.py").run()
     at.switch_page(PAGE).run()
     assert at.number_input(key="step_row").value == 10
+
+
+def test_a_smaller_output_moves_the_pixel_inside_it():
+    at = open_page()
+    at.number_input(key="step_row").set_value(497).run()
+    at.slider(key="kernel_size").set_value(31).run()
+    assert not at.exception
+    assert at.number_input(key="step_row").value == 481  # 512 - 31 + 1 = 482 rows
+    assert "feature map at (481, 249)" in codes(at)
+
+
+def _random_settings(seed):
+    import random
+
+    rng = random.Random(seed)
+    return {
+        "color_mode": rng.choice(["grayscale", "rgb"]),
+        "input_size": rng.choice([16, 17, 40, 100, 333, 1024]),
+        "kernel_size": rng.randint(1, 31),
+        "filters": rng.choice([1, 2, 5, 20]),
+        "stride": rng.randint(1, 8),
+        "padding_mode": rng.choice(["valid", "same", "explicit"]),
+        "padding": rng.randint(0, 9),
+        "activation": rng.choice(["none", "relu", "sigmoid", "tanh", "leaky_relu", "elu"]),
+        "pooling": rng.choice(["none", "max", "average"]),
+        "pool_size": rng.randint(1, 8),
+        "pool_stride": rng.randint(0, 8),
+        "scale_01": rng.random() < 0.3,
+    }
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_settings_explain_a_pixel_or_the_error(seed):
+    """Any combination the sidebar allows: a step whose sum matches the map, or the error."""
+    at = open_page(**_random_settings(seed))
+    if at.error and not codes(at):
+        [error] = at.error
+        assert "would be zero or negative" in error.value
+        return
+    total, engine = sum_and_map(at)
+    assert total == pytest.approx(engine, rel=1e-4, abs=1e-3)
+    [last] = [b for b in at.button if b.label == "Next"]
+    last.click().run()
+    assert not at.exception
