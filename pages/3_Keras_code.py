@@ -3,12 +3,14 @@
 import streamlit as st
 
 from cnn_core.codegen import keras_script
-from ui.page import start_page
+from ui.page import plan_layer, start_page
 
 
 def main():
     selection = start_page("Keras code")
     st.title("The same layer in Keras")
+    if plan_layer(selection).error is not None:
+        st.caption("Keras cannot build this layer either: the script below stops with an error.")
     st.markdown(
         "This script builds and runs exactly the layer the app shows, with the same "
         "initialiser and seed, so it prints the same shapes and computes the same values."

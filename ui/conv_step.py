@@ -27,7 +27,6 @@ from cnn_core.conv_step import (
     unused_text,
 )
 from cnn_core.images import prepare_input
-from cnn_core.shapes import plan_pipeline
 from cnn_core.spec import ACTIVATIONS
 from cnn_core.step_figures import (
     animation_positions,
@@ -36,7 +35,7 @@ from cnn_core.step_figures import (
     step_grid_figure,
 )
 from ui import cached
-from ui.page import start_page
+from ui.page import plan_layer, start_page
 
 ROW, COL, FILTER, CLICK = "step_row", "step_col", "step_filter", "step_click"
 #: Session key that keeps the chosen pixel while other pages are shown.
@@ -125,9 +124,8 @@ def render():
     spec = selection.spec
     layer = first_conv(spec)
     st.title("One output pixel, step by step")
-    plan = plan_pipeline(spec, selection.image.shape)
+    plan = plan_layer(selection)  # a setting that cannot be computed: its error, first
     if plan.stage("conv") is None:
-        st.error(str(plan.error))
         return
     pixels = prepare_input(selection.image, spec).batch[0]
     n, channels = pixels.shape[0], pixels.shape[2]
@@ -223,7 +221,7 @@ def render():
     if layer.pooling != "none":
         st.markdown(f"**{layer.pooling.capitalize()} pooling**")
         if plan.stage("pool") is None:
-            st.error(str(plan.error))
+            st.caption("This pooling cannot be computed at these settings: see the error above.")
         else:
             pool = pool_step(
                 conv, row, col, layer.activation, layer.pooling, layer.pool_size, layer.pool_stride

@@ -33,6 +33,14 @@ def summary_table(plan: Plan):
     )
 
 
+def summary_label(plan: Plan):
+    """The model summary in one line: each layer's type and output shape, the parameters."""
+    layers = " → ".join(
+        f"{stage.layer_type} `{'x'.join(map(str, stage.shape))}`" for stage in plan.stages
+    )
+    return f"{layers} · **Total params: {plan.total_params:,}**"
+
+
 def tile_page_control(filters):
     """Let the user page through filters when there are more than fit; return the range."""
     if filters <= TILES_PER_PAGE:
