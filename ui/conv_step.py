@@ -200,19 +200,25 @@ def render():
             f"{step.padding_cells} of the {k * k} cells lie in the zero padding (hatched): "
             "their products are zero."
         )
-    difference = abs(step.value - engine)
+    difference, bound = abs(step.value - engine), float32_tolerance(step)
     lines = [
         *step.sum_lines(),
         f"feature map at ({row}, {col}) = {format_value(engine)}   (from the forward pass)",
     ]
     st.code("\n".join(lines), language=None)
-    st.caption(
-        f"The two differ by {difference:.2g}: float32 rounding (the layer adds "
-        f"{step.products.size} float32 products; the bound is "
-        f"{float32_tolerance(step):.2g})."
-        if difference
-        else "The two are identical."
-    )
+    if difference == 0:
+        st.caption("The two are identical.")
+    elif difference <= bound:
+        st.caption(
+            f"The two differ by {difference:.2g}: float32 rounding (the layer adds "
+            f"{step.products.size} float32 products in its own order; rounding can move the "
+            f"sum by at most {bound:.2g})."
+        )
+    else:
+        st.warning(
+            f"The two differ by {difference:.2g}, more than float32 rounding can explain "
+            f"({bound:.2g}). Please report these settings."
+        )
 
     st.subheader("Then")
     if layer.activation != "none":
