@@ -458,8 +458,10 @@ def step_grid_figure(step, channel_names, value_range, numbers=None):
                         "y": ys,
                         "mode": "lines",
                         "fill": "toself",
-                        "fillcolor": "rgba(255,255,255,0.6)",
-                        "fillpattern": PAD_PATTERN,
+                        "fillcolor": "rgba(255,255,255,0.5)",
+                        # Light hatching over the cell, so its printed 0 shows through.
+                        "fillpattern": PAD_PATTERN
+                        | {"bgcolor": "rgba(0,0,0,0)", "fgopacity": 0.45},
                         "line": {"width": 0},
                         "name": "padding (zero)",
                         "hoverinfo": "name",
