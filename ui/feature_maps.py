@@ -1,10 +1,12 @@
 """The Feature maps page (``app.py``): every stage of one conv layer on a real photo."""
 
+import functools
+
 import streamlit as st
 
-from ui import cached
+from ui import cached, exports
 from ui.page import plan_layer, start_page
-from ui.stages import stage_section, summary_label, summary_table, tile_page_control
+from ui.stages import stage_section, summary_label, summary_table, tile_names, tile_page_control
 
 
 def render():
@@ -24,8 +26,16 @@ def render():
     with st.spinner("Running the layer (the first run loads TensorFlow)..."):
         stages = cached.stages_for(selection.image_key, spec, selection.image)
     tiles = tile_page_control(spec.filters)
+    exports.npz_button(selection, plan, tiles)
 
     for stage in plan.stages:
         if stage.key == "padding":
             continue
-        stage_section(stage, stages[stage.key], tiles)
+        maps = stages[stage.key]
+        names = tile_names(stage.key, maps.full_shape[2])
+        stage_section(
+            stage,
+            maps,
+            tiles,
+            downloads=functools.partial(exports.png_button, selection, stage, maps, tiles, names),
+        )
