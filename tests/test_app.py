@@ -324,7 +324,10 @@ def test_share_shows_the_link_of_the_current_view(at):
 LOCKED = {"kernel": "5", "stride": "2", "filters": "2", "padding": "same", "image": "coins"}
 
 
-@pytest.mark.parametrize("page", [None, "pages/1_Kernels.py", "pages/2_Keras_code.py"])
+@pytest.mark.parametrize(
+    "page",
+    [None, "pages/1_Convolution_step.py", "pages/2_Kernels.py", "pages/3_Keras_code.py"],
+)
 def test_locked_view_has_no_settings(page):
     at = with_link(LOCKED | {"lock": "1"}, page)
     assert no_exception(at)
@@ -462,7 +465,7 @@ def test_npz_of_a_big_layer_holds_the_filters_on_screen():
 
 
 def test_keras_code_page_shows_the_summary_the_script_prints():
-    at = with_link({"padding": "2", "pooling": "average"}, "pages/2_Keras_code.py")
+    at = with_link({"padding": "2", "pooling": "average"}, "pages/3_Keras_code.py")
     assert no_exception(at)
     summary = at.code[1].value
     assert summary.startswith('Model: "sequential"')
