@@ -1,14 +1,8 @@
 """One output pixel of a convolution, explained: the arithmetic behind the map.
 
-Every function takes explicit numbers (an input array, a kernel, a stride, a
-padding), not a pipeline spec, so any convolution of any block can be
-explained the same way. The geometry comes from :mod:`cnn_core.shapes`
-(:func:`~cnn_core.shapes.conv_output_size` and
-:func:`~cnn_core.shapes.same_padding`), which is tested against Keras.
-
-A dilation ``d`` spreads the ``k`` taps of a kernel ``d`` pixels apart, so a
-window spans ``d*(k - 1) + 1`` pixels; Keras's output size and 'same' padding
-are those of a kernel of that span.
+Every function takes explicit numbers (an input array, a kernel, a bias, the
+window geometry from :mod:`cnn_core.conv_windows`), not a pipeline spec, so
+any convolution of any block can be explained the same way.
 """
 
 from __future__ import annotations
@@ -17,277 +11,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_core.shapes import conv_output_size, same_padding
+from cnn_core.conv_windows import plural
 
 __all__ = [
     "ConvStep",
     "PoolStep",
-    "StepGeometry",
     "activate",
     "activation_text",
     "conv_step",
     "float32_tolerance",
     "format_value",
-    "padding_text",
     "pixel_from_click",
     "pool_lines",
     "pool_step",
-    "read_mask",
-    "remainder_formula",
     "row_positions",
-    "runs",
-    "step_geometry",
-    "unused_text",
 ]
 
 #: Unit roundoff of float32 (half the gap between 1 and the next float32).
 FLOAT32_UNIT = 2.0**-24
-
-
-@dataclass(frozen=True)
-class StepGeometry:
-    """Where the windows of a square convolution sit along one axis.
-
-    Attributes
-    ----------
-    n : int
-        Input side, before padding.
-    kernel_size, stride, dilation : int
-    padding_mode : {"valid", "same", "explicit"}
-    pad_before, pad_after : int
-        Zero rows (columns) added on the top (left) and bottom (right).
-    out : int
-        Output side: how many windows fit along the axis.
-    """
-
-    n: int
-    kernel_size: int
-    stride: int
-    dilation: int
-    padding_mode: str
-    pad_before: int
-    pad_after: int
-    out: int
-
-    @property
-    def span(self):
-        """Pixels a window covers: ``d*(k - 1) + 1``."""
-        return self.dilation * (self.kernel_size - 1) + 1
-
-    @property
-    def padded(self):
-        """Side of the padded input."""
-        return self.n + self.pad_before + self.pad_after
-
-    @property
-    def remainder(self):
-        """Rows of the padded input past the last window: ``(n + pads - span) mod s``."""
-        return (self.padded - self.span) % self.stride
-
-    def taps(self, index):
-        """Image coordinates (negative or >= n in the padding) window ``index`` reads.
-
-        Examples
-        --------
-        >>> step_geometry(10, 3, 2, "explicit", 1).taps(0).tolist()
-        [-1, 0, 1]
-        """
-        if not 0 <= index < self.out:
-            raise ValueError(
-                f"Expected an output position between 0 and {self.out - 1}. Received: {index}"
-            )
-        start = index * self.stride - self.pad_before
-        return start + np.arange(self.kernel_size) * self.dilation
-
-
-def step_geometry(n, kernel_size, stride=1, padding_mode="valid", padding=0, dilation=1):
-    """The windows of a convolution along one axis, with its padding per side.
-
-    Parameters
-    ----------
-    n : int
-        Input side.
-    kernel_size, stride : int
-    padding_mode : {"valid", "same", "explicit"}
-        Keras's 'valid' or 'same', or ``padding`` zero pixels on every side
-        followed by 'valid'.
-    padding : int
-        Pixels per side for "explicit" (ignored otherwise).
-    dilation : int
-
-    Returns
-    -------
-    StepGeometry
-
-    Examples
-    --------
-    >>> g = step_geometry(512, 15, 2)
-    >>> g.out, g.remainder
-    (249, 1)
-    >>> g = step_geometry(5, 4, 2, "same")
-    >>> g.pad_before, g.pad_after, g.out
-    (1, 2, 3)
-    """
-    if min(n, kernel_size, stride, dilation) < 1 or padding < 0:
-        raise ValueError(
-            "Expected n, kernel_size, stride and dilation >= 1 and padding >= 0. Received: "
-            f"n={n}, kernel_size={kernel_size}, stride={stride}, dilation={dilation}, "
-            f"padding={padding}"
-        )
-    span = dilation * (kernel_size - 1) + 1
-    if padding_mode == "same":
-        before, after = same_padding(n, span, stride)
-        out = conv_output_size(n, span, stride, "same")
-    elif padding_mode in ("valid", "explicit"):
-        pad = padding if padding_mode == "explicit" else 0
-        before = after = pad
-        out = conv_output_size(n + 2 * pad, span, stride, "valid")
-    else:
-        raise ValueError(
-            "Expected padding_mode 'valid', 'same' or 'explicit'. "
-            f"Received: padding_mode={padding_mode!r}"
-        )
-    if out < 1:
-        raise ValueError(
-            f"Expected a kernel spanning at most the padded input. Received: span {span}, "
-            f"padded input {n + before + after}"
-        )
-    return StepGeometry(n, kernel_size, stride, dilation, padding_mode, before, after, out)
-
-
-def read_mask(geometry):
-    """Which image rows (or columns) at least one window reads.
-
-    Parameters
-    ----------
-    geometry : StepGeometry
-
-    Returns
-    -------
-    ndarray of bool, shape (n,)
-
-    Examples
-    --------
-    >>> read_mask(step_geometry(9, 2, 3)).astype(int).tolist()
-    [1, 1, 0, 1, 1, 0, 1, 1, 0]
-    """
-    g = geometry
-    starts = np.arange(g.out) * g.stride - g.pad_before
-    taps = (starts[:, None] + np.arange(g.kernel_size) * g.dilation).ravel()
-    mask = np.zeros(g.n, bool)
-    mask[taps[(taps >= 0) & (taps < g.n)]] = True
-    return mask
-
-
-def runs(mask):
-    """``(start, stop)`` of every run of False in ``mask``: the unread stretches.
-
-    Examples
-    --------
-    >>> runs(np.array([True, False, False, True, False]))
-    [(1, 3), (4, 5)]
-    """
-    mask = np.asarray(mask, bool)
-    edges = np.diff(np.concatenate(([1], (~mask).astype(np.int8) * -1 + 1, [1])))
-    starts = np.flatnonzero(edges == -1)
-    stops = np.flatnonzero(edges == 1)
-    return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
-
-
-def _padded_side(g):
-    """``n + 2*p`` or ``n + before + after`` as the formula text shows it."""
-    if g.padding_mode == "explicit":
-        return f"{g.n} + 2*{g.pad_before}"
-    if g.padding_mode == "same":
-        return f"{g.n} + {g.pad_before} + {g.pad_after}"
-    return f"{g.n}"
-
-
-def remainder_formula(geometry):
-    """The remainder that decides how many rows the last window leaves over.
-
-    Examples
-    --------
-    >>> remainder_formula(step_geometry(512, 15, 2))
-    '(512 - 15) mod 2 = 1'
-    >>> remainder_formula(step_geometry(512, 15, 2, "explicit", 3))
-    '(512 + 2*3 - 15) mod 2 = 1'
-    """
-    g = geometry
-    span = f"{g.span}" if g.dilation == 1 else f"({g.dilation}*({g.kernel_size} - 1) + 1)"
-    return f"({_padded_side(g)} - {span}) mod {g.stride} = {g.remainder}"
-
-
-def _plural(count, word):
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def unused_text(geometry):
-    """Say how many image rows and columns no window reads, and why.
-
-    Examples
-    --------
-    >>> print(unused_text(step_geometry(512, 15, 2)))
-    (512 - 15) mod 2 = 1: the last window stops 1 row short of the bottom edge \
-(and 1 column short of the right edge). 1 row and 1 column of the image are never \
-read (shaded).
-    >>> print(unused_text(step_geometry(512, 15, 1)))
-    (512 - 15) mod 1 = 0: the windows reach every row and column of the image.
-    """
-    g = geometry
-    mask = read_mask(g)
-    unused = int(g.n - mask.sum())
-    parts = [remainder_formula(g) + ":"]
-    if g.remainder:
-        parts.append(
-            f"the last window stops {_plural(g.remainder, 'row')} short of the bottom edge "
-            f"(and {_plural(g.remainder, 'column')} short of the right edge)"
-            + (", all of it padding." if unused == 0 and g.span >= g.stride else ".")
-        )
-    gap = g.stride - g.span
-    if gap > 0:
-        parts.append(
-            f"The stride {g.stride} is larger than the {g.span} pixels a window covers, so "
-            f"{_plural(gap, 'row')} (and column{'s' if gap > 1 else ''}) between two "
-            "windows are skipped."
-        )
-    if unused:
-        parts.append(
-            f"{_plural(unused, 'row')} and {_plural(unused, 'column')} of the image are "
-            "never read (shaded)."
-        )
-    elif not g.remainder and gap <= 0:
-        parts.append("the windows reach every row and column of the image.")
-    return " ".join(parts)
-
-
-def padding_text(geometry):
-    """The zero padding on each side, as Keras applies it.
-
-    Examples
-    --------
-    >>> padding_text(step_geometry(5, 4, 2, "same"))
-    "'same' pads 3 = 1 top/left + 2 bottom/right: an odd total puts the extra row and \
-column on the bottom and right, as Keras does."
-    >>> padding_text(step_geometry(512, 15))
-    "'valid': no padding; windows stay inside the image."
-    """
-    g = geometry
-    if g.padding_mode == "valid":
-        return "'valid': no padding; windows stay inside the image."
-    if g.padding_mode == "explicit":
-        return f"explicit padding: {g.pad_before} zero pixels on every side."
-    total = g.pad_before + g.pad_after
-    if total == 0:
-        return "'same' pads nothing here: the windows already fit."
-    text = f"'same' pads {total} = {g.pad_before} top/left + {g.pad_after} bottom/right"
-    if g.pad_before != g.pad_after:
-        text += (
-            ": an odd total puts the extra row and column on the bottom and right, as Keras does."
-        )
-    else:
-        text += "."
-    return text
 
 
 @dataclass(frozen=True)
@@ -340,6 +81,7 @@ class ConvStep:
 
         Examples
         --------
+        >>> from cnn_core.conv_windows import step_geometry
         >>> g = step_geometry(3, 2)
         >>> s = conv_step(np.ones((3, 3, 1)), np.full((2, 2, 1, 1), 0.5), [0.25], 0, 0, 0, g, g)
         >>> s.sum_lines()
@@ -364,7 +106,7 @@ def conv_step(image, kernel, bias, row, col, filter_index, rows, cols=None):
     bias : sequence of float, length f
     row, col, filter_index : int
     rows : StepGeometry
-        Geometry along the rows (from :func:`step_geometry`).
+        Geometry along the rows (from :func:`cnn_core.conv_windows.step_geometry`).
     cols : StepGeometry, optional
         Geometry along the columns; default ``rows`` (square inputs).
 
@@ -375,6 +117,7 @@ def conv_step(image, kernel, bias, row, col, filter_index, rows, cols=None):
     Examples
     --------
     >>> image = np.arange(16, dtype=np.float32).reshape(4, 4, 1)
+    >>> from cnn_core.conv_windows import step_geometry
     >>> g = step_geometry(4, 3, 1, "same")
     >>> s = conv_step(image, np.ones((3, 3, 1, 1)), [0.0], 0, 0, 0, g)
     >>> s.patch[:, :, 0].tolist(), s.padding_cells, s.value
@@ -432,6 +175,7 @@ def float32_tolerance(step):
 
     Examples
     --------
+    >>> from cnn_core.conv_windows import step_geometry
     >>> g = step_geometry(3, 3)
     >>> s = conv_step(np.ones((3, 3, 1)), np.ones((3, 3, 1, 1)), [0.0], 0, 0, 0, g)
     >>> float32_tolerance(s) < 1e-5
@@ -636,7 +380,7 @@ def pool_lines(pool, row, col, pooling, pool_size, pool_stride, out):
         left_over = (out - pool_size) % pool_stride
         return (
             f"{head}: no window covers ({row}, {col}).",
-            f"({out} - {pool_size}) mod {pool_stride} = {_plural(left_over, 'row')} at the "
+            f"({out} - {pool_size}) mod {pool_stride} = {plural(left_over, 'row')} at the "
             f"bottom (and column{'s' if left_over != 1 else ''} at the right) of the map are "
             "dropped."
             if pool_stride <= pool_size

@@ -14,7 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
-from cnn_core.conv_step import format_value, row_positions, runs
+from cnn_core.conv_step import format_value, row_positions
+from cnn_core.conv_windows import runs
 from cnn_core.figures import _GRAY, _figure, _Grid, to_uint8
 
 __all__ = [
@@ -148,7 +149,7 @@ def input_figure(
     value : float
         The forward pass's value there, for the label.
     read_rows, read_cols : ndarray of bool, shape (n,)
-        :func:`cnn_core.conv_step.read_mask` along each axis.
+        :func:`cnn_core.conv_windows.read_mask` along each axis.
     play_steps : sequence of (ConvStep, float), optional
         Positions along the row for "Play" (see :func:`animation_positions`),
         each with the forward pass's value; animated in the browser.

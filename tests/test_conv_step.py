@@ -23,12 +23,14 @@ from cnn_core.conv_step import (
     conv_step,
     float32_tolerance,
     format_value,
-    padding_text,
     pixel_from_click,
     pool_step,
+    row_positions,
+)
+from cnn_core.conv_windows import (
+    padding_text,
     read_mask,
     remainder_formula,
-    row_positions,
     runs,
     step_geometry,
     unused_text,

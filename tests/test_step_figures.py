@@ -4,7 +4,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from cnn_core.conv_step import conv_step, read_mask, step_geometry
+from cnn_core.conv_step import conv_step
+from cnn_core.conv_windows import read_mask, step_geometry
 from cnn_core.step_figures import (
     MAX_FRAMES,
     animation_positions,

@@ -18,14 +18,11 @@ from cnn_core.conv_step import (
     conv_step,
     float32_tolerance,
     format_value,
-    padding_text,
     pixel_from_click,
     pool_lines,
     pool_step,
-    read_mask,
-    step_geometry,
-    unused_text,
 )
+from cnn_core.conv_windows import padding_text, read_mask, step_geometry, unused_text
 from cnn_core.images import prepare_input
 from cnn_core.spec import ACTIVATIONS
 from cnn_core.step_figures import (
