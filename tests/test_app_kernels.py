@@ -154,11 +154,11 @@ def test_choosing_custom_starts_from_the_kernel_shown_last(at):
 
 def test_kernels_and_keras_code_pages_show_the_chosen_weights(at):
     at.selectbox(key="weights").set_value("emboss").run()
-    at.switch_page("pages/1_Kernels.py").run()
+    at.switch_page("pages/2_Kernels.py").run()
     assert ok(at)
     code = "\n".join(c.value for c in at.code)
     assert "Emboss: textbook 3x3" in code and "Glorot" not in code
-    at.switch_page("pages/2_Keras_code.py").run()
+    at.switch_page("pages/3_Keras_code.py").run()
     assert ok(at)
     script = at.code[0].value
     assert "conv.set_weights([kernel, bias])" in script
