@@ -68,6 +68,7 @@ import harness as h
 
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
 ALERT_ERROR = 1  # Alert.Format.ERROR (streamlit/proto/Alert.proto)
+MARKDOWN_NATIVE = 1  # Markdown.Type.NATIVE: plain st.markdown
 # Errors the app shows on purpose for a setting that cannot be computed.
 EXPECTED_ERRORS = (re.compile(r"would be zero or negative"),)
 # Select-box options a student does not pick here: they need a file or an address.
@@ -174,8 +175,13 @@ class Page:
         return [self.elements[path] for path in sorted(self.elements)]
 
     def markdown(self):
-        """Every markdown body on the page, in page order."""
-        return [e.markdown.body for kind, e in self.ordered() if kind == "markdown"]
+        """Every ``st.markdown`` body on the page, in page order (what AppTest
+        lists as ``at.markdown``: not captions, code, LaTeX or dividers)."""
+        return [
+            e.markdown.body
+            for kind, e in self.ordered()
+            if kind == "markdown" and e.markdown.element_type == MARKDOWN_NATIVE
+        ]
 
     def exceptions(self):
         return [
