@@ -77,6 +77,7 @@ CHANGEABLE = ("slider", "selectbox", "radio", "checkbox")
 MB = 1_000_000
 TARGET_RATIO = 5.0
 TARGET_PEAK_RSS = 1.5e9
+VERDICTS = {True: "PASS", False: "FAIL", None: "n/a"}
 
 
 # --------------------------------------------------------------------------- the page
@@ -668,7 +669,7 @@ def report(result, opts):
             "change p95 / single student's change p50",
             _fmt_ratio(ratio),
             f"<= {TARGET_RATIO:.0f}x",
-            ratio is not None and ratio <= TARGET_RATIO,
+            None if ratio is None else ratio <= TARGET_RATIO,
         ),
         (
             "peak RSS",
@@ -680,7 +681,7 @@ def report(result, opts):
     print()
     _table(
         [("target", "value", "budget", "verdict")]
-        + [(a, b, c, "PASS" if ok else "FAIL") for a, b, c, ok in targets]
+        + [(a, b, c, VERDICTS[ok]) for a, b, c, ok in targets]
     )
     for label, part in (("1 student", one), (f"{many['students']} students", many)):
         for line in (part or {}).get("errors", [])[:20] + (part or {}).get("lost", [])[:20]:
@@ -689,7 +690,7 @@ def report(result, opts):
     if one:
         ok = ok and not one["errors"] and not one["lost"]
     if opts.strict:
-        ok = ok and all(t[3] for t in targets)
+        ok = ok and all(t[3] is not False for t in targets)
     return ok
 
 
