@@ -471,7 +471,7 @@ async def run_student(index, opts, query, start_at, changes, think, results):
         record["final_settings"] = {w.label: w.value for w in student.widgets()}
     except SessionLostError as exc:
         record["lost"] = str(exc)
-    except (OSError, h.BenchError) as exc:
+    except Exception as exc:  # a refused handshake, a dead server: the session is lost
         record["lost"] = f"{type(exc).__name__}: {exc}"
     finally:
         await student.close()
