@@ -74,7 +74,7 @@ EXPECTED_ERRORS = (re.compile(r"would be zero or negative"),)
 # Select-box options a student does not pick here: they need a file or an address.
 SKIPPED_OPTIONS = frozenset({"Upload", "URL"})
 CHANGEABLE = ("slider", "selectbox", "radio", "checkbox")
-MB = 1_000_000
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 TARGET_RATIO = 5.0
 TARGET_PEAK_RSS = 1.5e9
 VERDICTS = {True: "PASS", False: "FAIL", None: "n/a"}
@@ -247,7 +247,7 @@ class Student:
 
     def __init__(self, base_url, query="", rng=None, step_timeout=120.0, name="student"):
         parts = urlsplit(base_url)
-        if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        if parts.hostname not in LOOPBACK:
             raise h.BenchError(f"loopback addresses only, got {parts.hostname!r}")
         self.base_url = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
         scheme = "wss" if parts.scheme == "https" else "ws"
@@ -516,6 +516,8 @@ def server_pid_for(url):
 
 def tree_cpu_seconds(pid):
     """User plus system CPU seconds of ``pid`` and its children, or None."""
+    if pid is None:
+        return None
     try:
         proc = psutil.Process(pid)
         procs = [proc, *proc.children(recursive=True)]
@@ -780,6 +782,8 @@ def parse_args(argv=None):
     opts = parser.parse_args(argv)
     if opts.students < 1 or opts.changes < 0 or not 0 <= opts.think[0] <= opts.think[1]:
         parser.error("need --students >= 1, --changes >= 0 and 0 <= MIN <= MAX think")
+    if opts.url and urlsplit(opts.url).hostname not in LOOPBACK:
+        parser.error(f"--url must be a loopback address ({', '.join(LOOPBACK)})")
     return opts
 
 

@@ -101,3 +101,21 @@ def test_a_widget_change_gives_what_apptest_gives(server):
     assert after == apptest_markdown(LINK, slider=("Filters", 4))
     assert after != before
     assert filters.value == 4
+
+
+def test_a_lost_session_fails_the_run():
+    with socket.socket() as sock:  # a port where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    status = classroom_load.main(
+        [
+            *("--url", f"http://127.0.0.1:{port}/", "--students", "2", "--changes", "1"),
+            *("--think", "0", "0", "--arrival", "0", "--step-timeout", "5", "--quiet"),
+        ]
+    )
+    assert status == 1
+
+
+def test_only_loopback_addresses():
+    with pytest.raises(SystemExit):
+        classroom_load.parse_args(["--url", "http://example.org/"])
