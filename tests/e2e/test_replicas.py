@@ -11,6 +11,7 @@ killed mid-session: the page reconnects to the other replica and shows the
 same settings, because the link holds them; the other session never notices.
 """
 
+import getpass
 import json
 import os
 import re
@@ -72,8 +73,10 @@ def nginx_config(prefix, listen_port, replica_ports):
         f"    {kind}_temp_path {prefix}/{kind}_temp;"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    # As root, nginx's workers would switch to "nobody": keep them as the test user.
+    user = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
     (prefix / "nginx.conf").write_text(
-        f"daemon off;\nworker_processes 1;\npid {prefix}/nginx.pid;\n"
+        f"daemon off;\n{user}worker_processes 1;\npid {prefix}/nginx.pid;\n"
         f"events {{ worker_connections 256; }}\n"
         f"http {{\n{temp}\n    include {prefix}/convlab.conf;\n}}\n"
     )
