@@ -600,13 +600,25 @@ def summarise(records, wall, cpu, rss_peak, rss_final, own_cpu):
 async def measured(opts, sampler, pid, students, query, arrival, changes, think):
     sampler.reset_peak()
     cpu0, own0, t0 = tree_cpu_seconds(pid), time.process_time(), time.perf_counter()
+    machine0, load0 = machine_busy_seconds(), os.getloadavg()
     records = await run_scenario(opts, students, query, arrival, changes, think)
     wall = time.perf_counter() - t0
     cpu1, own = tree_cpu_seconds(pid), time.process_time() - own0
     cpu = None if cpu0 is None or cpu1 is None else cpu1 - cpu0
     result = summarise(records, wall, cpu, sampler.peak, sampler.sample(), own)
     result["records"] = records
+    # The machine as a whole: other work on the same cores shows up here.
+    busy = (machine_busy_seconds() - machine0) / wall
+    result["machine_cores_busy"] = busy
+    result["other_cores_busy"] = busy - (cpu or 0) / wall - own / wall
+    result["load_average_1min"] = (load0[0], os.getloadavg()[0])
     return result
+
+
+def machine_busy_seconds():
+    """CPU seconds all processes on the machine used so far (not idle, not iowait)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
 def _ratio(a, b):
@@ -639,6 +651,8 @@ def report(result, opts):
     row("change bytes, max", "change_bytes_max", h.fmt_bytes)
     row("server CPU s per rerun (first pages + changes)", "server_cpu_per_rerun_s", _fmt_cpu)
     row("server cores busy (CPU s / wall s)", "server_cores_busy", _fmt_cpu)
+    row("machine cores busy, all processes", "machine_cores_busy", _fmt_cpu)
+    row("  of which other work (not server, not generator)", "other_cores_busy", _fmt_cpu)
     row("server peak RSS", "rss_peak", h.fmt_bytes)
     row("server RSS at the end", "rss_final", h.fmt_bytes)
     rows.append(("reruns (first pages + changes)", *_counts(one), *_counts(many)[:1], ""))
@@ -661,6 +675,11 @@ def report(result, opts):
         )
     )
     _table(rows)
+    loads = [part["load_average_1min"] for part in (one, many) if part]
+    print(
+        f"machine: {os.cpu_count()} CPUs; 1-min load average at start/end: "
+        + "; ".join(f"{a:.1f}/{b:.1f}" for a, b in loads)
+    )
 
     baseline = one["change_p50_s"] if one else None
     ratio = _ratio(many["change_p95_s"], baseline)
