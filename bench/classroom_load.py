@@ -590,6 +590,7 @@ def summarise(records, wall, cpu, rss_peak, rss_final, own_cpu):
         "wall_s": wall,
         "server_cpu_s": cpu,
         "server_cpu_per_rerun_s": (cpu / len(reruns)) if cpu is not None and reruns else None,
+        "server_cpu_per_change_s": (cpu / len(change)) if cpu is not None and change else None,
         "server_cores_busy": (cpu / wall) if cpu is not None and wall else None,
         "generator_cpu_s": own_cpu,
         "rss_peak": rss_peak,
@@ -650,6 +651,7 @@ def report(result, opts):
     row("change bytes, p50", "change_bytes_p50", h.fmt_bytes)
     row("change bytes, max", "change_bytes_max", h.fmt_bytes)
     row("server CPU s per rerun (first pages + changes)", "server_cpu_per_rerun_s", _fmt_cpu)
+    row("server CPU s per change (all server CPU / changes)", "server_cpu_per_change_s", _fmt_cpu)
     row("server cores busy (CPU s / wall s)", "server_cores_busy", _fmt_cpu)
     row("machine cores busy, all processes", "machine_cores_busy", _fmt_cpu)
     row("  of which other work (not server, not generator)", "other_cores_busy", _fmt_cpu)
