@@ -1,7 +1,7 @@
 """The frozen pipeline spec: one object that describes a whole conv layer.
 
 Widgets produce a :class:`PipelineSpec`, the engine consumes it and the URL
-carries it (:meth:`PipelineSpec.to_query` / :meth:`PipelineSpec.from_query`).
+carries it (:mod:`cnn_core.links`).
 """
 
 from __future__ import annotations
@@ -88,8 +88,6 @@ class PipelineSpec:
     >>> spec = PipelineSpec()
     >>> spec.channels, spec.effective_pool_stride
     (1, 2)
-    >>> PipelineSpec.from_query(spec.to_query()) == spec
-    True
     """
 
     color_mode: str = "grayscale"
@@ -168,61 +166,3 @@ class PipelineSpec:
     def replace(self, **changes) -> PipelineSpec:
         """Return a copy with ``changes`` applied, validated like a new spec."""
         return dataclasses.replace(self, **changes)
-
-    def to_query(self) -> dict[str, str]:
-        """Encode the spec as URL query parameters (strings only).
-
-        Only settings that differ from the defaults are written, so the
-        default spec gives an empty query.
-        """
-        default = PipelineSpec()
-        query = {}
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if value == getattr(default, field.name):
-                continue
-            if isinstance(value, bool):
-                query[field.name] = "1" if value else "0"
-            else:
-                query[field.name] = "" if value is None else str(value)
-        return query
-
-    @classmethod
-    def from_query(cls, query) -> PipelineSpec:
-        """Build a spec from URL query parameters.
-
-        Unknown keys are ignored; a known key with a bad value raises
-        :class:`SpecError` naming it.
-
-        Parameters
-        ----------
-        query : Mapping[str, str]
-            Query parameters, e.g. ``st.query_params`` as a dict.
-        """
-        values = {}
-        for field in dataclasses.fields(cls):
-            if field.name not in query:
-                continue
-            raw = query[field.name]
-            if isinstance(raw, list):
-                if not raw:
-                    raise SpecError(f"Expected a value for {field.name}. Received: nothing")
-                raw = raw[-1]
-            raw = str(raw)
-            if field.name == "scale_01":
-                if raw not in ("0", "1"):
-                    raise SpecError(f"Expected scale_01 to be 0 or 1. Received: {raw!r}")
-                values[field.name] = raw == "1"
-            elif field.name in LIMITS:
-                if field.name == "pool_stride" and raw == "":
-                    values[field.name] = None
-                    continue
-                try:
-                    values[field.name] = int(raw)
-                except ValueError:
-                    raise SpecError(
-                        f"Expected {field.name} to be an integer. Received: {raw!r}"
-                    ) from None
-            else:
-                values[field.name] = raw
-        return cls(**values)

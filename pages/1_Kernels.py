@@ -6,14 +6,16 @@ from cnn_core.figures import kernel_figure
 from cnn_core.model import kernel_summary
 from cnn_core.shapes import conv_param_formula, glorot_limit
 from ui import cached
-from ui.page import start_page
+from ui.page import plan_layer, start_page
 from ui.stages import markdown_table, tile_page_control
 
 
 def main():
-    spec = start_page("Kernels").spec
+    selection = start_page("Kernels")
+    spec = selection.spec
     k, c, f = spec.kernel_size, spec.channels, spec.filters
     st.title("The kernels")
+    plan_layer(selection)
     st.markdown(
         f"Each of the **{f}** filter{'s' if f > 1 else ''} is a {k}x{k}x{c} block of weights "
         "plus one bias. The layer slides it over the input, multiplies it with the pixels "

@@ -3,12 +3,15 @@
 import streamlit as st
 
 from cnn_core.codegen import keras_script
-from ui.page import start_page
+from ui import cached
+from ui.page import plan_layer, start_page
 
 
 def main():
     selection = start_page("Keras code")
     st.title("The same layer in Keras")
+    if plan_layer(selection).error is not None:
+        st.caption("Keras cannot build this layer either: the script below stops with an error.")
     st.markdown(
         "This script builds and runs exactly the layer the app shows, with the same "
         "initialiser and seed, so it prints the same shapes and computes the same values."
@@ -16,6 +19,13 @@ def main():
     script = keras_script(selection.spec, selection.image_label)
     st.code(script, language="python", line_numbers=True)
     st.download_button("Download convlab_layer.py", script, "convlab_layer.py", "text/x-python")
+    st.markdown("#### What `model.summary()` prints")
+    st.caption(
+        "The same layers, names, shapes and parameter counts as the Feature-maps page's "
+        "model summary (a Sequential model does not list its input layer)."
+    )
+    with st.spinner("Building the layer (the first run loads TensorFlow)..."):
+        st.code(cached.keras_summary(selection.spec), language=None)
 
 
 main()

@@ -6,6 +6,7 @@ from scipy.signal import correlate2d
 
 from cnn_core.forward import DISPLAY_PX, compute_stages, resample_maps, summarize_stage
 from cnn_core.images import load_sample, prepare_input
+from cnn_core.links import spec_to_query
 from cnn_core.model import build_model, kernel_weights, run_forward
 from cnn_core.shapes import plan_pipeline, same_padding
 from cnn_core.spec import PipelineSpec
@@ -93,7 +94,7 @@ SPECS = [
 ]
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: str(s.to_query()))
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: str(spec_to_query(s)))
 def test_forward_matches_scipy_reference(spec):
     batch = prepare_input(load_sample("Cat (chelsea)"), spec).batch
     model = build_model(spec)

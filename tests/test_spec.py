@@ -14,7 +14,6 @@ def test_defaults_are_the_seed():
         2,
     )
     assert spec.effective_pool_stride == 2
-    assert spec.to_query() == {}
 
 
 def test_spec_is_frozen_and_hashable():
@@ -42,24 +41,3 @@ def test_spec_is_frozen_and_hashable():
 def test_bad_values_are_refused_with_the_name(changes, message):
     with pytest.raises(SpecError, match=message):
         PipelineSpec(**changes)
-
-
-def test_query_round_trip():
-    spec = PipelineSpec(
-        filters=8,
-        padding_mode="explicit",
-        padding=3,
-        pool_stride=1,
-        scale_01=True,
-        color_mode="rgb",
-    )
-    query = spec.to_query()
-    assert query["filters"] == "8"
-    assert PipelineSpec.from_query(query) == spec
-    assert PipelineSpec.from_query({"unknown": "x"}) == PipelineSpec()
-
-
-@pytest.mark.parametrize("query", [{"filters": "many"}, {"scale_01": "true"}, {"filters": "0"}])
-def test_bad_query_is_a_spec_error(query):
-    with pytest.raises(SpecError):
-        PipelineSpec.from_query(query)

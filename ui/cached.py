@@ -15,7 +15,7 @@ import streamlit as st
 from cnn_core.forward import compute_stages
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.memory import release_free_memory
-from cnn_core.model import build_chunked_models, kernel_weights, load_keras
+from cnn_core.model import build_chunked_models, kernel_weights, load_keras, summary_text
 
 
 def model_key(spec):
@@ -73,3 +73,9 @@ def stages_for(image_key, spec, _image):
 def kernels_for(spec):
     """The conv kernel (k, k, c, f) and bias (f,) of a spec's model."""
     return kernel_weights(spec)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def keras_summary(spec):
+    """The text ``model.summary()`` prints for the Keras code page's script."""
+    return summary_text(spec)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from cnn_core.figures import sampling_note, stage_figure, tile_pages
 from cnn_core.forward import MAX_TILES
-from cnn_core.shapes import Plan
+from cnn_core.shapes import Plan, summary_rows
 
 #: Most tiles one stage shows at once; more are paged.
 TILES_PER_PAGE = MAX_TILES
@@ -22,15 +22,20 @@ def markdown_table(columns, rows):
 
 def summary_table(plan: Plan):
     """Draw a table like Keras's ``model.summary()``."""
-    rows = [
-        (f"{stage.layer_name} ({stage.layer_type})", f"`{stage.batch_shape}`", f"{stage.params:,}")
-        for stage in plan.stages
-    ]
+    rows = [(layer, f"`{shape}`", params) for layer, shape, params in summary_rows(plan)]
     st.markdown(markdown_table(("Layer (type)", "Output Shape", "Param #"), rows))
     st.markdown(
         f"**Total params: {plan.total_params:,}** (all trainable) · "
         f"multiply-adds per image: {plan.total_macs:,}"
     )
+
+
+def summary_label(plan: Plan):
+    """The model summary in one line: each layer's type and output shape, the parameters."""
+    layers = " → ".join(
+        f"{stage.layer_type} `{'x'.join(map(str, stage.shape))}`" for stage in plan.stages
+    )
+    return f"{layers} · **Total params: {plan.total_params:,}**"
 
 
 def tile_page_control(filters):
@@ -48,7 +53,8 @@ def tile_page_control(filters):
     return pages[min(chosen, len(pages) - 1)]
 
 
-def _tile_names(stage_key, channels):
+def tile_names(stage_key, channels):
+    """Tile titles of a stage: the input's channels, or the filters."""
     if stage_key == "input":
         if channels == 1:
             return ["grayscale"]
@@ -56,8 +62,11 @@ def _tile_names(stage_key, channels):
     return [f"filter {i + 1}" for i in range(channels)]
 
 
-def stage_section(stage, maps, tiles):
-    """Draw one stage: tiles on the left, shape and formulas on the right."""
+def stage_section(stage, maps, tiles, downloads=None):
+    """Draw one stage: tiles on the left, shape and formulas on the right.
+
+    ``downloads``, if given, is called in the right column to draw them.
+    """
     st.subheader(stage.title)
     left, right = st.columns([5, 4], gap="medium")
     shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
@@ -68,7 +77,7 @@ def stage_section(stage, maps, tiles):
             maps.step,
             maps.full_shape[:2],
             (maps.minimum, maps.maximum),
-            _tile_names(stage.key, maps.full_shape[2]),
+            tile_names(stage.key, maps.full_shape[2]),
             tiles=shown,
             title=f"{'x'.join(map(str, maps.full_shape))} · {sampling_note(maps.step)}",
         )
@@ -82,3 +91,5 @@ def stage_section(stage, maps, tiles):
         if stage.key in ("activation", "pool") or maps.zero_fraction > 0.01:
             stats += f" · zeros {maps.zero_fraction:.1%}"
         st.caption(stats)
+        if downloads is not None:
+            downloads()
