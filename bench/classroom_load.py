@@ -786,8 +786,8 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--link",
-        default="filters=8&padding_mode=same",
-        help="the teacher's link's query string (filters=8&padding_mode=same)",
+        default="filters=8&padding=same",
+        help="the teacher's link's query string (filters=8&padding=same)",
     )
     parser.add_argument("--url", help="a running server (loopback); default: start one")
     parser.add_argument("--server-pid", type=int, help="its pid, for RSS/CPU (default: found)")

@@ -25,8 +25,8 @@ import harness  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 APP = str(ROOT / "app.py")
-# Old-style names: the links issue keeps them working, so the test survives a rename.
-LINK = "filters=3&padding_mode=same&stride=2"
+# A teacher's link, with the names of README's "Links" table.
+LINK = "filters=3&padding=same&stride=2"
 
 
 @pytest.fixture(scope="module")

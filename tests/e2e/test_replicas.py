@@ -31,8 +31,8 @@ from tests.e2e.conftest import ROOT, _free_port, _require_browser, wait_for_reru
 pytestmark = pytest.mark.e2e
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-# Old-style names: links written today keep working after the links issue renames them.
-LINK_A = "?filters=3&padding_mode=same"
+# Teachers' links, with the names of README's "Links" table.
+LINK_A = "?filters=3&padding=same"
 LINK_B = "?stride=2"
 UPSTREAM_LINE = re.compile(r"^(\s*server\s+)[\w.-]+:\d+(.*)$", re.MULTILINE)
 
@@ -177,7 +177,8 @@ class Student:
     def open(self, link):
         self.page.goto(self.url + "/" + link)
         wait_for_rerun(self.page)
-        expect(self.page.get_by_test_id("stPlotlyChart").first).to_be_visible()
+        # A busy machine (two replicas, nginx, Chromium on two cores) can take a while.
+        expect(self.page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
 
     def combobox(self, label):
         return self.page.get_by_test_id("stSidebar").get_by_role("combobox", name=label)
@@ -187,7 +188,7 @@ class Student:
         box.click()
         box.fill(option)
         self.page.get_by_role("option", name=option, exact=True).click()
-        expect(self.combobox(label)).to_have_value(option)
+        expect(self.combobox(label)).to_have_value(option, timeout=30_000)
         wait_for_rerun(self.page)
 
     def slider_value(self, label):
