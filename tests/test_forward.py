@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.signal import correlate2d
 
-from cnn_core.forward import DISPLAY_PX, compute_stages, resample_maps, summarize_stage
+from cnn_core.display import DisplayBudget
+from cnn_core.forward import compute_stages, resample_maps, summarize_stage
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.model import build_model, kernel_weights, run_forward
 from cnn_core.shapes import plan_pipeline, same_padding
@@ -136,13 +137,13 @@ def test_compute_stages_keeps_exact_values_at_sampled_pixels():
     model = build_model(spec)
     batch = prepare_input(load_sample("Coffee"), spec).batch
     full = run_forward(model, batch)
-    stages = compute_stages(model, batch)
+    stages = compute_stages(model, batch, DisplayBudget())
     conv = stages["conv"]
     assert conv.full_shape == (498, 498, 2)
     assert conv.step > 1
     np.testing.assert_array_equal(conv.samples, full["conv"][:: conv.step, :: conv.step])
     # Display: the area average of the real map, at screen size.
-    assert max(conv.display.shape[:2]) <= DISPLAY_PX
+    assert max(conv.display.shape[:2]) <= DisplayBudget().display_px
     assert conv.display.dtype == np.uint8
     scale = (conv.maximum - conv.minimum) / 255
     shown_mean = conv.minimum + conv.display.mean() * scale
@@ -155,7 +156,7 @@ def test_compute_stages_keeps_exact_values_at_sampled_pixels():
 
 def test_summarize_stage_rejects_flat_arrays():
     with pytest.raises(ValueError, match="Expected maps of shape"):
-        summarize_stage("conv", np.zeros((4, 4)), 10)
+        summarize_stage("conv", np.zeros((4, 4)), DisplayBudget())
 
 
 def test_small_maps_are_enlarged_as_crisp_blocks():
@@ -182,8 +183,10 @@ def test_chunked_forward_equals_the_whole_model():
     spec = PipelineSpec(input_size=64, filters=7, kernel_size=3, color_mode="rgb", pool_size=3)
     batch = prepare_input(load_sample("Astronaut"), spec).batch
     assert len(filter_chunks(spec, max_values=2 * 62 * 62)) == 4
-    whole = compute_stages(build_model(spec), batch)
-    chunked = compute_stages(build_chunked_models(spec, max_values=2 * 62 * 62), batch)
+    whole = compute_stages(build_model(spec), batch, DisplayBudget())
+    chunked = compute_stages(
+        build_chunked_models(spec, max_values=2 * 62 * 62), batch, DisplayBudget()
+    )
     assert whole.keys() == chunked.keys()
     for key, stage in whole.items():
         other = chunked[key]

@@ -12,6 +12,7 @@ import threading
 
 import streamlit as st
 
+from cnn_core.display import DisplayBudget
 from cnn_core.forward import compute_stages
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.memory import release_free_memory
@@ -64,7 +65,7 @@ def stages_for(image_key, spec, _image):
     prepared = prepare_input(_image, spec)
     models = models_for(model_key(spec), spec)
     with compute_slots():
-        stages = compute_stages(models, prepared.batch)
+        stages = compute_stages(models, prepared.batch, DisplayBudget())
         release_free_memory()
     return stages
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.display import DisplayBudget
 from cnn_core.figures import sampling_note, stage_figure, tile_pages
-from cnn_core.forward import MAX_TILES
 from cnn_core.shapes import Plan
 
 #: Most tiles one stage shows at once; more are paged.
-TILES_PER_PAGE = MAX_TILES
+TILES_PER_PAGE = DisplayBudget().max_tiles
 
 
 def markdown_table(columns, rows):
