@@ -10,12 +10,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 __all__ = [
     "DisplayBudget",
+    "field_overlay",
+    "format_bytes",
     "grid_shape",
     "sample_step",
+    "thumbnail",
     "tile_pages",
     "tile_range",
     "to_uint8",
@@ -134,3 +138,88 @@ class DisplayBudget:
     def encode(self, values, value_range):
         """The display maps as 8 bits over ``value_range`` (see :func:`to_uint8`)."""
         return to_uint8(values, value_range)
+
+
+def thumbnail(display, side):
+    """The first map of a stage's display maps, fitted into ``side`` pixels.
+
+    Shrinks by area averaging and enlarges by repeating pixels (a 6x6 map
+    stays 36 crisp blocks).
+
+    Parameters
+    ----------
+    display : ndarray of uint8, shape (h, w, C)
+    side : int
+
+    Returns
+    -------
+    ndarray of uint8, shape (h', w')
+
+    Examples
+    --------
+    >>> thumbnail(np.zeros((240, 120, 4), np.uint8), 64).shape
+    (64, 32)
+    >>> thumbnail(np.zeros((6, 6, 1), np.uint8), 64).shape
+    (60, 60)
+    """
+    first = np.ascontiguousarray(np.asarray(display)[:, :, 0], dtype=np.uint8)
+    height, width = first.shape
+    longest = max(height, width)
+    if longest > side:
+        size = (max(1, round(width * side / longest)), max(1, round(height * side / longest)))
+        return cv2.resize(first, size, interpolation=cv2.INTER_AREA)
+    factor = max(1, side // longest)
+    return np.repeat(np.repeat(first, factor, axis=0), factor, axis=1)
+
+
+def field_overlay(display, full_side, rows, cols):
+    """The input's first map with a receptive field drawn on it as a square.
+
+    Parameters
+    ----------
+    display : ndarray of uint8, shape (h, w, C)
+        The input stage's display maps (the first channel is drawn).
+    full_side : int
+        Side of the real input, in pixels.
+    rows, cols : tuple of int
+        First and last input row and column of the field (inclusive); parts
+        outside the image are clipped.
+
+    Returns
+    -------
+    ndarray of uint8, shape (h, w, 3)
+        RGB, the field outlined in red over a lightly tinted inside.
+
+    Examples
+    --------
+    >>> out = field_overlay(np.zeros((100, 100, 1), np.uint8), 200, (50, 89), (-10, 9))
+    >>> out.shape, out[25, 2].tolist(), out[30, 2].tolist(), out[60, 60].tolist()
+    ((100, 100, 3), [255, 40, 40], [102, 16, 16], [0, 0, 0])
+    """
+    gray = np.ascontiguousarray(np.asarray(display)[:, :, 0], dtype=np.uint8)
+    out = np.repeat(gray[:, :, np.newaxis], 3, axis=2)
+    scale = gray.shape[0] / full_side
+    top, bottom = (min(max(v, 0), full_side - 1) for v in rows)
+    left, right = (min(max(v, 0), full_side - 1) for v in cols)
+    y0, y1 = int(top * scale), max(int(top * scale), int((bottom + 1) * scale) - 1)
+    x0, x1 = int(left * scale), max(int(left * scale), int((right + 1) * scale) - 1)
+    inside = out[y0 : y1 + 1, x0 : x1 + 1]
+    inside[:] = (0.6 * inside + 0.4 * np.array([255, 40, 40])).astype(np.uint8)
+    thickness = max(1, gray.shape[0] // 100)
+    cv2.rectangle(out, (x0, y0), (x1, y1), (255, 40, 40), thickness)
+    return out
+
+
+def format_bytes(count):
+    """Bytes in kB or MB (powers of 1000), as the summary table shows them.
+
+    Examples
+    --------
+    >>> format_bytes(248004), format_bytes(7936128), format_bytes(512)
+    ('248 kB', '7.94 MB', '512 B')
+    """
+    if count < 1000:
+        return f"{count} B"
+    if count < 1_000_000:
+        return f"{count / 1000:.0f} kB"
+    return f"{count / 1_000_000:.3g} MB"

@@ -182,10 +182,12 @@ def compute_stages(models, batch, budget):
 
     Parameters
     ----------
-    models : keras.Model or list of (range, keras.Model)
-        One model from :func:`cnn_core.model.build_model`, or the chunks of
-        :func:`cnn_core.model.build_chunked_models`; each chunk's outputs are
-        summarized and freed before the next runs.
+    models : keras.Model or list of list of (range, keras.Model)
+        One model from :func:`cnn_core.model.build_model`, or the per-block
+        chunks of :func:`cnn_core.model.build_chunked_models`. Chunked, each
+        block runs on the previous block's last output; each chunk's outputs
+        are summarized and freed before the next runs, except the block's
+        last stage, which the next block needs whole.
     batch : ndarray of float32, shape (1, n, n, c)
     budget : cnn_core.display.DisplayBudget
         What the screen shows of each stage (see :func:`summarize_stage`).
@@ -193,21 +195,31 @@ def compute_stages(models, batch, budget):
     Returns
     -------
     dict of str to StageMaps
-        Keyed by stage, the input included.
+        Keyed by stage, the input included, in pipeline order.
     """
     if not isinstance(models, list):
-        models = [(None, models)]
-    total = None if models[-1][0] is None else models[-1][0].stop
-    parts = {}
-    for _, model in models:
-        outputs = run_forward(model, batch)
-        for key, full in outputs.items():
-            if key == "input" and key in parts:
-                continue
-            channels = None if key == "input" else total
-            parts.setdefault(key, []).append(summarize_stage(key, full, budget, channels))
-        del outputs
-    return {key: quantized(merge_stages(stage_parts), budget) for key, stage_parts in parts.items()}
+        outputs = run_forward(models, batch)
+        return {
+            key: quantized(summarize_stage(key, full, budget), budget)
+            for key, full in outputs.items()
+        }
+    stages = {"input": quantized(summarize_stage("input", batch[0], budget), budget)}
+    x = batch
+    for block in models:
+        total = block[-1][0].stop
+        parts = {}
+        last = []
+        for _, model in block:
+            outputs = run_forward(model, x)
+            for key, full in outputs.items():
+                parts.setdefault(key, []).append(summarize_stage(key, full, budget, total))
+            last.append(outputs[next(reversed(outputs))])  # the block's last stage
+            del outputs
+        x = np.concatenate(last, axis=-1)[np.newaxis] if len(last) > 1 else last[0][np.newaxis]
+        del last
+        for key, stage_parts in parts.items():
+            stages[key] = quantized(merge_stages(stage_parts), budget)
+    return stages
 
 
 def quantized(stage, budget):

@@ -26,7 +26,7 @@ def summary_rows(at):
     [table] = [m.value for m in at.markdown if m.value.startswith("| Layer (type)")]
     return [
         tuple(cell.strip() for cell in line.strip("|").split("|"))
-        for line in table.splitlines()[2:]
+        for line in table.splitlines()[2:-1]  # the last row holds the totals
     ]
 
 

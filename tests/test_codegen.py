@@ -16,8 +16,8 @@ from cnn_core.spec import PipelineSpec
 @pytest.mark.parametrize(
     "spec",
     [
-        PipelineSpec(input_size=40),
-        PipelineSpec(
+        PipelineSpec.single(input_size=40),
+        PipelineSpec.single(
             input_size=36,
             color_mode="rgb",
             kernel_size=5,
@@ -32,7 +32,7 @@ from cnn_core.spec import PipelineSpec
             scale_01=True,
             seed=9,
         ),
-        PipelineSpec(input_size=30, padding_mode="same", activation="none", pooling="none"),
+        PipelineSpec.single(input_size=30, padding_mode="same", activation="none", pooling="none"),
     ],
     ids=lambda s: str(s.to_query()),
 )
@@ -63,5 +63,5 @@ def test_upload_script_reads_a_file():
 
 
 def test_script_for_impossible_setting_says_where_it_stops():
-    script = keras_script(PipelineSpec(input_size=16, kernel_size=31), "Coffee")
+    script = keras_script(PipelineSpec.single(input_size=16, kernel_size=31), "Coffee")
     assert "# The app stops here: The convolution output would be zero or negative" in script

@@ -103,7 +103,7 @@ def _spec_grid():
             (37, "rgb", "average"),
             (64, "grayscale", "none"),
         ):
-            yield PipelineSpec(
+            yield PipelineSpec.single(
                 input_size=n,
                 color_mode=color,
                 kernel_size=kernel,
@@ -144,13 +144,13 @@ def test_seed_numbers():
 
 
 def test_formula_shows_floor_when_stride_does_not_divide():
-    conv = plan_pipeline(PipelineSpec(stride=2)).stage("conv")
+    conv = plan_pipeline(PipelineSpec.single(stride=2)).stage("conv")
     assert conv.formulas[0] == "floor((512 + 2*0 - 15)/2) + 1 = floor(248.5) + 1 = 249"
     assert conv.shape[0] == 249
 
 
 def test_same_formula_shows_ceil_and_padding():
-    conv = plan_pipeline(PipelineSpec(padding_mode="same", stride=3)).stage("conv")
+    conv = plan_pipeline(PipelineSpec.single(padding_mode="same", stride=3)).stage("conv")
     assert conv.formulas[0] == "ceil(512/3) = 171"
     assert conv.formulas[1:3] == (
         "pad = max(15 - 512 mod 3, 0) = 13",
@@ -159,20 +159,20 @@ def test_same_formula_shows_ceil_and_padding():
 
 
 def test_explicit_padding_formula():
-    plan = plan_pipeline(PipelineSpec(padding_mode="explicit", padding=3))
+    plan = plan_pipeline(PipelineSpec.single(padding_mode="explicit", padding=3))
     assert plan.stage("padding").shape == (518, 518, 1)
     assert plan.stage("conv").formulas[0] == "(512 + 2*3 - 15)/1 + 1 = 504"
 
 
 def test_zero_output_is_an_error_naming_the_numbers():
-    plan = plan_pipeline(PipelineSpec(input_size=16, kernel_size=31))
+    plan = plan_pipeline(PipelineSpec.single(input_size=16, kernel_size=31))
     assert [s.key for s in plan.stages] == ["input"]
     assert plan.error.stage == "conv"
     assert "(16 + 2*0 - 31)/1 + 1 = -14" in str(plan.error)
 
 
 def test_pool_larger_than_input_is_an_error():
-    plan = plan_pipeline(PipelineSpec(input_size=20, kernel_size=15, pool_size=8))
+    plan = plan_pipeline(PipelineSpec.single(input_size=20, kernel_size=15, pool_size=8))
     assert plan.stage("activation") is not None
     assert plan.error.stage == "pool"
     assert "floor((6 - 8)/8) + 1 = floor(-0.25) + 1 = 0" in str(plan.error)
@@ -183,7 +183,7 @@ def test_glorot_limit_bounds_keras_weights(k, c, f):
     limit, _ = glorot_limit(k, c, f)
     kernel = (
         build_model(
-            PipelineSpec(
+            PipelineSpec.single(
                 kernel_size=k,
                 filters=f,
                 input_size=32,

@@ -71,6 +71,6 @@ def stages_for(image_key, spec, _image):
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def kernels_for(spec):
-    """The conv kernel (k, k, c, f) and bias (f,) of a spec's model."""
-    return kernel_weights(spec)
+def kernels_for(spec, index):
+    """Block ``index``'s conv kernel (k, k, c, f) and bias (f,) in a spec's model."""
+    return kernel_weights(spec, index)

@@ -1,11 +1,48 @@
-"""The Feature maps page (``app.py``): every stage of one conv layer on a real photo."""
+"""The Feature maps page (``app.py``): every stage of every block on a real photo."""
 
 import streamlit as st
 
-from cnn_core.shapes import plan_pipeline
+from cnn_core.guard import estimate_cost
+from cnn_core.shapes import block_summary, plan_pipeline
 from ui import cached
 from ui.page import start_page
-from ui.stages import stage_section, summary_table, tile_page_control
+from ui.stages import (
+    overview_row,
+    receptive_field_note,
+    stage_section,
+    summary_table,
+    tile_page_control,
+)
+
+
+def _layer_calls(spec):
+    return " → ".join(
+        f"Conv2D({b.filters}, ({b.kernel_size}, {b.kernel_size}), strides={b.stride}"
+        + (f", dilation_rate={b.dilation}" if b.dilation > 1 else "")
+        + f", padding='{b.keras_padding}')"
+        for b in spec.blocks
+    )
+
+
+def cost_guard(spec):
+    """Return True if the forward pass may run; otherwise explain why not and
+    offer "Run anyway" (the run still waits for one of the two compute slots)."""
+    estimate = estimate_cost(spec)
+    key = cached.model_key(spec)
+    if not estimate.over or st.session_state.get("_run_anyway") == key:
+        return True
+    advice = "".join(f"\n- {line}" for line in estimate.advice)
+    st.warning(
+        f"**Not started: this setting needs {estimate.macs:,} multiply-adds** per image, "
+        f"roughly {estimate.seconds:.0f} s of this server's two cores, while everyone else "
+        f"waits. The app runs up to {estimate.limit:,} without asking. "
+        f"Any one of these brings it under:{advice}",
+        icon=":material/hourglass_top:",
+    )
+    if st.button("Run anyway", key="run_anyway", help="For a teacher who means it."):
+        st.session_state["_run_anyway"] = key
+        st.rerun()
+    return False
 
 
 def render():
@@ -14,22 +51,37 @@ def render():
     spec = selection.spec
     plan = plan_pipeline(spec, selection.image.shape)
 
-    st.title("What one convolutional layer does to a photo")
+    title = "one convolutional layer" if spec.depth == 1 else f"{spec.depth} stacked conv blocks"
+    st.title(f"What {title} does to a photo")
     st.caption(
-        f"{selection.image_label} · Conv2D({spec.filters}, ({spec.kernel_size}, "
-        f"{spec.kernel_size}), strides={spec.stride}, padding='{spec.keras_padding}') "
-        "with random Glorot-uniform weights: nothing is trained, so the maps show what "
-        "the arithmetic does."
+        f"{selection.image_label} · {_layer_calls(spec)} with random Glorot-uniform weights: "
+        "nothing is trained, so the maps show what the arithmetic does."
     )
+    overview = st.container()
     st.markdown("#### Model summary")
     summary_table(plan)
-    with st.spinner("Running the layer (the first run loads TensorFlow)..."):
+    if not cost_guard(spec):
+        if plan.error is not None:
+            st.error(str(plan.error))
+        return
+    with st.spinner("Running the layers (the first run loads TensorFlow)..."):
         stages = cached.stages_for(selection.image_key, spec, selection.image)
-    tiles = tile_page_control(spec.filters)
+    with overview:
+        overview_row(plan, stages)
+    receptive_field_note(plan, stages["input"])
 
-    for stage in plan.stages:
-        if stage.key == "padding":
-            continue
-        stage_section(stage, stages[stage.key], tiles)
+    stage_section(plan.stages[0], stages["input"], range(spec.channels))
+    for number, block in enumerate(spec.blocks, start=1):
+        block_stages = plan.block_stages(number)
+        if not block_stages:
+            break
+        if spec.depth > 1:
+            st.header(block_summary(number, block), anchor=f"block-{number}", divider="gray")
+        key = "tile_page" if number == 1 else f"tile_page_{number}"
+        tiles = tile_page_control(block.filters, key)
+        for stage in block_stages:
+            if stage.kind == "padding":
+                continue
+            stage_section(stage, stages[stage.key], tiles)
     if plan.error is not None:
         st.error(str(plan.error))

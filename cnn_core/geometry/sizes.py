@@ -6,10 +6,16 @@ formulas students read from these numbers.
 
 from __future__ import annotations
 
-__all__ = ["conv_output_size", "conv_param_count", "pool_output_size", "same_padding"]
+__all__ = [
+    "conv_output_size",
+    "conv_param_count",
+    "effective_kernel",
+    "pool_output_size",
+    "same_padding",
+]
 
 
-def conv_output_size(n, kernel_size, stride=1, padding="valid"):
+def conv_output_size(n, kernel_size, stride=1, padding="valid", dilation=1):
     """Output side of a convolution along one axis, as Keras computes it.
 
     Parameters
@@ -22,11 +28,13 @@ def conv_output_size(n, kernel_size, stride=1, padding="valid"):
         Stride.
     padding : {"valid", "same"}
         Keras padding mode.
+    dilation : int, optional
+        Keras's ``dilation_rate``; the kernel spans ``k_eff = d*(k-1) + 1``.
 
     Returns
     -------
     int
-        ``floor((n - k)/s) + 1`` for "valid", ``ceil(n/s)`` for "same".
+        ``floor((n - k_eff)/s) + 1`` for "valid", ``ceil(n/s)`` for "same".
         May be zero or negative for "valid"; callers decide what that means.
 
     Examples
@@ -35,23 +43,38 @@ def conv_output_size(n, kernel_size, stride=1, padding="valid"):
     498
     >>> conv_output_size(512, 15, 2, "same")
     256
+    >>> conv_output_size(512, 3, 1, "valid", dilation=4)
+    504
     """
     if stride < 1:
         raise ValueError(f"Expected stride >= 1. Received: stride={stride}")
     if padding == "same":
         return (n - 1) // stride + 1
     if padding == "valid":
-        return (n - kernel_size) // stride + 1
+        return (n - effective_kernel(kernel_size, dilation)) // stride + 1
     raise ValueError(f"Expected padding 'valid' or 'same'. Received: padding={padding!r}")
 
 
-def same_padding(n, kernel_size, stride=1):
+def effective_kernel(kernel_size, dilation=1):
+    """Pixels a dilated kernel spans: ``d*(k - 1) + 1``.
+
+    Examples
+    --------
+    >>> effective_kernel(3, 1), effective_kernel(3, 2), effective_kernel(15, 8)
+    (3, 5, 113)
+    """
+    return dilation * (kernel_size - 1) + 1
+
+
+def same_padding(n, kernel_size, stride=1, dilation=1):
     """Zero padding Keras (TensorFlow) applies for ``padding='same'``.
 
     Parameters
     ----------
     n, kernel_size, stride : int
         Input side, kernel side and stride.
+    dilation : int, optional
+        Keras's ``dilation_rate``: the padding covers the effective kernel.
 
     Returns
     -------
@@ -66,8 +89,9 @@ def same_padding(n, kernel_size, stride=1):
     >>> same_padding(5, 4, 2)
     (1, 2)
     """
+    k = effective_kernel(kernel_size, dilation)
     remainder = n % stride
-    total = max(kernel_size - stride, 0) if remainder == 0 else max(kernel_size - remainder, 0)
+    total = max(k - stride, 0) if remainder == 0 else max(k - remainder, 0)
     return total // 2, total - total // 2
 
 
