@@ -51,8 +51,10 @@ def render():
     spec = selection.spec
     plan = plan_pipeline(spec, selection.image.shape)
 
-    title = "one convolutional layer" if spec.depth == 1 else f"{spec.depth} stacked conv blocks"
-    st.title(f"What {title} does to a photo")
+    if spec.depth == 1:
+        st.title("What one convolutional layer does to a photo")
+    else:
+        st.title(f"What {spec.depth} stacked conv blocks do to a photo")
     st.caption(
         f"{selection.image_label} · {_layer_calls(spec)} with random Glorot-uniform weights: "
         "nothing is trained, so the maps show what the arithmetic does."
