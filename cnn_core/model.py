@@ -104,7 +104,7 @@ def build_model(spec):
     Returns
     -------
     keras.Model
-        With ``model.output_names`` equal to the stage keys.
+        Its outputs are a dict keyed by stage key, in the plan's order.
     """
     keras = load_keras()
     plan = plan_pipeline(spec)

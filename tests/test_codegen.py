@@ -10,7 +10,7 @@ from cnn_core.codegen import keras_script
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.model import build_model, run_forward
 from cnn_core.shapes import plan_pipeline
-from cnn_core.spec import PipelineSpec
+from cnn_core.spec import BlockSpec, PipelineSpec
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,24 @@ from cnn_core.spec import PipelineSpec
             seed=9,
         ),
         PipelineSpec.single(input_size=30, padding_mode="same", activation="none", pooling="none"),
+        PipelineSpec(
+            input_size=48,
+            color_mode="rgb",
+            blocks=(
+                BlockSpec(kernel_size=5, filters=4, seed=1),
+                BlockSpec(kernel_size=3, filters=6, padding_mode="same", dilation=2),
+                BlockSpec(
+                    kernel_size=2,
+                    filters=3,
+                    stride=2,
+                    padding_mode="explicit",
+                    padding=1,
+                    activation="leaky_relu",
+                    pooling="average",
+                    seed=7,
+                ),
+            ),
+        ),
     ],
     ids=lambda s: str(s.to_query()),
 )
@@ -65,3 +83,20 @@ def test_upload_script_reads_a_file():
 def test_script_for_impossible_setting_says_where_it_stops():
     script = keras_script(PipelineSpec.single(input_size=16, kernel_size=31), "Coffee")
     assert "# The app stops here: The convolution output would be zero or negative" in script
+
+
+def test_three_block_script_names_its_blocks_and_layers():
+    script = keras_script(PipelineSpec.single(filters=8).with_depth(3), "Cat (chelsea)")
+    assert [line.strip() for line in script.splitlines() if "# Block" in line] == [
+        "# Block 1",
+        "# Block 2",
+        "# Block 3",
+    ]
+    assert script.count("layers.Conv2D(") == 3
+    assert "print(output.shape)  # (1, 62, 62, 32)" in script
+
+
+def test_script_stops_where_a_later_block_cannot_run():
+    spec = PipelineSpec.single(input_size=16, kernel_size=3).with_depth(4)
+    script = keras_script(spec, "Coffee")
+    assert "# The app stops here: Block 4: The pooling output would be zero or negative" in script
