@@ -107,3 +107,33 @@ def test_colorbars_fit_a_row_of_rgb_tiles(page, app_url):
     )
     overflow = colorbar_overflow(page)
     assert max(overflow) <= 0, overflow
+
+
+def test_adding_a_second_block_shows_its_maps(page, app_url):
+    open_app(page, app_url)
+    sidebar = page.get_by_test_id("stSidebar")
+    blocks = sidebar.get_by_test_id("stSlider").filter(has_text="Blocks")
+    blocks.get_by_role("slider").focus()
+    page.keyboard.press("ArrowRight")
+    main = page.get_by_test_id("stMain")
+    expect(main).to_contain_text("Block 2: 2x3x3, stride 1, same, relu, max 2")
+    wait_for_rerun(page)
+    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(7)
+    expect(sidebar.get_by_test_id("stExpander")).to_contain_text("Block 2: 2x3x3")
+    expect(main).to_contain_text("ceil(249/1) = 249")
+    expect(main).to_contain_text("(None, 124, 124, 2)")
+    # Block 2's maps are drawn: its pooling chart has two tiles of 124x124 maps.
+    pool_2 = page.locator("[data-testid='stPlotlyChart']").last
+    pool_2.scroll_into_view_if_needed()
+    expect(pool_2).to_be_visible()
+    expect(pool_2.locator("g.imagelayer image")).to_have_count(2)
+    assert "blocks=2" in page.url
+    # The overview row links to block 2's pooling section.
+    link = main.locator("a[href='#stage-pool-2'][title]")
+    expect(link.locator("img")).to_have_count(1)
+    main.locator("a[href='#stage-input'][title]").click()
+    section = page.locator("[id='stage-pool-2']")
+    expect(section).not_to_be_in_viewport()
+    link.click()
+    expect(section).to_be_in_viewport()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
