@@ -1,9 +1,11 @@
 """Browser benchmark for the issue "Instant at every setting".
 
-Starts the real app (``app.py``) and the plain baseline
-(``bench/reference_app.py``) with ``streamlit run``, drives both through the
-same widget interactions in headless Chromium and prints, per figure, ours,
-the budget, PASS/FAIL, the reference and the ratio reference/ours.
+Starts the real app (``app.py``), the plain baseline
+(``bench/reference_app.py``) and the floor (``bench/floor_app.py``: the least
+a Streamlit page that redraws a picture costs) with ``streamlit run``, drives
+them through the same widget interactions in headless Chromium and prints,
+per figure, ours, the budget, PASS/FAIL, the reference and the ratio
+reference/ours; then, per timed step, ours/floor against its target ratio.
 
 Measured, in this order, on each app:
 
@@ -14,7 +16,9 @@ Measured, in this order, on each app:
    (the reference imports TensorFlow on the first visit);
 2. first render, warm: a second, new browser session loading the page;
 3. Padding -> same, in that second session (time and bytes of the rerun);
-4. Filters -> 64 (End key on the slider), from the defaults again;
+4. on ours only, Stride -> 2, Activation -> tanh, Pooling -> average and
+   Kernel size -> 14, each followed by the change back; then on every app
+   Filters -> 64 (End key on the slider), from the defaults again;
 5. server RSS (process tree) right after these steps;
 6. N sessions (default 10) opened at once, each then changing Padding: peak RSS;
 7. a sweep of expensive settings, chained in one session that starts from
@@ -108,11 +112,45 @@ def sweep_steps():
     ]
 
 
+#: Single setting changes at the defaults, timed in every round on our app
+#: only, each followed by the change back; the key names the step.
+SETTING_CHANGES = (
+    ("stride_2", h.slider_keys("Stride", "ArrowRight"), "slider"),
+    ("stride_1", h.slider_keys("Stride", "Home"), None),
+    ("activation_tanh", h.select_option("Activation", "tanh"), "select"),
+    ("activation_relu", h.select_option("Activation", "relu"), None),
+    ("pooling_average", h.select_option("Pooling", "average"), "select"),
+    ("pooling_max", h.select_option("Pooling", "max"), None),
+    ("kernel_14", h.slider_keys("Kernel size", "ArrowLeft"), "slider"),
+    ("kernel_15", h.slider_keys("Kernel size", "ArrowRight"), None),
+)
+
+
+def change_steps(reference, floor):
+    """(key, action) of the timed changes after the second first render.
+
+    Every app gets Padding -> same and back, then Filters -> 64 last (it
+    makes every later rerun heavier). Ours also changes stride, activation,
+    pooling and kernel size in between, each and back; the reference does
+    not (a change there takes about a second, and its figures are compared
+    on the first three only); the floor has only a "Padding" select box and
+    a "Filters" slider.
+    """
+    steps = [
+        ("padding_same", h.select_option("Padding", "same")),
+        ("padding_valid", h.select_option("Padding", "valid")),
+    ]
+    if not (reference or floor):
+        steps += [(key, action) for key, action, _ in SETTING_CHANGES]
+    return [*steps, ("filters_64", h.slider_keys("Filters", "End"))]
+
+
 class Runner:
     """Runs the steps on one app and collects plain-dict results."""
 
-    def __init__(self, name, browser, server, sampler, opts, deadline, reference):
+    def __init__(self, name, browser, server, sampler, opts, deadline, reference, floor=False):
         self.name = name
+        self.floor = floor
         self.browser = browser
         self.server = server
         self.sampler = sampler
@@ -163,11 +201,7 @@ class Runner:
         # 2-4 in a second session.
         s = h.Session(self.browser, self.server)
         self.guarded("first_warm", lambda: s.open(timeout=o.first_timeout), o.first_timeout, into)
-        for key, action in (
-            ("padding_same", h.select_option("Padding", "same")),
-            ("padding_valid", h.select_option("Padding", "valid")),
-            ("filters_64", h.slider_keys("Filters", "End")),
-        ):
+        for key, action in change_steps(self.reference, self.floor):
             self.guarded(
                 key, lambda action=action: s.act(action, timeout=step_limit), step_limit, into
             )
@@ -188,6 +222,9 @@ class Runner:
             self.four_blocks(o.step_timeout)
             return self.results
         s = self.first_steps()
+        if self.floor:  # the floor only has the timing steps
+            s.close()
+            return self.results
         # 5. memory with that session still open.
         time.sleep(1.0)
         self.results["rss_after"] = self.sampler.sample()
@@ -521,16 +558,74 @@ ROUND_STEPS = (
 )
 
 
+#: Rows of the floor table: (label, our step, the floor's step, field, target ratio).
+#: A select-box change of ours is compared with the floor's select-box change
+#: (Padding -> same), a slider change with the floor's slider change
+#: (Filters -> 64, which costs the floor nothing more than any other value).
+FLOOR_ROWS = (
+    ("first render, fresh server", "first_cold", "first_cold", "seconds", 1.3),
+    ("first render, warm (2nd session)", "first_warm", "first_warm", "seconds", 1.3),
+    ("Padding -> same", "padding_same", "padding_same", "seconds", 2.0),
+    ("Padding -> same: painted", "padding_same", "padding_same", "painted_seconds", 2.0),
+    ("Stride -> 2", "stride_2", "filters_64", "seconds", 2.0),
+    ("Activation -> tanh", "activation_tanh", "padding_same", "seconds", 2.0),
+    ("Pooling -> average", "pooling_average", "padding_same", "seconds", 2.0),
+    ("Kernel size -> 14", "kernel_14", "filters_64", "seconds", 2.0),
+    ("Filters -> 64", "filters_64", "filters_64", "seconds", 4.0),
+    ("Filters -> 64: painted", "filters_64", "filters_64", "painted_seconds", 4.0),
+)
+
+
+def floor_table(ours, floor):
+    """Rows (label, ours, floor, ours/floor, target, verdict) from the medians
+    of all timing rounds of both apps, measured in the same run."""
+    rows = []
+    for label, step, floor_step, field, target in FLOOR_ROWS:
+        a, a_low = _median_value(_rounds(ours), step, field)
+        b, b_low = _median_value(_rounds(floor), floor_step, field)
+        if a is None or b is None or b <= 0 or b_low:
+            rows.append((label, fmt_value(a, "s", a_low), fmt_value(b, "s", b_low), "-", "", "n/a"))
+            continue
+        value = a / b
+        verdict_text = (
+            ("FAIL" if value > target else "INCOMPLETE")
+            if a_low
+            else ("PASS" if value <= target else "FAIL")
+        )
+        rows.append(
+            (
+                label,
+                fmt_value(a, "s", a_low),
+                fmt_value(b, "s"),
+                (">=" if a_low else "") + f"{value:.2f}x",
+                f"<= {target:g}x",
+                verdict_text,
+            )
+        )
+    return rows
+
+
+def print_floor(ours, floor):
+    if not ours or not floor:
+        return
+    print("\nours against the floor (bench/floor_app.py), medians of every round, same run:")
+    rows = [("step", "ours", "floor", "ours/floor", "target", "verdict")]
+    print_table(rows + floor_table(ours, floor))
+
+
 def print_rounds(results):
     """Each timing round's times: the budget table shows their medians."""
-    for name in ("ours", "reference"):
+    for name in ("ours", "reference", "floor"):
         res = results.get(name)
         if not res or not res.get("rounds"):
             continue
         print(f"\n{name}: times in each round (each on a freshly started server; medians above):")
         starts = ", ".join(h.fmt_seconds(v) for v in res.get("server_start_s", []))
         print(f"  {'server start (until healthy)':28s} {starts}")
-        for step, label in ROUND_STEPS:
+        steps = ROUND_STEPS
+        if name == "ours":
+            steps += tuple((key, key) for key, _, _ in SETTING_CHANGES)
+        for step, label in steps:
             values = round_values(res, step)
             cells = ", ".join("-" if v is None else h.fmt_seconds(v) for v in values)
             print(f"  {label:28s} {cells}")
@@ -580,8 +675,13 @@ def parse_args(argv=None):
         default=5,
         help="timing rounds of steps 1-4, each on a fresh server; times are medians (5)",
     )
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor app")
     parser.add_argument("--port-ours", type=int, default=8601)
     parser.add_argument("--port-ref", type=int, default=8602)
+    parser.add_argument("--port-floor", type=int, default=8604)
+    parser.add_argument(
+        "--floor", default=str(h.BENCH / "floor_app.py"), help="the floor app (minimal page)"
+    )
     parser.add_argument("--app", default=str(h.ROOT / "app.py"), help="our app (app.py)")
     parser.add_argument(
         "--reference", default=str(h.BENCH / "reference_app.py"), help="the baseline app"
@@ -635,19 +735,21 @@ def main(argv=None):
     if opts.blocks_only:
         opts.ours_only, opts.rounds = True, 1
     ref = None if opts.ours_only else h.Server(opts.reference, opts.port_ref, name="reference")
+    floor = None if opts.no_floor else h.Server(opts.floor, opts.port_floor, name="floor")
     results = {
         "command": command,
         "app_commit": h.git_state(opts.app),
         "budgets": {k: v[1] for k, v in BUDGETS.items()},
     }
     try:
-        for server in (ours, ref):
+        apps = [server for server in (ours, ref, floor) if server is not None]
+        for server in apps:
             if server is not None:
                 servers.append(server)
                 server.start()
                 print(f"{server.name}: {' '.join(server.command())} (pid {server.proc.pid})")
         with sync_playwright() as pw:
-            for server in [server for server in (ours, ref) if server is not None]:
+            for server in apps:
                 sampler = h.RssSampler(server).start()
                 browser = h.launch_browser(pw)
                 try:
@@ -659,6 +761,7 @@ def main(argv=None):
                         opts,
                         started + opts.time_limit,
                         reference=server is ref,
+                        floor=server is floor,
                     )
                     results[server.name] = runner.run()
                     results[server.name]["server_alive"] = server.alive()
@@ -689,6 +792,7 @@ def main(argv=None):
         watchdog.cancel()
     print()
     verdicts = print_tables(results.get("ours"), results.get("reference"), opts.sessions)
+    print_floor(results.get("ours"), results.get("floor"))
     results["verdicts"] = verdicts
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     for name in ("ours", "reference"):

@@ -6,7 +6,7 @@ from cnn_core.figures import kernel_figure
 from cnn_core.model import kernel_summary
 from cnn_core.shapes import block_summary, conv_param_formula, glorot_limit
 from ui import cached
-from ui.page import start_page
+from ui.page import plan_layer, start_page
 from ui.stages import markdown_table, tile_page_control
 
 #: Most input channels drawn per filter; blocks after the first have many.
@@ -67,8 +67,10 @@ def block_kernels(spec, index):
 
 
 def main():
-    spec = start_page("Kernels").spec
+    selection = start_page("Kernels")
+    spec = selection.spec
     st.title("The kernels")
+    plan_layer(selection)
     for index in range(spec.depth):
         block_kernels(spec, index)
 

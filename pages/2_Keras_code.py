@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnn_core.codegen import keras_script
-from ui.page import start_page
+from ui.page import plan_layer, start_page
 
 
 def main():
@@ -11,6 +11,8 @@ def main():
     depth = selection.spec.depth
     what = "layer" if depth == 1 else f"{depth} blocks"
     st.title(f"The same {what} in Keras")
+    if plan_layer(selection).error is not None:
+        st.caption(f"Keras cannot build this {what} either: the script below stops with an error.")
     st.markdown(
         f"This script builds and runs exactly the {what} the app shows, with the same "
         "initialisers and seeds, so it prints the same shapes and computes the same values."

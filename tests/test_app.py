@@ -18,6 +18,7 @@ def at():
 def text(at):
     parts = [m.value for m in at.markdown] + [c.value for c in at.code]
     parts += [s.value for s in at.subheader] + [c.value for c in at.caption]
+    parts += [e.label for e in at.expander]
     return "\n".join(parts)
 
 
@@ -144,6 +145,38 @@ def test_zero_output_is_an_error_not_a_traceback(at):
     [error] = at.error
     assert "(16 + 2*0 - 31)/1 + 1 = -14" in error.value
     assert [s.value for s in at.subheader] == ["Input"]
+
+
+PAGES = ("app.py", "pages/1_Kernels.py", "pages/2_Keras_code.py")
+
+
+def first_after_title(at):
+    """The first main-pane element below the page's title and caption."""
+    nodes = [at.main.children[index] for index in sorted(at.main.children)]
+    return next(node for node in nodes if node.type not in ("title", "caption"))
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"input_size": 16, "kernel_size": 31}, "(16 + 2*0 - 31)/1 + 1 = -14"),
+        ({"input_size": 20, "pool_size": 8}, "pooling window is larger than its 6x6 input"),
+    ],
+)
+def test_the_error_comes_first_on_every_page_that_computes_the_layer(at, settings, expected):
+    """A student who has just moved a slider sees why, at the top of every page."""
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert first_after_title(at).type != "error", page
+    for key, value in settings.items():
+        at.slider(key=key).set_value(value).run()
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert no_exception(at)
+        first = first_after_title(at)
+        assert first.type == "error", (page, first.type)
+        assert expected in first.value
+        assert len(at.error) == 1
 
 
 def test_pool_larger_than_its_input_is_an_error(at):

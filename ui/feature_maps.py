@@ -3,13 +3,14 @@
 import streamlit as st
 
 from cnn_core.guard import estimate_cost
-from cnn_core.shapes import block_summary, plan_pipeline
+from cnn_core.shapes import block_summary
 from ui import cached
-from ui.page import start_page
+from ui.page import plan_layer, start_page
 from ui.stages import (
     overview_row,
     receptive_field_note,
     stage_section,
+    summary_label,
     summary_table,
     tile_page_control,
 )
@@ -49,28 +50,29 @@ def render():
     """Draw the Feature maps page."""
     selection = start_page("Feature maps")
     spec = selection.spec
-    plan = plan_pipeline(spec, selection.image.shape)
 
     if spec.depth == 1:
-        st.title("What one convolutional layer does to a photo")
+        st.title("What one conv layer does to a photo")
     else:
         st.title(f"What {spec.depth} stacked conv blocks do to a photo")
     st.caption(
-        f"{selection.image_label} · {_layer_calls(spec)} with random Glorot-uniform weights: "
-        "nothing is trained, so the maps show what the arithmetic does."
+        f"{selection.image_label} · {_layer_calls(spec)} · "
+        "random Glorot-uniform weights, untrained: the maps show the arithmetic."
     )
+    plan = plan_layer(selection)
     overview = st.container()
-    st.markdown("#### Model summary")
-    summary_table(plan)
+    summary = st.expander(summary_label(plan))  # the model summary, in full when opened
+    with summary:
+        summary_table(plan)
     if not cost_guard(spec):
-        if plan.error is not None:
-            st.error(str(plan.error))
         return
     with st.spinner("Running the layers (the first run loads TensorFlow)..."):
         stages = cached.stages_for(selection.image_key, spec, selection.image)
-    with overview:
-        overview_row(plan, stages)
-    receptive_field_note(plan, stages["input"])
+    if spec.depth > 1:  # one block's four sections fit the first screen already
+        with overview:
+            overview_row(plan, stages)
+    with summary:
+        receptive_field_note(plan, stages["input"])
 
     stage_section(plan.stages[0], stages["input"], range(spec.channels))
     for number, block in enumerate(spec.blocks, start=1):
@@ -85,5 +87,3 @@ def render():
             if stage.kind == "padding":
                 continue
             stage_section(stage, stages[stage.key], tiles)
-    if plan.error is not None:
-        st.error(str(plan.error))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.shapes import plan_pipeline
 from ui.cached import start_loading_keras
 from ui.sidebar import render_sidebar
 
@@ -15,3 +16,16 @@ def start_page(title):
         page_title=f"{title} · convlab", page_icon=":material/grid_on:", layout="wide"
     )
     return render_sidebar()
+
+
+def plan_layer(selection):
+    """Plan the layer for the sidebar's selection and return the :class:`Plan`.
+
+    Call it right after the page's title: when part of the layer cannot be
+    computed, the error goes first in the main pane, where a student who has just
+    moved a slider looks, instead of below the stages that still work.
+    """
+    plan = plan_pipeline(selection.spec, selection.image.shape)
+    if plan.error is not None:
+        st.error(str(plan.error), icon=":material/error:")
+    return plan

@@ -121,6 +121,20 @@ def receptive_field_note(plan: Plan, input_maps):
         )
 
 
+def summary_label(plan: Plan):
+    """The model summary in one line: each layer's type and output shape (each
+    block's last output when there are several blocks), the parameters."""
+    if plan.spec.depth == 1:
+        parts = [f"{stage.layer_type} `{shape_text(stage.shape)}`" for stage in plan.stages]
+    else:
+        parts = [f"Input `{shape_text(plan.stages[0].shape)}`"]
+        for number in range(1, plan.spec.depth + 1):
+            stages = plan.block_stages(number)
+            if stages:
+                parts.append(f"Block {number} `{shape_text(stages[-1].shape)}`")
+    return f"{' → '.join(parts)} · **Total params: {plan.total_params:,}**"
+
+
 def tile_page_control(filters, key="tile_page"):
     """Let the user page through filters when there are more than fit; return the range."""
     if filters <= TILES_PER_PAGE:

@@ -137,3 +137,31 @@ def test_adding_a_second_block_shows_its_maps(page, app_url):
     link.click()
     expect(section).to_be_in_viewport()
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_first_map_is_on_the_first_screen_of_a_projector(browser, app_url):
+    """At 1400x900 and the seed's defaults, the input stage's map needs no scrolling."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_app(page, app_url)
+        page.wait_for_function(
+            "() => document.querySelectorAll(\"[data-testid='stPlotlyChart'] g.imagelayer image\")"
+            ".length == 4"
+        )
+        first = page.evaluate(
+            """() => {
+                const chart = document.querySelector("[data-testid='stPlotlyChart']");
+                const map = chart.querySelector("g.imagelayer image").getBoundingClientRect();
+                return {chart: chart.getBoundingClientRect().top, mapTop: map.top,
+                        mapBottom: map.bottom, scrollY: window.scrollY,
+                        main: document.querySelector("[data-testid='stMain']").scrollTop};
+            }"""
+        )
+        assert first["scrollY"] == 0 and first["main"] == 0, first
+        assert 0 <= first["chart"] < 900, first
+        assert 0 <= first["mapTop"] < first["mapBottom"] <= 900, first  # the whole map
+        expect(page.get_by_test_id("stExpander").first).to_contain_text("Total params: 226")
+    finally:
+        context.close()
