@@ -733,7 +733,7 @@ def main(argv=None):
     watchdog.start()
     ours = h.Server(opts.app, opts.port_ours, cwd=Path(opts.app).resolve().parent, name="ours")
     if opts.blocks_only:
-        opts.ours_only, opts.rounds = True, 1
+        opts.ours_only, opts.no_floor, opts.rounds = True, True, 1
     ref = None if opts.ours_only else h.Server(opts.reference, opts.port_ref, name="reference")
     floor = None if opts.no_floor else h.Server(opts.floor, opts.port_floor, name="floor")
     results = {
