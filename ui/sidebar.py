@@ -26,6 +26,7 @@ from cnn_core.spec import (
     LIMITS,
     MAX_BLOCKS,
     POOLINGS,
+    BlockSpec,
     PipelineSpec,
 )
 from ui import cached
@@ -80,15 +81,15 @@ def _widget_values(spec):
     return values
 
 
-def _block_from_state(index, spec):
+def _block_from_state(index):
     values = {name: st.session_state[block_key(name, index)] for name in BLOCK_FIELDS}
     values["pool_stride"] = values["pool_stride"] or None
-    return spec.blocks[0].replace(**values)
+    return BlockSpec(**values)
 
 
 def _spec_from_state():
     spec = PipelineSpec(**{name: st.session_state[name] for name in INPUT_FIELDS})
-    blocks = tuple(_block_from_state(i, spec) for i in range(st.session_state[BLOCKS]))
+    blocks = tuple(_block_from_state(i) for i in range(st.session_state[BLOCKS]))
     return spec.replace(blocks=blocks)
 
 
@@ -317,7 +318,7 @@ def render_sidebar():
         _pool_widgets(0)
         st.header("Weights")
         _seed_widget(0)
-        st.header("Blocks")
+        st.header("Depth")
         st.slider(
             "Blocks",
             1,
@@ -328,7 +329,9 @@ def render_sidebar():
             "A new block starts as 3x3, twice the filters, same padding, relu, max pool 2.",
         )
         for index in range(1, st.session_state[BLOCKS]):
-            with st.expander(block_summary(index + 1, _block_from_state(index, PipelineSpec()))):
+            title = block_summary(index + 1, _block_from_state(index))
+            # Keyed, so the expander stays open while its title follows the settings.
+            with st.expander(title, key=f"block_expander_{index + 1}"):
                 _conv_widgets(index)
                 _pool_widgets(index)
                 _seed_widget(index)

@@ -139,6 +139,20 @@ def test_adding_a_second_block_shows_its_maps(page, app_url):
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
+def test_a_block_expander_stays_open_while_its_title_follows_its_settings(page, app_url):
+    page.goto(f"{app_url}/?blocks=2")
+    wait_for_rerun(page)
+    block_2 = page.get_by_test_id("stSidebar").get_by_test_id("stExpander")
+    block_2.locator("summary").click()
+    kernel = block_2.get_by_test_id("stSlider").filter(has_text="Kernel size")
+    kernel.get_by_role("slider").focus()
+    page.keyboard.press("ArrowRight")
+    expect(block_2).to_contain_text("Block 2: 2x4x4, stride 1, same, relu, max 2")
+    wait_for_rerun(page)
+    expect(kernel).to_be_visible()
+    expect(page.get_by_test_id("stMain")).to_contain_text("params = 2*(4*4*1) + 2 = 34")
+
+
 def test_first_map_is_on_the_first_screen_of_a_projector(browser, app_url):
     """At 1400x900 and the seed's defaults, the input stage's map needs no scrolling."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
