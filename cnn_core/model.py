@@ -26,6 +26,7 @@ __all__ = [
     "kernel_weights",
     "load_keras",
     "run_forward",
+    "summary_text",
 ]
 
 
@@ -113,6 +114,32 @@ def build_model(spec):
     outputs = {"input": inputs}
     _add_stages(inputs, plan.stages[1:], outputs)
     return keras.Model(inputs, outputs, name="convlab")
+
+
+def summary_text(spec):
+    """What ``model.summary()`` prints for the Keras code page's script.
+
+    The script builds a ``keras.Sequential`` of the same layers as
+    :func:`build_model`; this builds that model (from :func:`build_model`'s
+    layers, so names and shapes are the app's) and captures Keras's own text.
+
+    Parameters
+    ----------
+    spec : PipelineSpec
+
+    Returns
+    -------
+    str
+    """
+    keras = load_keras()
+    model = build_model(spec)
+    n, c = spec.input_size, spec.channels
+    sequential = keras.Sequential(
+        [keras.Input(shape=(n, n, c)), *model.layers[1:]], name="sequential"
+    )
+    lines = []
+    sequential.summary(print_fn=lambda text, **_: lines.append(text))
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def run_forward(model, batch):

@@ -36,6 +36,7 @@ __all__ = [
     "pool_output_size",
     "same_padding",
     "stage_key",
+    "summary_rows",
 ]
 
 
@@ -488,3 +489,23 @@ def glorot_limit(kernel_size, channels, filters):
         f"= sqrt(6 / {fan_in + fan_out}) = {limit:.4f}"
     )
     return limit, text
+
+
+def summary_rows(plan):
+    """The model summary's rows, as Keras's ``model.summary()`` prints them.
+
+    Returns
+    -------
+    list of tuple of str
+        ``("name (Type)", "(None, h, w, c)", "params")``, one per stage, the
+        input layer first.
+
+    Examples
+    --------
+    >>> summary_rows(plan_pipeline(PipelineSpec()))[1]
+    ('conv2d (Conv2D)', '(None, 498, 498, 1)', '226')
+    """
+    return [
+        (f"{stage.layer_name} ({stage.layer_type})", str(stage.batch_shape), f"{stage.params:,}")
+        for stage in plan.stages
+    ]

@@ -1,7 +1,7 @@
 """The frozen pipeline spec: input settings and a stack of 1-4 conv blocks.
 
 Widgets produce a :class:`PipelineSpec`, the engine consumes it and the URL
-carries it (:meth:`PipelineSpec.to_query` / :meth:`PipelineSpec.from_query`).
+carries it (:mod:`cnn_core.links`, which also names every block's settings).
 Each block is a :class:`BlockSpec`: optional zero padding, a convolution, an
 activation and an optional pooling.
 """
@@ -212,8 +212,6 @@ class PipelineSpec:
     >>> spec = PipelineSpec()
     >>> spec.channels, spec.depth, spec.blocks[0].kernel_size
     (1, 1, 15)
-    >>> PipelineSpec.from_query(spec.to_query()) == spec
-    True
     >>> deeper = spec.with_depth(3)
     >>> [block.filters for block in deeper.blocks], deeper.block_channels(2)
     ([1, 2, 4], 2)
@@ -283,103 +281,3 @@ class PipelineSpec:
         while len(blocks) < count:
             blocks.append(new_block(blocks[-1]))
         return self.replace(blocks=tuple(blocks))
-
-    def to_query(self) -> dict[str, str]:
-        """Encode the spec as URL query parameters (strings only).
-
-        Block 1 uses the plain field names, block ``i`` the same names with
-        ``_i`` appended, and ``blocks`` says how many there are. Only settings
-        that differ from the defaults are written (for block 2 on, the
-        defaults are those :meth:`with_depth` would add), so the default spec
-        gives an empty query.
-
-        Examples
-        --------
-        >>> PipelineSpec().with_depth(2).replace_block(1, stride=2).to_query()
-        {'blocks': '2', 'stride_2': '2'}
-        """
-        query = {}
-        for name in INPUT_FIELDS:
-            value = getattr(self, name)
-            if value != getattr(PipelineSpec, name):
-                query[name] = _encode(value)
-        if self.depth > 1:
-            query["blocks"] = str(self.depth)
-        default = BlockSpec()
-        for index, block in enumerate(self.blocks):
-            suffix = _suffix(index)
-            for name in BLOCK_FIELDS:
-                value = getattr(block, name)
-                if value != getattr(default, name):
-                    query[name + suffix] = _encode(value)
-            default = new_block(block)
-        return query
-
-    @classmethod
-    def from_query(cls, query) -> PipelineSpec:
-        """Build a spec from URL query parameters.
-
-        Unknown keys are ignored; a known key with a bad value raises
-        :class:`SpecError` naming it. Links from before blocks (plain names,
-        no ``blocks``) open the same one-block view.
-
-        Parameters
-        ----------
-        query : Mapping[str, str]
-            Query parameters, e.g. ``st.query_params`` as a dict.
-        """
-        inputs = {name: _decode(name, _raw(query, name)) for name in INPUT_FIELDS if name in query}
-        depth = 1
-        if "blocks" in query:
-            depth = _decode("blocks", _raw(query, "blocks"))
-        blocks = []
-        default = BlockSpec()
-        for index in range(depth):
-            suffix = _suffix(index)
-            values = {
-                name: _decode(name, _raw(query, name + suffix))
-                for name in BLOCK_FIELDS
-                if name + suffix in query
-            }
-            blocks.append(dataclasses.replace(default, **values))
-            default = new_block(blocks[-1])
-        return cls(**inputs, blocks=tuple(blocks))
-
-
-def _suffix(index):
-    return "" if index == 0 else f"_{index + 1}"
-
-
-def _encode(value):
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return "" if value is None else str(value)
-
-
-def _raw(query, key):
-    raw = query[key]
-    if isinstance(raw, list):
-        if not raw:
-            raise SpecError(f"Expected a value for {key}. Received: nothing")
-        raw = raw[-1]
-    return str(raw)
-
-
-def _decode(name, raw):
-    """One query value as the field ``name`` holds it."""
-    if name == "scale_01":
-        if raw not in ("0", "1"):
-            raise SpecError(f"Expected scale_01 to be 0 or 1. Received: {raw!r}")
-        return raw == "1"
-    if name == "blocks":
-        if raw not in {str(n) for n in range(1, MAX_BLOCKS + 1)}:
-            raise SpecError(f"Expected blocks between 1 and {MAX_BLOCKS}. Received: {raw!r}")
-        return int(raw)
-    if name in LIMITS:
-        if name == "pool_stride" and raw == "":
-            return None
-        try:
-            return int(raw)
-        except ValueError:
-            raise SpecError(f"Expected {name} to be an integer. Received: {raw!r}") from None
-    return raw

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cnn_core.codegen import keras_script
+from ui import cached
 from ui.page import plan_layer, start_page
 
 
@@ -20,6 +21,13 @@ def main():
     script = keras_script(selection.spec, selection.image_label)
     st.code(script, language="python", line_numbers=True)
     st.download_button("Download convlab_layer.py", script, "convlab_layer.py", "text/x-python")
+    st.markdown("#### What `model.summary()` prints")
+    st.caption(
+        "The same layers, names, shapes and parameter counts as the Feature-maps page's "
+        "model summary (a Sequential model does not list its input layer)."
+    )
+    with st.spinner("Building the layer (the first run loads TensorFlow)..."):
+        st.code(cached.keras_summary(selection.spec), language=None)
 
 
 main()

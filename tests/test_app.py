@@ -207,27 +207,158 @@ def test_settings_survive_page_changes(at):
     assert at.slider(key="filters").value == 5
 
 
-def test_url_carries_the_spec():
+def with_link(query, page=None):
     at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["filters"] = "3"
-    at.query_params["padding_mode"] = "same"
-    at.query_params["source"] = "Coffee"
-    at.run()
+    for name, value in query.items():
+        at.query_params[name] = value
+    if page is not None:
+        at.switch_page(page)
+    return at.run()
+
+
+def query_of(at):
+    return {
+        name: value[-1] if isinstance(value, list) else value
+        for name, value in at.query_params.items()
+    }
+
+
+def test_url_carries_the_spec():
+    at = with_link({"filters": "3", "padding": "same", "image": "coffee"})
     assert at.slider(key="filters").value == 3
     assert "ceil(512/1) = 512" in text(at)
     assert "original image: (400, 600, 3)" in text(at)
     at.slider(key="stride").set_value(2).run()
-    assert at.query_params["stride"] in ("2", ["2"])
-    assert at.query_params["source"] in ("Coffee", ["Coffee"])
+    assert query_of(at) == {"image": "coffee", "filters": "3", "stride": "2", "padding": "same"}
 
 
-def test_bad_url_settings_get_an_error_and_the_defaults():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["filters"] = "999"
+def test_old_names_open_the_same_view_and_the_address_is_rewritten():
+    at = with_link(
+        {
+            "filters": "3",
+            "padding_mode": "same",
+            "source": "Coffee",
+            "kernel_size": "5",
+            "lms_user": "42",
+        }
+    )
+    assert no_exception(at) and not at.warning
+    assert "ceil(512/1) = 512" in text(at)
+    assert "original image: (400, 600, 3)" in text(at)
+    assert at.slider(key="kernel_size").value == 5
+    assert query_of(at) == {
+        "image": "coffee",
+        "kernel": "5",
+        "filters": "3",
+        "padding": "same",
+        "lms_user": "42",
+    }
+
+
+def test_bad_link_values_get_one_warning_and_keep_the_rest():
+    at = with_link({"filters": "999", "kernel": "banana", "stride": "2", "utm_source": "x"})
+    assert no_exception(at)
+    [warning] = at.warning
+    assert "`filters=999` is not a whole number between 1 and 64, so the default 1 is used" in (
+        warning.value
+    )
+    assert "`kernel=banana` is not a whole number between 1 and 31" in warning.value
+    assert "utm_source" not in warning.value
+    assert "floor((512 + 2*0 - 15)/2) + 1" in text(at)
+    assert "Total params: 226" in text(at)
+    assert query_of(at) == {"stride": "2", "utm_source": "x"}
+    at.slider(key="filters").set_value(2).run()
+    assert not at.warning
+
+
+def test_garbage_in_every_field_gives_the_defaults_and_names_each():
+    from cnn_core.links import BLOCK, PIPELINE
+
+    names = [entry.name for entry in (*PIPELINE, *BLOCK)]
+    at = with_link({name: "banana?" for name in names})
+    assert no_exception(at)
+    [warning] = at.warning
+    for name in names:
+        assert f"`{name}=banana?`" in warning.value
+    assert "Total params: 226" in text(at)
+    assert "original image: (300, 451, 3)" in text(at)
+    assert len(charts(at)) == 4
+    assert query_of(at) == {}
+    assert at.slider(key="filters").value == 1
+
+
+SETTING_WIDGETS = (
+    "selectbox",
+    "slider",
+    "radio",
+    "checkbox",
+    "number_input",
+    "text_input",
+    "button",
+    "file_uploader",
+)
+
+
+def test_share_shows_the_link_of_the_current_view(at):
+    assert [c.value for c in at.sidebar.code] == ["/", "/?lock=1"]
+    at.slider(key="stride").set_value(2).run()
+    at.selectbox(key="source").set_value("Astronaut").run()
+    assert [c.value for c in at.sidebar.code] == [
+        "/?image=astronaut&stride=2",
+        "/?image=astronaut&stride=2&lock=1",
+    ]
+    at.selectbox(key="source").set_value("Upload").run()
+    assert "An uploaded image cannot travel in a link" in at.sidebar.info[-1].value
+    assert at.sidebar.code[0].value == "/?stride=2"
+    at.selectbox(key="source").set_value("URL").run()
+    at.text_input(key="image_url").input("http://127.0.0.1:9/a&b.png").run()
+    assert at.sidebar.code[0].value == "/?url=http://127.0.0.1:9/a%26b.png&stride=2"
+    assert query_of(at) == {"url": "http://127.0.0.1:9/a&b.png", "stride": "2"}
+
+
+LOCKED = {"kernel": "5", "stride": "2", "filters": "2", "padding": "same", "image": "coins"}
+
+
+@pytest.mark.parametrize("page", [None, "pages/1_Kernels.py", "pages/2_Keras_code.py"])
+def test_locked_view_has_no_settings(page):
+    at = with_link(LOCKED | {"lock": "1"}, page)
+    assert no_exception(at)
+    for kind in SETTING_WIDGETS:
+        assert not at.sidebar.get(kind), kind
+    assert "Locked view: settings come from the link" in at.sidebar.info[0].value
+    assert at.sidebar.code[0].value == "/?image=coins&kernel=5&filters=2&stride=2&padding=same"
+    assert query_of(at) == LOCKED | {"lock": "1"}
+
+
+def test_locked_figures_match_the_links_spec():
+    locked = with_link(LOCKED | {"lock": "1"})
+    free = with_link(LOCKED)
+    assert no_exception(locked)
+    assert "ceil(512/2) = 256" in text(locked)
+    assert "params = 2*(5*5*1) + 2 = 52" in text(locked)
+    assert charts(locked) == charts(free)
+    assert summary_rows(locked) == summary_rows(free)
+
+
+def test_nothing_a_student_does_changes_a_locked_view():
+    at = with_link(LOCKED | {"lock": "1"})
+    before = charts(at)
+    at.session_state["filters"] = 9
+    at.session_state["source"] = "Astronaut"
+    at.query_params["filters"] = "9"
     at.run()
     assert no_exception(at)
-    assert "filters between 1 and 64" in at.sidebar.error[0].value
-    assert "Total params: 226" in text(at)
+    assert charts(at) == before
+    assert query_of(at) == LOCKED | {"lock": "1"}
+
+
+def test_locked_link_with_an_unreachable_image_shows_its_sample():
+    at = with_link({"url": "http://127.0.0.1:9/cat.png", "image": "coffee", "lock": "1"})
+    assert no_exception(at)
+    assert "127.0.0.1" in at.sidebar.error[0].value
+    assert "original image: (400, 600, 3)" in text(at)
+    assert len(charts(at)) == 4
+    assert query_of(at) == {"image": "coffee", "url": "http://127.0.0.1:9/cat.png", "lock": "1"}
 
 
 def test_kernels_page_even_when_the_conv_cannot_run(at):
@@ -318,7 +449,7 @@ def test_adding_blocks_shows_every_stage_of_every_block(at):
     # New blocks: 3x3, twice the filters before (16, 32), same, relu, max 2.
     assert at.slider(key="filters_2").value == 16
     assert at.slider(key="filters_3").value == 32
-    assert [e.label for e in at.sidebar.expander] == [
+    assert [e.label for e in at.sidebar.expander if e.label.startswith("Block")] == [
         "Block 2: 16x3x3, stride 1, same, relu, max 2",
         "Block 3: 32x3x3, stride 1, same, relu, max 2",
     ]
@@ -372,7 +503,7 @@ def test_stride_with_dilation_is_an_error_naming_both(at):
 def test_url_carries_blocks_and_old_links_open_the_same_view():
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["blocks"] = "2"
-    at.query_params["kernel_size_2"] = "5"
+    at.query_params["kernel_2"] = "5"
     at.run()
     assert no_exception(at)
     assert at.slider(key="kernel_size_2").value == 5
@@ -423,3 +554,42 @@ def test_cost_guard_lets_an_affordable_setting_run(at):
     at.slider(key="filters").set_value(64).run()
     assert not at.warning
     assert len(charts(at)) == 4
+
+
+def test_downloads_are_offered(at):
+    # Built only on a click (a callable): tests/e2e/test_links.py downloads them.
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == ["NPZ: every stage", "PNG", "PNG", "PNG", "PNG"]
+    assert "more than the" not in text(at)
+
+
+def test_npz_of_a_big_layer_holds_the_filters_on_screen():
+    at = with_link({"filters": "64"})
+    assert no_exception(at)
+    [npz] = [b for b in at.get("download_button") if b.proto.label.startswith("NPZ")]
+    assert npz.proto.label == "NPZ: every stage, filters 1-16"
+    assert "All 64 filters would be 137 MB of float32, more than the 64 MB" in text(at)
+    at.selectbox(key="tile_page").set_value(2).run()
+    [npz] = [b for b in at.get("download_button") if b.proto.label.startswith("NPZ")]
+    assert npz.proto.label == "NPZ: every stage, filters 33-48"
+
+
+def test_keras_code_page_shows_the_summary_the_script_prints():
+    at = with_link({"padding": "2", "pooling": "average"}, "pages/2_Keras_code.py")
+    assert no_exception(at)
+    summary = at.code[1].value
+    assert summary.startswith('Model: "sequential"')
+    assert "zero_padding2d (ZeroPadding2D)" in summary
+    assert "(None, 502, 502, 1)" in summary
+    assert "Total params: 226" in summary
+
+
+def test_a_locked_link_that_asks_for_an_upload_shows_the_cat():
+    at = with_link({"source": "Upload", "lock": "1"})
+    assert no_exception(at)
+    [warning] = at.warning
+    assert "`source=Upload` is not one of `chelsea`" in warning.value
+    assert "so the default chelsea is used" in warning.value
+    assert "original image: (300, 451, 3)" in text(at)
+    assert len(charts(at)) == 4
+    assert not at.sidebar.get("file_uploader")

@@ -2,15 +2,37 @@
 
 import contextlib
 import io
+import re
 
 import numpy as np
 import pytest
 
 from cnn_core.codegen import keras_script
 from cnn_core.images import load_sample, prepare_input
-from cnn_core.model import build_model, run_forward
-from cnn_core.shapes import plan_pipeline
+from cnn_core.links import spec_to_query
+from cnn_core.model import build_model, run_forward, summary_text
+from cnn_core.shapes import plan_pipeline, summary_rows
 from cnn_core.spec import BlockSpec, PipelineSpec
+
+
+def keras_summary_rows(text):
+    """The rows of a ``model.summary()`` table: (layer, output shape, params).
+
+    Rich wraps a long cell onto a second line of the same row; layer names
+    made in a busy process get a suffix (``conv2d_7``), which is dropped.
+    """
+    rows, current = [], None
+    for line in text.splitlines():
+        if line.startswith("│"):
+            cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+            if current is None:
+                current = cells
+            else:
+                current = [f"{a} {b}".strip() for a, b in zip(current, cells, strict=True)]
+        elif current is not None:
+            rows.append(tuple(current))
+            current = None
+    return [(re.sub(r"_\d+ \(", " (", layer), shape, params) for layer, shape, params in rows]
 
 
 @pytest.mark.parametrize(
@@ -52,7 +74,7 @@ from cnn_core.spec import BlockSpec, PipelineSpec
             ),
         ),
     ],
-    ids=lambda s: str(s.to_query()),
+    ids=lambda s: str(spec_to_query(s)),
 )
 def test_script_reproduces_the_app(spec):
     script = keras_script(spec, "Coffee")
@@ -63,6 +85,14 @@ def test_script_reproduces_the_app(spec):
     plan = plan_pipeline(spec)
     assert output.shape == plan.stages[-1].shape
     assert str((1, *plan.stages[-1].shape)) in printed.getvalue()
+    # The summary the script prints is the app's summary table, row by row
+    # (a Sequential model lists no InputLayer), and the Keras code page shows it.
+    printed_rows = keras_summary_rows(printed.getvalue())
+    app_rows = summary_rows(plan)
+    assert app_rows[0][0] == "input_layer (InputLayer)"
+    assert printed_rows == app_rows[1:]
+    assert keras_summary_rows(summary_text(spec)) == app_rows[1:]
+    assert f"Total params: {plan.total_params:,}" in printed.getvalue()
     ours = run_forward(build_model(spec), prepare_input(load_sample("Coffee"), spec).batch)
     np.testing.assert_allclose(output, ours[plan.stages[-1].key], rtol=1e-5, atol=1e-4)
 

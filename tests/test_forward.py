@@ -7,6 +7,7 @@ from scipy.signal import correlate2d
 from cnn_core.display import DisplayBudget
 from cnn_core.forward import compute_stages, resample_maps, summarize_stage
 from cnn_core.images import load_sample, prepare_input
+from cnn_core.links import spec_to_query
 from cnn_core.model import build_model, kernel_weights, run_forward
 from cnn_core.shapes import plan_pipeline, same_padding, stage_key
 from cnn_core.spec import BlockSpec, PipelineSpec
@@ -133,7 +134,7 @@ SPECS = [
 ]
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: str(s.to_query()))
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: str(spec_to_query(s)))
 def test_forward_matches_scipy_reference(spec):
     batch = prepare_input(load_sample("Cat (chelsea)"), spec).batch
     model = build_model(spec)
@@ -235,7 +236,7 @@ CHUNKED = [
 ]
 
 
-@pytest.mark.parametrize("spec", CHUNKED, ids=lambda s: str(s.to_query()))
+@pytest.mark.parametrize("spec", CHUNKED, ids=lambda s: str(spec_to_query(s)))
 def test_chunked_forward_equals_the_whole_model(spec):
     from cnn_core.model import build_chunked_models, filter_chunks
 

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnn_core.errors import ShapeError
+from cnn_core.links import spec_to_query
 from cnn_core.model import build_model, load_keras
 from cnn_core.shapes import (
     conv_output_size,
@@ -119,7 +120,7 @@ def _spec_grid():
             )
 
 
-@pytest.mark.parametrize("spec", list(_spec_grid()), ids=lambda s: str(s.to_query()))
+@pytest.mark.parametrize("spec", list(_spec_grid()), ids=lambda s: str(spec_to_query(s)))
 def test_plan_matches_keras_model_summary(spec):
     plan = plan_pipeline(spec)
     model = build_model(spec)

@@ -16,7 +16,6 @@ def test_defaults_are_the_seed():
     )
     assert block.dilation == 1
     assert block.effective_pool_stride == 2
-    assert spec.to_query() == {}
 
 
 def test_spec_is_frozen_and_hashable():
@@ -51,36 +50,6 @@ def test_one_to_four_blocks(blocks, message):
         PipelineSpec(blocks=({"kernel_size": 3},))
 
 
-def test_blocks_in_the_query_take_a_suffix():
-    spec = PipelineSpec().with_depth(3).replace_block(1, kernel_size=5, filters=8)
-    spec = spec.replace_block(2, stride=2, dilation=1)
-    query = spec.to_query()
-    # Block 3 was added after a 2-filter block 2 (4 filters); the default a
-    # link assumes is twice block 2's filters now, 16, so 4 is written.
-    assert query == {
-        "blocks": "3",
-        "kernel_size_2": "5",
-        "filters_2": "8",
-        "filters_3": "4",
-        "stride_3": "2",
-    }
-    assert PipelineSpec.from_query(query) == spec
-    del query["filters_3"]
-    assert PipelineSpec.from_query(query).blocks[2].filters == 16
-
-
-def test_old_one_block_links_open_the_same_view():
-    query = {"filters": "3", "padding_mode": "same", "kernel_size_2": "7"}
-    spec = PipelineSpec.from_query(query)
-    assert spec == PipelineSpec.single(filters=3, padding_mode="same")
-
-
-@pytest.mark.parametrize("raw", ["0", "5", "two", ""])
-def test_bad_block_count_in_the_query(raw):
-    with pytest.raises(SpecError, match="blocks between 1 and 4"):
-        PipelineSpec.from_query({"blocks": raw})
-
-
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -100,24 +69,3 @@ def test_bad_block_count_in_the_query(raw):
 def test_bad_values_are_refused_with_the_name(changes, message):
     with pytest.raises(SpecError, match=message):
         PipelineSpec.single(**changes)
-
-
-def test_query_round_trip():
-    spec = PipelineSpec.single(
-        filters=8,
-        padding_mode="explicit",
-        padding=3,
-        pool_stride=1,
-        scale_01=True,
-        color_mode="rgb",
-    )
-    query = spec.to_query()
-    assert query["filters"] == "8"
-    assert PipelineSpec.from_query(query) == spec
-    assert PipelineSpec.from_query({"unknown": "x"}) == PipelineSpec()
-
-
-@pytest.mark.parametrize("query", [{"filters": "many"}, {"scale_01": "true"}, {"filters": "0"}])
-def test_bad_query_is_a_spec_error(query):
-    with pytest.raises(SpecError):
-        PipelineSpec.from_query(query)

@@ -16,7 +16,7 @@ from cnn_core.display import DisplayBudget
 from cnn_core.forward import compute_stages
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.memory import release_free_memory
-from cnn_core.model import build_chunked_models, kernel_weights, load_keras
+from cnn_core.model import build_chunked_models, kernel_weights, load_keras, summary_text
 
 
 def model_key(spec):
@@ -74,3 +74,9 @@ def stages_for(image_key, spec, _image):
 def kernels_for(spec, index):
     """Block ``index``'s conv kernel (k, k, c, f) and bias (f,) in a spec's model."""
     return kernel_weights(spec, index)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def keras_summary(spec):
+    """The text ``model.summary()`` prints for the Keras code page's script."""
+    return summary_text(spec)

@@ -1,17 +1,21 @@
 """The Feature maps page (``app.py``): every stage of every block on a real photo."""
 
+import functools
+
 import streamlit as st
 
 from cnn_core.guard import estimate_cost
 from cnn_core.shapes import block_summary
-from ui import cached
+from ui import cached, exports
 from ui.page import plan_layer, start_page
 from ui.stages import (
+    current_tiles,
     overview_row,
     receptive_field_note,
     stage_section,
     summary_label,
     summary_table,
+    tile_names,
     tile_page_control,
 )
 
@@ -46,6 +50,11 @@ def cost_guard(spec):
     return False
 
 
+def tile_key(number):
+    """Widget key of block ``number``'s filter pages (1-based)."""
+    return "tile_page" if number == 1 else f"tile_page_{number}"
+
+
 def render():
     """Draw the Feature maps page."""
     selection = start_page("Feature maps")
@@ -73,17 +82,27 @@ def render():
             overview_row(plan, stages)
     with summary:
         receptive_field_note(plan, stages["input"])
+    exports.npz_button(
+        selection,
+        plan,
+        [current_tiles(block.filters, tile_key(n)) for n, block in enumerate(spec.blocks, 1)],
+    )
 
-    stage_section(plan.stages[0], stages["input"], range(spec.channels))
+    def section(stage, tiles):
+        maps = stages[stage.key]
+        names = tile_names(stage.key, maps.full_shape[2])
+        downloads = functools.partial(exports.png_button, selection, stage, maps, tiles, names)
+        stage_section(stage, maps, tiles, downloads=downloads)
+
+    section(plan.stages[0], range(spec.channels))
     for number, block in enumerate(spec.blocks, start=1):
         block_stages = plan.block_stages(number)
         if not block_stages:
             break
         if spec.depth > 1:
             st.header(block_summary(number, block), anchor=f"block-{number}", divider="gray")
-        key = "tile_page" if number == 1 else f"tile_page_{number}"
-        tiles = tile_page_control(block.filters, key)
+        tiles = tile_page_control(block.filters, tile_key(number))
         for stage in block_stages:
             if stage.kind == "padding":
                 continue
-            stage_section(stage, stages[stage.key], tiles)
+            section(stage, tiles)

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.decode import ACCEPTED_TYPES, decode_upload, describe_limits
-from cnn_core.errors import ConvlabError, SpecError
+from cnn_core.errors import ConvlabError
 from cnn_core.fetch import fetch_image
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, image_digest, preprocessing_shapes
 from cnn_core.shapes import block_summary
@@ -30,6 +30,7 @@ from cnn_core.spec import (
     PipelineSpec,
 )
 from ui import cached
+from ui import links as link
 
 PAGES = (
     ("app.py", "Feature maps", ":material/grid_view:"),
@@ -112,19 +113,14 @@ def _blocks_changed():
 
 
 def _initialise_state():
-    """Seed widget state once per session (from the URL if it has settings),
+    """Seed widget state once per session (from the link if it has settings),
     then keep every value alive across pages by re-assigning it."""
     if not st.session_state.get("_initialised"):
-        values = _defaults()
-        query = st.query_params.to_dict()
-        try:
-            values.update(_widget_values(PipelineSpec.from_query(query)))
-        except SpecError as exc:
-            st.session_state["_url_error"] = (
-                f"The link's settings could not be used: {exc}. Showing the defaults instead."
-            )
-        if query.get("source") in SAMPLES:
-            values["source"] = query["source"]
+        state = link.read_link()
+        values = _defaults() | _widget_values(state.spec)
+        values["source"] = link.SAMPLE_LABELS[state.sample]
+        if state.url:
+            values["source"], values["image_url"] = URL, state.url
         for key, value in values.items():
             st.session_state[key] = value
         st.session_state["_initialised"] = True
@@ -138,14 +134,6 @@ def _initialise_state():
 def _reset():
     for key, value in _defaults().items():
         st.session_state[key] = value
-
-
-def _sync_url(spec, source):
-    query = spec.to_query()
-    if source != DEFAULT_SAMPLE and source in SAMPLES:
-        query["source"] = source
-    if st.query_params.to_dict() != query:
-        st.query_params.from_dict(query)
 
 
 def _take(kind, identity, name, load):
@@ -187,22 +175,23 @@ def _uploaded_image():
     return _take("upload", upload.file_id, upload.name, lambda: decode_upload(upload.getvalue()))
 
 
-def _url_image():
-    url = st.text_input(
-        "Image URL",
-        key="image_url",
-        help="A public http(s) address of a PNG, JPEG, BMP, TIFF, WebP or GIF image, "
-        "such as https://example.org/cat.jpg. Press Enter to fetch it.",
-    ).strip()
+def _url_image(url=None):
+    if url is None:
+        url = st.text_input(
+            "Image URL",
+            key="image_url",
+            help="A public http(s) address of a PNG, JPEG, BMP, TIFF, WebP or GIF image, "
+            "such as https://example.org/cat.jpg. Press Enter to fetch it.",
+        ).strip()
     if not url:
         return st.session_state.get("_url")
     with st.spinner("Fetching the image..."):
         return _take("url", url, url.rsplit("/", 1)[-1] or url, lambda: fetch_image(url))
 
 
-def _image_choice(source):
+def _image_choice(source, url=None):
     if source in (UPLOAD, URL):
-        chosen = _uploaded_image() if source == UPLOAD else _url_image()
+        chosen = _uploaded_image() if source == UPLOAD else _url_image(url)
         if chosen is not None:
             st.session_state["_last_image"] = chosen
             return chosen
@@ -282,16 +271,39 @@ def _seed_widget(index):
     )
 
 
+def _render_locked(state):
+    """Projector mode: navigation, the image and spec from the link, a note; no settings."""
+    source = URL if state.url else link.SAMPLE_LABELS[state.sample]
+    with st.sidebar:
+        _navigation()
+        if state.url and "_last_image" not in st.session_state:
+            # If the link's image cannot be fetched, show its sample, never nothing.
+            fallback = link.SAMPLE_LABELS[state.sample]
+            st.session_state["_last_image"] = (
+                fallback,
+                cached.sample_image(fallback),
+                f"sample:{fallback}",
+            )
+        label, image, image_key = _image_choice(source, url=state.url)
+        link.lock_note(state)
+        shapes = preprocessing_shapes(image.shape, state.spec)
+        st.caption("Input: " + " → ".join(str(shape) for shape in shapes))
+    link.show_rejections()
+    link.sync_url(state.spec, state.sample, state.url)
+    return Selection(state.spec, image, label, image_key)
+
+
 def render_sidebar():
     """Draw the shared sidebar and return the user's :class:`Selection`.
 
-    Every page calls this first, right after ``st.set_page_config``.
+    Every page calls this first, right after ``st.set_page_config``. A link
+    with ``lock=1`` gets navigation and a note instead of the settings.
     """
     _initialise_state()
+    if link.locked() is not None:
+        return _render_locked(link.locked())
     with st.sidebar:
         _navigation()
-        if st.session_state.get("_url_error"):
-            st.error(st.session_state.pop("_url_error"))
         st.header("Image")
         source = st.selectbox("Image source", SOURCES, key="source")
         label, image, image_key = _image_choice(source)
@@ -341,5 +353,8 @@ def render_sidebar():
         st.session_state["_blocks_shown"] = spec.depth
         shapes = preprocessing_shapes(image.shape, spec)
         st.caption("Input: " + " → ".join(str(shape) for shape in shapes))
-    _sync_url(spec, source)
+        url = st.session_state.get("image_url", "").strip() if source == URL else None
+        link.share(spec, source, url, uploaded=source == UPLOAD)
+    link.show_rejections()
+    link.sync_url(spec, link.sample_slug(source), url)
     return Selection(spec, image, label, image_key)

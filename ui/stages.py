@@ -150,7 +150,8 @@ def tile_page_control(filters, key="tile_page"):
     return pages[min(chosen, len(pages) - 1)]
 
 
-def _tile_names(stage_key, channels):
+def tile_names(stage_key, channels):
+    """Tile titles of a stage: the input's channels, or the filters."""
     if stage_key == "input":
         if channels == 1:
             return ["grayscale"]
@@ -158,8 +159,19 @@ def _tile_names(stage_key, channels):
     return [f"filter {i + 1}" for i in range(channels)]
 
 
-def stage_section(stage, maps, tiles):
-    """Draw one stage: a heading to jump to, then tiles and formulas, collapsible."""
+def current_tiles(filters, key="tile_page"):
+    """The filters :func:`tile_page_control` with ``key`` shows, without drawing it."""
+    if filters <= TILES_PER_PAGE:
+        return range(filters)
+    pages = tile_pages(filters, TILES_PER_PAGE)
+    return pages[min(st.session_state.get(key, 0), len(pages) - 1)]
+
+
+def stage_section(stage, maps, tiles, downloads=None):
+    """Draw one stage: a heading to jump to, then tiles and formulas, collapsible.
+
+    ``downloads``, if given, is called in the right column to draw them.
+    """
     st.subheader(stage.title, anchor=anchor(stage))
     with st.expander(f"{stage.layer_name} · {shape_text(stage.shape)}", expanded=True):
         left, right = st.columns([5, 4], gap="medium")
@@ -171,7 +183,7 @@ def stage_section(stage, maps, tiles):
                 maps.step,
                 maps.full_shape[:2],
                 (maps.minimum, maps.maximum),
-                _tile_names(stage.key, maps.full_shape[2]),
+                tile_names(stage.key, maps.full_shape[2]),
                 tiles=shown,
                 title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step)}",
             )
@@ -185,3 +197,5 @@ def stage_section(stage, maps, tiles):
             if stage.kind in ("activation", "pool") or maps.zero_fraction > 0.01:
                 stats += f" · zeros {maps.zero_fraction:.1%}"
             st.caption(stats)
+            if downloads is not None:
+                downloads()

@@ -1,0 +1,139 @@
+"""Downloads on the Feature-maps page, built only when clicked.
+
+Each button gets a callable (``st.download_button(data=callable)``): a rerun
+only registers it, and the click runs the layer again at full resolution
+(the cache keeps screen-size maps only), through the same two compute slots
+as the page's own forward passes.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnn_core.export import (
+    NPZ_MAX_BYTES,
+    PNG_MAX_PIXELS,
+    export_filters,
+    full_outputs,
+    npz_bytes,
+    outputs_nbytes,
+    stage_png,
+)
+from cnn_core.images import prepare_input
+from cnn_core.memory import release_free_memory
+from cnn_core.model import kernel_weights
+from ui import cached
+
+
+def _span(filters):
+    return f"{filters.start + 1}" if len(filters) == 1 else f"{filters.start + 1}-{filters.stop}"
+
+
+def _run(spec, image, filters, keys=None, value_range=None):
+    """The full-resolution outputs, computed in one of the shared compute slots."""
+    slots = cached.compute_slots()
+    prepared = prepare_input(image, spec)
+    models = cached.models_for(cached.model_key(spec), spec)
+    with slots:
+        outputs = full_outputs(models, prepared.batch, filters, keys, value_range)
+    return outputs
+
+
+def _computed_blocks(plan):
+    """The blocks that have at least one computed stage, in order."""
+    return [b for n, b in enumerate(plan.spec.blocks, 1) if plan.block_stages(n)]
+
+
+def png_button(selection, stage, maps, tiles, tile_names):
+    """The "PNG" button: one stage's maps at full resolution, as one labelled grid."""
+    spec, image = selection.spec, selection.image
+    height, width, channels = maps.full_shape
+    earlier = [range(block.filters) for block in spec.blocks[: max(stage.block - 1, 0)]]
+    if stage.kind in ("input", "padding"):
+        shown = range(channels)
+        filters = [*earlier, range(1)] if stage.block else []
+    else:
+        shown = export_filters(channels, tiles, height * width, PNG_MAX_PIXELS)
+        filters = [*earlier, shown]
+    value_range = (maps.minimum, maps.maximum)
+    title = f"{stage.layer_name} ({stage.layer_type}) · {height}x{width}x{channels}"
+    if len(shown) < channels:
+        title += f" · filters {_span(shown)} of {channels}"
+    names = [tile_names[i] for i in shown]
+
+    def build():
+        outputs = _run(spec, image, filters, (stage.key,), value_range)
+        png = stage_png(outputs.pop(stage.key), value_range, names, title)
+        release_free_memory()
+        return png
+
+    whole = len(shown) == channels
+    st.download_button(
+        "PNG" if whole else f"PNG (filters {_span(shown)})",
+        data=build,
+        file_name=f"convlab_{stage.layer_name}.png",
+        mime="image/png",
+        key=f"png_{stage.key}",
+        on_click="ignore",
+        icon=":material/download:",
+        help="Full resolution, the screen's gray scale, a key of the value range."
+        + (
+            "" if whole else f" All {channels} maps are over {PNG_MAX_PIXELS / 1e6:.0f} megapixels."
+        ),
+    )
+
+
+def npz_button(selection, plan, tiles):
+    """The "NPZ" button: every stage's float32 maps, the weights and the spec, in one file.
+
+    ``tiles`` holds the filters on screen, one range per block.
+    """
+    spec, image = selection.spec, selection.image
+    blocks = _computed_blocks(plan)
+    every = [block.filters for block in blocks]
+    total, fixed = outputs_nbytes(plan, every), outputs_nbytes(plan, [0] * len(blocks))
+    if total <= NPZ_MAX_BYTES:
+        filters = [range(count) for count in every]
+    else:
+        share = (NPZ_MAX_BYTES - fixed) // len(blocks)
+        filters = []
+        for index, block in enumerate(blocks):
+            one = [int(i == index) for i in range(len(blocks))]
+            per_filter = outputs_nbytes(plan, one) - fixed
+            filters.append(export_filters(block.filters, tiles[index], per_filter, share))
+    size = outputs_nbytes(plan, [len(kept) for kept in filters])
+
+    def build():
+        outputs = _run(spec, image, filters)
+        weights = [kernel_weights(spec, index) for index in range(len(blocks))]
+        data = npz_bytes(outputs, plan, weights, filters, image.shape)
+        del outputs
+        release_free_memory()
+        return data
+
+    whole = [len(kept) for kept in filters] == every
+    label = ", ".join(_span(kept) for kept in filters)
+    st.download_button(
+        "NPZ: every stage" if whole else f"NPZ: every stage, filters {label}",
+        data=build,
+        file_name="convlab_stages.npz",
+        mime="application/octet-stream",
+        key="npz",
+        on_click="ignore",
+        icon=":material/download:",
+        help=f"{size / 2**20:.1f} MB of float32 before compression: each stage under its "
+        "Keras layer name, each block's kernel and bias, the spec as JSON and the "
+        "preprocessing shapes. Read it with numpy.load.",
+    )
+    if not whole:
+        what = f"All {every[0]} filters" if len(blocks) == 1 else ("Every block's filters")
+        st.caption(
+            f"{what} would be {total / 2**20:.0f} MB of float32, more than "
+            f"the {NPZ_MAX_BYTES / 2**20:.0f} MB one download may hold on this shared server, "
+            f"so the file holds the filters on screen that fit ({label}). "
+            + (
+                'Choose others under "Filters shown" to download those.'
+                if any(len(t) < count for t, count in zip(tiles, every, strict=False))
+                else "A smaller input size makes room for more."
+            )
+        )
