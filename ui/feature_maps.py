@@ -92,7 +92,7 @@ def render():
         maps = stages[stage.key]
         names = tile_names(stage.key, maps.full_shape[2])
         downloads = functools.partial(exports.png_button, selection, stage, maps, tiles, names)
-        stage_section(stage, maps, tiles, downloads=downloads)
+        stage_section(stage, maps, tiles, downloads=downloads, collapsible=spec.depth > 1)
 
     section(plan.stages[0], range(spec.channels))
     for number, block in enumerate(spec.blocks, start=1):

@@ -167,13 +167,18 @@ def current_tiles(filters, key="tile_page"):
     return pages[min(st.session_state.get(key, 0), len(pages) - 1)]
 
 
-def stage_section(stage, maps, tiles, downloads=None):
-    """Draw one stage: a heading to jump to, then tiles and formulas, collapsible.
+def stage_section(stage, maps, tiles, downloads=None, collapsible=False):
+    """Draw one stage: a heading to jump to, then tiles and formulas.
 
     ``downloads``, if given, is called in the right column to draw them.
+    ``collapsible`` puts tiles and formulas in an open expander (for long
+    pipelines; one block's four sections keep the first map on a projector's
+    first screen).
     """
     st.subheader(stage.title, anchor=anchor(stage))
-    with st.expander(f"{stage.layer_name} · {shape_text(stage.shape)}", expanded=True):
+    label = f"{stage.layer_name} · {shape_text(stage.shape)}"
+    body = st.expander(label, expanded=True) if collapsible else st.container()
+    with body:
         left, right = st.columns([5, 4], gap="medium")
         shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
         with left:

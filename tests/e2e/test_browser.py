@@ -119,7 +119,9 @@ def test_adding_a_second_block_shows_its_maps(page, app_url):
     expect(main).to_contain_text("Block 2: 2x3x3, stride 1, same, relu, max 2")
     wait_for_rerun(page)
     expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(7)
-    expect(sidebar.get_by_test_id("stExpander")).to_contain_text("Block 2: 2x3x3")
+    expect(sidebar.get_by_test_id("stExpander").filter(has_text="Block 2")).to_contain_text(
+        "Block 2: 2x3x3"
+    )
     expect(main).to_contain_text("ceil(249/1) = 249")
     expect(main).to_contain_text("(None, 124, 124, 2)")
     # Block 2's maps are drawn: its pooling chart has two tiles of 124x124 maps.
@@ -142,7 +144,9 @@ def test_adding_a_second_block_shows_its_maps(page, app_url):
 def test_a_block_expander_stays_open_while_its_title_follows_its_settings(page, app_url):
     page.goto(f"{app_url}/?blocks=2")
     wait_for_rerun(page)
-    block_2 = page.get_by_test_id("stSidebar").get_by_test_id("stExpander")
+    block_2 = (
+        page.get_by_test_id("stSidebar").get_by_test_id("stExpander").filter(has_text="Block 2")
+    )
     block_2.locator("summary").click()
     kernel = block_2.get_by_test_id("stSlider").filter(has_text="Kernel size")
     kernel.get_by_role("slider").focus()
