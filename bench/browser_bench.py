@@ -19,6 +19,8 @@ Measured, in this order, on each app:
 4. on ours only, Stride -> 2, Activation -> tanh, Pooling -> average and
    Kernel size -> 14, each followed by the change back; then on every app
    Filters -> 64 (End key on the slider), from the defaults again;
+4b. on ours only, the Convolution step page in a new session: a click on the
+   map that moves to a new pixel (the cat's eye), then Next;
 5. server RSS (process tree) right after these steps;
 6. N sessions (default 10) opened at once, each then changing Padding: peak RSS;
 7. a sweep of expensive settings, chained in one session that starts from
@@ -29,7 +31,7 @@ Measured, in this order, on each app:
    and the server's peak RSS during that rerun. ``--blocks-only`` runs just
    this step (a smoke run).
 
-Steps 1-4 then run ``--rounds - 1`` more times (default 4 more), each on a
+Steps 1-4b then run ``--rounds - 1`` more times (default 4 more), each on a
 freshly started server, and the time figures are the medians of all rounds
 (every round is printed): on two shared cores one sample varies by +-30%.
 Bytes come from the first round.
@@ -43,6 +45,7 @@ bench/README.md.
 Usage::
 
     .venv/bin/python bench/browser_bench.py [--ours-only] [--sessions N] [--rounds N] [--json PATH]
+    .venv/bin/python bench/browser_bench.py --step-page-only   # step 4b alone, one round
 """
 
 from __future__ import annotations
@@ -73,6 +76,10 @@ BUDGETS = {
     "padding_B": ("Padding -> same: bytes", 400 * KB, "B"),
     "filters_s": ("Filters -> 64: time", 1.5, "s"),
     "filters_B": ("Filters -> 64: bytes", 3 * MB, "B"),
+    "pixel_s": ("Convolution step, new pixel: time", 0.5, "s"),
+    "pixel_B": ("Convolution step, new pixel: bytes", 400 * KB, "B"),
+    "next_s": ("Convolution step, Next: time", 0.5, "s"),
+    "next_B": ("Convolution step, Next: bytes", 400 * KB, "B"),
     "sweep_B": ("max bytes of one rerun, sweep", 3 * MB, "B"),
     "blocks_s": ("Blocks -> 4 (8, 16, 32, 64 filters): time", 1.5, "s"),
     "blocks_B": ("Blocks -> 4: bytes", 3 * MB, "B"),
@@ -92,6 +99,12 @@ INFO = {
     "sessions_change_s": ("N sessions: slowest change", "s"),
     "sweep_peak_rss": ("peak server RSS during sweep", "B"),
 }
+
+
+#: URL path of the Convolution step page, and where on its map the cat's eye is
+#: at the seed's settings (fractions of the picture's width and height).
+STEP_PAGE = "/Convolution_step"
+CAT_EYE = (0.364, 0.328)
 
 
 def sweep_steps():
@@ -205,7 +218,35 @@ class Runner:
             self.guarded(
                 key, lambda action=action: s.act(action, timeout=step_limit), step_limit, into
             )
+        if not (self.reference or self.floor):
+            self.step_page(into)
         return s
+
+    def step_page(self, into=None):
+        """Step 4b: the Convolution step page, a new pixel by a click on the map, then Next."""
+        o = self.opts
+        s = h.Session(self.browser, self.server)
+        try:
+            opened = self.guarded(
+                "step_open",
+                lambda: s.open(path=STEP_PAGE, timeout=o.first_timeout),
+                o.first_timeout,
+                into,
+            )
+            if "seconds" not in opened:
+                return
+            for key, action in (
+                ("step_pixel", h.click_image("streamlit_image_coordinates", *CAT_EYE)),
+                ("step_next", h.click_button("Next")),
+            ):
+                self.guarded(
+                    key,
+                    lambda action=action: s.act(action, timeout=o.step_timeout),
+                    o.step_timeout,
+                    into,
+                )
+        finally:
+            s.close()
 
     def extra_round(self, server):
         """Steps 1-4 again on a freshly started ``server``: one more timing sample."""
@@ -415,6 +456,10 @@ def figures(results):
         "filters_s": _median_value(rounds, "filters_64", "seconds"),
         "filters_B": _step_value(steps.get("filters_64"), "total_bytes"),
         "filters_paint_s": _median_value(rounds, "filters_64", "painted_seconds"),
+        "pixel_s": _median_value(rounds, "step_pixel", "seconds"),
+        "pixel_B": _step_value(steps.get("step_pixel"), "total_bytes"),
+        "next_s": _median_value(rounds, "step_next", "seconds"),
+        "next_B": _step_value(steps.get("step_next"), "total_bytes"),
         "server_start_s": (
             statistics.median(results["server_start_s"]) if results.get("server_start_s") else None,
             False,
@@ -556,6 +601,11 @@ ROUND_STEPS = (
     ("padding_same", "Padding -> same"),
     ("filters_64", "Filters -> 64"),
 )
+#: Timing rounds of the Convolution step page (ours only).
+STEP_PAGE_ROUNDS = (
+    ("step_pixel", "Convolution step, new pixel"),
+    ("step_next", "Convolution step, Next"),
+)
 
 
 #: Rows of the floor table: (label, our step, the floor's step, field, target ratio).
@@ -624,7 +674,7 @@ def print_rounds(results):
         print(f"  {'server start (until healthy)':28s} {starts}")
         steps = ROUND_STEPS
         if name == "ours":
-            steps += tuple((key, key) for key, _, _ in SETTING_CHANGES)
+            steps += tuple((key, key) for key, _, _ in SETTING_CHANGES) + STEP_PAGE_ROUNDS
         for step, label in steps:
             values = round_values(res, step)
             cells = ", ".join("-" if v is None else h.fmt_seconds(v) for v in values)
@@ -709,6 +759,11 @@ def parse_args(argv=None):
         action="store_true",
         help="smoke run: only step 8 (Blocks -> 4) on our app, one round",
     )
+    parser.add_argument(
+        "--step-page-only",
+        action="store_true",
+        help="only step 4b (Convolution step page: new pixel, Next) on ours, one round",
+    )
     return parser.parse_args(argv)
 
 
@@ -728,6 +783,8 @@ def main(argv=None):
             server.stop()
         os._exit(3)
 
+    if opts.step_page_only:
+        return step_page_only(opts, command)
     watchdog = threading.Timer(opts.time_limit + 120, hard_stop)
     watchdog.daemon = True
     watchdog.start()
@@ -811,6 +868,46 @@ def main(argv=None):
         Path(opts.json).write_text(json.dumps(results, indent=2, default=str))
         print(f"results written to {opts.json}")
     failed = [k for k, v in verdicts.items() if v == "FAIL"]
+    return 1 if opts.strict and failed else 0
+
+
+def step_page_only(opts, command):
+    """Run step 4b alone on ours: a quick check of the Convolution step page's reruns."""
+    started = time.monotonic()
+    server = h.Server(opts.app, opts.port_ours, cwd=Path(opts.app).resolve().parent, name="ours")
+    try:
+        server.start()
+        with sync_playwright() as pw:
+            browser = h.launch_browser(pw)
+            sampler = h.RssSampler(server).start()
+            try:
+                runner = Runner(
+                    "ours", browser, server, sampler, opts, started + opts.time_limit, False
+                )
+                runner.step_page()
+            finally:
+                sampler.stop()
+                browser.close()
+    finally:
+        server.stop()
+    steps = runner.results["steps"]
+    found = figures(runner.results)
+    rows = [("figure", "budget", "ours", "verdict")]
+    failed = False
+    for key in ("pixel_s", "pixel_B", "next_s", "next_B"):
+        label, limit, kind = BUDGETS[key]
+        value, lower = found.get(key, (None, False))
+        result = verdict(value, lower, limit)
+        failed |= result == "FAIL"
+        rows.append((label, fmt_budget(limit, kind), fmt_value(value, kind, lower), result))
+    print()
+    print_table(rows)
+    print(f"\nstep page opened in {summarize(steps.get('step_open', {}))}")
+    print(f"elapsed {time.monotonic() - started:.1f} s; reproduce: {command}")
+    if opts.json:
+        Path(opts.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(opts.json).write_text(json.dumps(runner.results, indent=2, default=str))
+        print(f"results written to {opts.json}")
     return 1 if opts.strict and failed else 0
 
 

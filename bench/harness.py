@@ -244,9 +244,10 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
-def app_url(server, query=None):
+def app_url(server, query=None, path=""):
     query = {k: str(v) for k, v in (query or {}).items()}
-    return server.url + (("?" + urlencode(query)) if query else "")
+    base = server.url.rstrip("/") + path if path else server.url
+    return base + (("?" + urlencode(query)) if query else "")
 
 
 @dataclass
@@ -568,16 +569,19 @@ class Session:
             return [unreadable] if unreadable else []
         return [" | ".join(t.strip().splitlines())[:300] for t in texts]
 
-    def start_open(self, query=None, timeout=120.0):
-        """Begin navigating; returns (start, t0) for :meth:`wait_done`."""
+    def start_open(self, query=None, timeout=120.0, path=""):
+        """Begin navigating (to page ``path``, e.g. "/Kernels"); returns (start, t0)
+        for :meth:`wait_done`."""
         start = self.mark()
         t0 = time.perf_counter()
-        self.page.goto(app_url(self.server, query), wait_until="commit", timeout=timeout * 1000)
+        self.page.goto(
+            app_url(self.server, query, path), wait_until="commit", timeout=timeout * 1000
+        )
         return start, t0
 
-    def open(self, query=None, timeout=120.0, paint=True):
+    def open(self, query=None, timeout=120.0, paint=True, path=""):
         """Navigate to the app and wait for its first complete run."""
-        start, t0 = self.start_open(query, timeout)
+        start, t0 = self.start_open(query, timeout, path)
         result = self.wait_done(start, t0, timeout, paint=paint)
         result.exceptions = self.exceptions()
         self.wait_sidebar(timeout=max(5.0, timeout - result.seconds))
@@ -697,6 +701,40 @@ def select_option(label, option):
         return _timed_click(page, choice)
 
     action.__name__ = f"{label}: {option}"
+    return action
+
+
+def click_button(label):
+    """Action: click the main-area button labelled ``label`` (e.g. "Next")."""
+
+    def action(session):
+        page = session.page
+        button = page.locator("[data-testid='stMain']").get_by_role(
+            "button", name=label, exact=True
+        )
+        button.wait_for(state="visible", timeout=15_000)
+        return _timed_click(page, button)
+
+    action.__name__ = f"button {label}"
+    return action
+
+
+def click_image(frame_title, fx, fy):
+    """Action: click the picture inside the component iframe whose title contains
+    ``frame_title``, at fractions ``(fx, fy)`` of its width and height."""
+
+    def action(session):
+        page = session.page
+        image = page.frame_locator(f"iframe[title*='{frame_title}']").locator("img").first
+        image.wait_for(state="visible", timeout=15_000)
+        box = image.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+        t0 = time.perf_counter()
+        page.mouse.down()
+        page.mouse.up()
+        return t0
+
+    action.__name__ = f"click {frame_title} at ({fx:.2f}, {fy:.2f})"
     return action
 
 

@@ -19,6 +19,7 @@ from cnn_core.model import run_forward
 __all__ = [
     "StageMaps",
     "compute_stages",
+    "conv_map",
     "merge_stages",
     "quantized",
     "resample_maps",
@@ -239,3 +240,32 @@ def quantized(stage, budget):
     return dataclasses.replace(
         stage, display=budget.encode(stage.display, (stage.minimum, stage.maximum))
     )
+
+
+def conv_map(models, batch, filter_index):
+    """One filter's full-resolution convolution output.
+
+    Runs only the chunk of :func:`cnn_core.model.build_chunked_models` that
+    holds the filter, and keeps only that filter's map.
+
+    Parameters
+    ----------
+    models : keras.Model or list of (range, keras.Model)
+    batch : ndarray of float32, shape (1, n, n, c)
+    filter_index : int
+        0-based.
+
+    Returns
+    -------
+    ndarray of float32, shape (H, W)
+    """
+    if not isinstance(models, list):
+        models = [(None, models)]
+    for chunk, model in models:
+        if chunk is None or filter_index in chunk:
+            offset = 0 if chunk is None else chunk.start
+            outputs = run_forward(model, batch)
+            if "conv" not in outputs:
+                raise ValueError("Expected a model with a convolution output.")
+            return np.ascontiguousarray(outputs["conv"][:, :, filter_index - offset])
+    raise ValueError(f"Expected a filter index the models compute. Received: {filter_index}")

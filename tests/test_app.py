@@ -147,7 +147,12 @@ def test_zero_output_is_an_error_not_a_traceback(at):
     assert [s.value for s in at.subheader] == ["Input"]
 
 
-PAGES = ("app.py", "pages/1_Kernels.py", "pages/2_Keras_code.py")
+PAGES = (
+    "app.py",
+    "pages/1_Convolution_step.py",
+    "pages/2_Kernels.py",
+    "pages/3_Keras_code.py",
+)
 
 
 def first_after_title(at):
@@ -195,11 +200,11 @@ def test_reset_restores_the_seed(at):
 
 def test_settings_survive_page_changes(at):
     at.slider(key="filters").set_value(5).run()
-    at.switch_page("pages/1_Kernels.py").run()
+    at.switch_page("pages/2_Kernels.py").run()
     assert no_exception(at)
     assert at.slider(key="filters").value == 5
     assert "params = 5*(15*15*1) + 5 = 1130" in at.code[0].value
-    at.switch_page("pages/2_Keras_code.py").run()
+    at.switch_page("pages/3_Keras_code.py").run()
     assert no_exception(at)
     assert at.slider(key="filters").value == 5
     assert "            5," in at.code[0].value
@@ -319,7 +324,10 @@ def test_share_shows_the_link_of_the_current_view(at):
 LOCKED = {"kernel": "5", "stride": "2", "filters": "2", "padding": "same", "image": "coins"}
 
 
-@pytest.mark.parametrize("page", [None, "pages/1_Kernels.py", "pages/2_Keras_code.py"])
+@pytest.mark.parametrize(
+    "page",
+    [None, "pages/1_Convolution_step.py", "pages/2_Kernels.py", "pages/3_Keras_code.py"],
+)
 def test_locked_view_has_no_settings(page):
     at = with_link(LOCKED | {"lock": "1"}, page)
     assert no_exception(at)
@@ -364,7 +372,7 @@ def test_locked_link_with_an_unreachable_image_shows_its_sample():
 def test_kernels_page_even_when_the_conv_cannot_run(at):
     at.slider(key="input_size").set_value(16).run()
     at.slider(key="kernel_size").set_value(31).run()
-    at.switch_page("pages/1_Kernels.py").run()
+    at.switch_page("pages/2_Kernels.py").run()
     assert no_exception(at)
     kernel = charts(at)[0]
     assert len(kernel["data"]) == 1
@@ -575,7 +583,7 @@ def test_npz_of_a_big_layer_holds_the_filters_on_screen():
 
 
 def test_keras_code_page_shows_the_summary_the_script_prints():
-    at = with_link({"padding": "2", "pooling": "average"}, "pages/2_Keras_code.py")
+    at = with_link({"padding": "2", "pooling": "average"}, "pages/3_Keras_code.py")
     assert no_exception(at)
     summary = at.code[1].value
     assert summary.startswith('Model: "sequential"')

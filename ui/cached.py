@@ -13,7 +13,7 @@ import threading
 import streamlit as st
 
 from cnn_core.display import DisplayBudget
-from cnn_core.forward import compute_stages
+from cnn_core.forward import compute_stages, conv_map
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.memory import release_free_memory
 from cnn_core.model import build_chunked_models, kernel_weights, load_keras, summary_text
@@ -68,6 +68,17 @@ def stages_for(image_key, spec, _image):
         stages = compute_stages(models, prepared.batch, DisplayBudget())
         release_free_memory()
     return stages
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def conv_map_for(image_key, spec, filter_index, _image):
+    """One filter's full-resolution conv output (H, W) float32, for the Convolution step."""
+    prepared = prepare_input(_image, spec)
+    models = models_for(model_key(spec), spec)
+    with compute_slots():
+        result = conv_map(models[0], prepared.batch, filter_index)  # block 1's chunks
+        release_free_memory()
+    return result
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

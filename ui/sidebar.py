@@ -34,8 +34,9 @@ from ui import links as link
 
 PAGES = (
     ("app.py", "Feature maps", ":material/grid_view:"),
-    ("pages/1_Kernels.py", "Kernels", ":material/blur_on:"),
-    ("pages/2_Keras_code.py", "Keras code", ":material/code:"),
+    ("pages/1_Convolution_step.py", "Convolution step", ":material/filter_center_focus:"),
+    ("pages/2_Kernels.py", "Kernels", ":material/blur_on:"),
+    ("pages/3_Keras_code.py", "Keras code", ":material/code:"),
 )
 UPLOAD = "Upload"
 URL = "URL"
