@@ -489,12 +489,15 @@ def test_each_block_has_its_own_settings_that_survive_page_changes(at):
     at.slider(key="kernel_size_2").set_value(5).run()
     at.slider(key="dilation_2").set_value(2).run()
     assert "k_eff = 2*(5 - 1) + 1 = 9" in text(at)
-    at.switch_page("pages/1_Kernels.py").run()
+    at.switch_page("pages/2_Kernels.py").run()
     assert no_exception(at)
     assert len(charts(at)) == 2
     assert "params = 2*(5*5*1) + 2 = 52" in [c.value for c in at.code][1]
-    at.switch_page("pages/2_Keras_code.py").run()
+    at.switch_page("pages/3_Keras_code.py").run()
     assert "dilation_rate=(2, 2)" in at.code[0].value
+    at.switch_page("pages/1_Convolution_step.py").run()  # explains block 1
+    assert no_exception(at)
+    assert "15x15 kernel" in " ".join(c.value for c in at.caption)
     at.switch_page("app.py").run()
     assert at.slider(key="kernel_size_2").value == 5
     assert at.slider(key="blocks").value == 2
