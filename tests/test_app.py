@@ -479,6 +479,8 @@ def test_adding_blocks_shows_every_stage_of_every_block(at):
     assert overview.count("<img") == 10
     assert 'href="#stage-pool-3"' in overview
     assert len(overview) < 40_000
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["NPZ: every stage", *["PNG"] * 10]  # one per stage shown
     # Fewer blocks again drops their sections.
     at.slider(key="blocks").set_value(1).run()
     assert len(charts(at)) == 4
