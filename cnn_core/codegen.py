@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cnn_core.images import SAMPLES
+from cnn_core.layer_table import GlorotSeed
 from cnn_core.shapes import plan_pipeline
 
 __all__ = ["keras_script"]
@@ -21,8 +22,31 @@ def _image_lines(sample_label):
     ]
 
 
+def _value(value):
+    """Python source for one argument value from the layer table."""
+    if isinstance(value, GlorotSeed):
+        return f"keras.initializers.GlorotUniform(seed={value.seed})"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def _layer_lines(call, comment):
+    """The source of one layer call: one line, or one argument per line if long."""
+    arguments = [_value(value) for value in call.args]
+    arguments += [f"{key}={_value(value)}" for key, value in call.kwargs]
+    one_line = f"        layers.{call.keras_class}({', '.join(arguments)}),"
+    if len(one_line) <= 80:
+        return [one_line + comment]
+    return [
+        f"        layers.{call.keras_class}(",
+        *(f"            {argument}," for argument in arguments),
+        f"        ),{comment}",
+    ]
+
+
 def keras_script(spec, sample_label=None):
-    """A runnable Python script that builds and runs the same layer as the app.
+    """A runnable Python script that builds and runs the same blocks as the app.
 
     Parameters
     ----------
@@ -67,34 +91,12 @@ def keras_script(spec, sample_label=None):
         "    [",
         f"        keras.Input(shape=({n}, {n}, {c})),",
     ]
+    block = 0
     for stage in plan.stages[1:]:
-        comment = f"  # -> {stage.batch_shape}"
-        if stage.key == "padding":
-            lines.append(f"        layers.ZeroPadding2D({spec.explicit_padding}),{comment}")
-        elif stage.key == "conv":
-            lines += [
-                "        layers.Conv2D(",
-                f"            {spec.filters},",
-                f"            ({spec.kernel_size}, {spec.kernel_size}),",
-                f"            strides={spec.stride},",
-                f'            padding="{spec.keras_padding}",',
-                "            kernel_initializer=keras.initializers.GlorotUniform("
-                f"seed={spec.seed}),",
-                f"        ),{comment}",
-            ]
-        elif stage.key == "activation":
-            layer = (
-                "layers.LeakyReLU()"
-                if spec.activation == "leaky_relu"
-                else f'layers.Activation("{spec.activation}")'
-            )
-            lines.append(f"        {layer},{comment}")
-        elif stage.key == "pool":
-            kind = "MaxPooling2D" if spec.pooling == "max" else "AveragePooling2D"
-            lines.append(
-                f"        layers.{kind}(pool_size=({spec.pool_size}, {spec.pool_size}), "
-                f"strides={spec.effective_pool_stride}),{comment}"
-            )
+        if stage.block != block and spec.depth > 1:
+            block = stage.block
+            lines.append(f"        # Block {block}")
+        lines += _layer_lines(stage.layer, f"  # -> {stage.batch_shape}")
     lines += ["    ]", ")", "model.summary()", ""]
     if plan.error is not None:
         lines += [
