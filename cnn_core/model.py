@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import gc
 import os
+import threading
 
 import numpy as np
 
@@ -55,6 +56,24 @@ def load_keras():
     return keras
 
 
+#: Keras builds models through process-wide state (layer naming, the
+#: functional API's tracing), and two sessions building at once have been
+#: seen to hand a half-built layer to ``set_weights`` under a 40-student load.
+#: Building takes milliseconds; running the models is not serialized.
+_BUILD_LOCK = threading.RLock()
+
+
+def _serialized(build):
+    """Run ``build`` under :data:`_BUILD_LOCK`: one model construction at a time."""
+
+    @functools.wraps(build)
+    def locked(*args, **kwargs):
+        with _BUILD_LOCK:
+            return build(*args, **kwargs)
+
+    return locked
+
+
 def keras_layer(call, name):
     """The Keras layer a :class:`~cnn_core.layer_table.LayerCall` describes.
 
@@ -88,6 +107,7 @@ def _add_stages(x, stages, outputs, filters=None):
     return x
 
 
+@_serialized
 def build_model(spec):
     """Build the functional Keras model for ``spec``: every stage of every block.
 
@@ -116,6 +136,7 @@ def build_model(spec):
     return keras.Model(inputs, outputs, name="convlab")
 
 
+@_serialized
 def summary_text(spec):
     """What ``model.summary()`` prints for the Keras code page's script.
 
@@ -165,6 +186,7 @@ def run_forward(model, batch):
     }
 
 
+@_serialized
 def kernel_weights(spec, index=0):
     """Block ``index``'s initial conv kernel and bias, as numpy arrays.
 
@@ -273,6 +295,7 @@ def filter_chunks(spec, max_values=CHUNK_VALUES):
     return chunks
 
 
+@_serialized
 def build_chunked_models(spec, max_values=CHUNK_VALUES):
     """Models that together compute :func:`build_model`'s outputs, block by block.
 

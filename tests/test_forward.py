@@ -277,3 +277,39 @@ def test_loading_keras_leaves_the_garbage_collector_on():
 
     load_keras()
     assert gc.isenabled()
+
+
+def test_model_building_is_serialized_across_threads(monkeypatch):
+    """Sessions build models in parallel threads; Keras's building is not
+    thread-safe, so constructions must take turns (running them need not)."""
+    import threading
+    import time
+
+    from cnn_core import model as model_module
+
+    active, peak = [0], [0]
+    guard = threading.Lock()
+    original = model_module._add_stages
+
+    def counting(*args, **kwargs):
+        with guard:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.02)
+        try:
+            return original(*args, **kwargs)
+        finally:
+            with guard:
+                active[0] -= 1
+
+    monkeypatch.setattr(model_module, "_add_stages", counting)
+    specs = [PipelineSpec.single(input_size=32, kernel_size=3, filters=f) for f in (1, 2, 3, 4)]
+    threads = [
+        threading.Thread(target=model_module.build_chunked_models, args=(spec, 500))
+        for spec in specs
+    ] + [threading.Thread(target=model_module.build_model, args=(spec,)) for spec in specs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == 1
