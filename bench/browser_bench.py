@@ -25,7 +25,12 @@ Measured, in this order, on each app:
 5. server RSS (process tree) right after these steps;
 6. N sessions (default 10) opened at once, each then changing Padding: peak RSS;
 7. a sweep of expensive settings, chained in one session that starts from
-   ``?color_mode=rgb``: the largest bytes of any single rerun.
+   ``?color_mode=rgb``: the largest bytes of any single rerun;
+8. four blocks (ours only; the reference has one layer): a new session at
+   ``?filters=8``, then Blocks -> 4 (End key on the slider), which adds three
+   blocks at the new-block defaults (3x3; 16, 32, 64 filters): time, bytes
+   and the server's peak RSS during that rerun. ``--blocks-only`` runs just
+   this step (a smoke run).
 
 Steps 1-4b then run ``--rounds - 1`` more times (default 4 more), each on a
 freshly started server, and the time figures are the medians of all rounds
@@ -77,6 +82,9 @@ BUDGETS = {
     "next_s": ("Convolution step, Next: time", 0.5, "s"),
     "next_B": ("Convolution step, Next: bytes", 400 * KB, "B"),
     "sweep_B": ("max bytes of one rerun, sweep", 3 * MB, "B"),
+    "blocks_s": ("Blocks -> 4 (8, 16, 32, 64 filters): time", 1.5, "s"),
+    "blocks_B": ("Blocks -> 4: bytes", 3 * MB, "B"),
+    "blocks_rss": ("Blocks -> 4: peak server RSS", 1 * GB, "B"),
     "rss_after": ("server RSS after steps 1-4", 1 * GB, "B"),
     "sessions_rss": ("peak server RSS, N sessions", 1.5 * GB, "B"),
     "rss_end": ("server RSS at the end (after sweep)", 1 * GB, "B"),
@@ -254,6 +262,9 @@ class Runner:
 
     def run(self):
         o = self.opts
+        if o.blocks_only:
+            self.four_blocks(o.step_timeout)
+            return self.results
         s = self.first_steps()
         if self.floor:  # the floor only has the timing steps
             s.close()
@@ -271,10 +282,33 @@ class Runner:
             self.results["sweep_skipped"] = "--no-sweep"
         else:
             self.sweep(o.ref_sweep_timeout if self.reference else o.step_timeout)
+        # 8. four blocks.
+        if not self.reference:
+            self.four_blocks(o.step_timeout)
         time.sleep(1.0)
         self.results["rss_end"] = self.sampler.sample()
         self.log(f"RSS at end: {h.fmt_bytes(self.results['rss_end'])}")
         return self.results
+
+    def four_blocks(self, limit):
+        """Step 8: a one-block page of 8 filters, then Blocks -> 4."""
+        o = self.opts
+        s = h.Session(self.browser, self.server)
+        try:
+            self.guarded(
+                "blocks_open",
+                lambda: s.open({"filters": "8"}, timeout=o.first_timeout),
+                o.first_timeout,
+            )
+            time.sleep(0.5)
+            self.sampler.reset_peak()
+            self.guarded(
+                "blocks_4", lambda: s.act(h.slider_keys("Blocks", "End"), timeout=limit), limit
+            )
+            self.results["blocks_peak_rss"] = self.sampler.peak
+            self.log(f"Blocks -> 4: peak RSS {h.fmt_bytes(self.sampler.peak)}")
+        finally:
+            s.close()
 
     def sessions(self, count, limit):
         """Open ``count`` sessions at once, then let each change Padding to same."""
@@ -436,6 +470,9 @@ def figures(results):
         "rss_after": (results.get("rss_after"), False),
         "rss_end": (results.get("rss_end"), False),
         "sweep_peak_rss": (results.get("sweep_peak_rss"), False),
+        "blocks_s": _step_value(steps.get("blocks_4"), "seconds"),
+        "blocks_B": _step_value(steps.get("blocks_4"), "total_bytes"),
+        "blocks_rss": (results.get("blocks_peak_rss"), False),
     }
     sessions = results.get("sessions") or {}
     out["sessions_rss"] = (sessions.get("peak_rss"), False)
@@ -722,6 +759,11 @@ def parse_args(argv=None):
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 if a budget fails")
     parser.add_argument(
+        "--blocks-only",
+        action="store_true",
+        help="smoke run: only step 8 (Blocks -> 4) on our app, one round",
+    )
+    parser.add_argument(
         "--step-page-only",
         action="store_true",
         help="only step 4b (Convolution step page: new pixel, Next) on ours, one round",
@@ -751,6 +793,8 @@ def main(argv=None):
     watchdog.daemon = True
     watchdog.start()
     ours = h.Server(opts.app, opts.port_ours, cwd=Path(opts.app).resolve().parent, name="ours")
+    if opts.blocks_only:
+        opts.ours_only, opts.no_floor, opts.rounds = True, True, 1
     ref = None if opts.ours_only else h.Server(opts.reference, opts.port_ref, name="reference")
     floor = None if opts.no_floor else h.Server(opts.floor, opts.port_floor, name="floor")
     results = {

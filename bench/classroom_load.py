@@ -70,7 +70,10 @@ FINISHED_EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RE
 ALERT_ERROR = 1  # Alert.Format.ERROR (streamlit/proto/Alert.proto)
 MARKDOWN_NATIVE = 1  # Markdown.Type.NATIVE: plain st.markdown
 # Errors the app shows on purpose for a setting that cannot be computed.
-EXPECTED_ERRORS = (re.compile(r"would be zero or negative"),)
+EXPECTED_ERRORS = (
+    re.compile(r"would be zero or negative"),
+    re.compile(r"Keras cannot combine stride \d+ with dilation \d+"),
+)
 # Select-box options a student does not pick here: they need a file or an address.
 SKIPPED_OPTIONS = frozenset({"Upload", "URL"})
 CHANGEABLE = ("slider", "selectbox", "radio", "checkbox")

@@ -10,7 +10,8 @@ from cnn_core.kernels import (
     format_weights,
     kernel_stack,
 )
-from cnn_core.shapes import plan_pipeline
+from cnn_core.layer_table import GlorotSeed
+from cnn_core.shapes import plan_pipeline, stage_key
 
 __all__ = ["keras_script", "weight_lines"]
 
@@ -28,8 +29,31 @@ def _image_lines(sample_label):
     ]
 
 
+def _value(value):
+    """Python source for one argument value from the layer table."""
+    if isinstance(value, GlorotSeed):
+        return f"keras.initializers.GlorotUniform(seed={value.seed})"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def _layer_lines(call, comment):
+    """The source of one layer call: one line, or one argument per line if long."""
+    arguments = [_value(value) for value in call.args]
+    arguments += [f"{key}={_value(value)}" for key, value in call.kwargs]
+    one_line = f"        layers.{call.keras_class}({', '.join(arguments)}),"
+    if len(one_line) <= 80:
+        return [one_line + comment]
+    return [
+        f"        layers.{call.keras_class}(",
+        *(f"            {argument}," for argument in arguments),
+        f"        ),{comment}",
+    ]
+
+
 def keras_script(spec, sample_label=None):
-    """A runnable Python script that builds and runs the same layer as the app.
+    """A runnable Python script that builds and runs the same blocks as the app.
 
     Parameters
     ----------
@@ -50,7 +74,7 @@ def keras_script(spec, sample_label=None):
     lines = [
         "import cv2",
         "import keras",
-        *(["import numpy as np"] if spec.weights != "random" else []),
+        *(["import numpy as np"] if any(b.weights != "random" for b in spec.blocks) else []),
         "from keras import layers",
     ]
     lines += _image_lines(sample_label)
@@ -69,55 +93,30 @@ def keras_script(spec, sample_label=None):
     ]
     if spec.scale_01:
         lines.append("img_batch /= 255.0")
-    chosen = spec.weights != "random"
-    lines.append("")
-    if chosen:
-        lines += [
-            "conv = layers.Conv2D(",
-            f"    {spec.filters},",
-            f"    ({spec.kernel_size}, {spec.kernel_size}),",
-            f"    strides={spec.stride},",
-            f'    padding="{spec.keras_padding}",',
-            ")",
-        ]
     lines += [
+        "",
         "model = keras.Sequential(",
         "    [",
         f"        keras.Input(shape=({n}, {n}, {c})),",
     ]
+    block = 0
     for stage in plan.stages[1:]:
-        comment = f"  # -> {stage.batch_shape}"
-        if stage.key == "padding":
-            lines.append(f"        layers.ZeroPadding2D({spec.explicit_padding}),{comment}")
-        elif stage.key == "conv" and chosen:
-            lines.append(f"        conv,{comment}")
-        elif stage.key == "conv":
-            lines += [
-                "        layers.Conv2D(",
-                f"            {spec.filters},",
-                f"            ({spec.kernel_size}, {spec.kernel_size}),",
-                f"            strides={spec.stride},",
-                f'            padding="{spec.keras_padding}",',
-                "            kernel_initializer=keras.initializers.GlorotUniform("
-                f"seed={spec.seed}),",
-                f"        ),{comment}",
-            ]
-        elif stage.key == "activation":
-            layer = (
-                "layers.LeakyReLU()"
-                if spec.activation == "leaky_relu"
-                else f'layers.Activation("{spec.activation}")'
-            )
-            lines.append(f"        {layer},{comment}")
-        elif stage.key == "pool":
-            kind = "MaxPooling2D" if spec.pooling == "max" else "AveragePooling2D"
-            lines.append(
-                f"        layers.{kind}(pool_size=({spec.pool_size}, {spec.pool_size}), "
-                f"strides={spec.effective_pool_stride}),{comment}"
-            )
+        if stage.block != block and spec.depth > 1:
+            block = stage.block
+            lines.append(f"        # Block {block}")
+        lines += _layer_lines(stage.layer, f"  # -> {stage.batch_shape}")
     lines += ["    ]", ")"]
-    if chosen:
-        lines += weight_lines(spec)
+    layer_index = {stage.key: i for i, stage in enumerate(plan.stages[1:])}
+    for index, block_spec in enumerate(spec.blocks):
+        conv = stage_key("conv", index + 1)
+        if block_spec.weights != "random" and conv in layer_index:
+            lines += weight_lines(
+                block_spec,
+                spec.block_channels(index),
+                color_input=index == 0 and spec.color_mode == "rgb",
+                target=f"model.layers[{layer_index[conv]}]",
+                number=index + 1 if spec.depth > 1 else None,
+            )
     lines += ["model.summary()", ""]
     if plan.error is not None:
         lines += [
@@ -142,38 +141,58 @@ def _array_lines(kernels):
     return lines
 
 
-def weight_lines(spec):
-    """Lines that give the script's ``conv`` layer exactly the app's weights.
+def weight_lines(block, channels, color_input, target, number=None):
+    """Lines that give the script's conv layer ``target`` exactly the app's weights.
 
     The 2-D kernels are written out as float32 numbers (each the shortest
     form that reads back as the same float32), spread over the input channels
     the way :func:`cnn_core.kernels.layer_weights` does, and set with
-    ``conv.set_weights``.
+    ``set_weights``.
+
+    Parameters
+    ----------
+    block : BlockSpec
+        A block whose weights are not random.
+    channels : int
+        Channels going into the block.
+    color_input : bool
+        The block sees the RGB image (luminance weights).
+    target : str
+        The layer in the script, e.g. ``"model.layers[0]"``.
+    number : int, optional
+        The block's number, named in the comment when there are several.
 
     Examples
     --------
-    >>> from cnn_core.spec import PipelineSpec
-    >>> lines = weight_lines(PipelineSpec(weights="sharpen", kernel_size=3))
+    >>> from cnn_core.spec import BlockSpec
+    >>> lines = weight_lines(BlockSpec(weights="sharpen", kernel_size=3), 1, False, "conv")
     >>> lines[0], lines[4]
     ('# Sharpen: textbook 3x3: 5 at the centre, -1 beside it', '            [0, -1, 0],')
     >>> lines[-1]
     'conv.set_weights([kernel, bias])'
     """
-    kernels = kernel_stack(spec.weights, spec.kernel_size, spec.custom)
-    if spec.weights in PRESETS:
-        what = f"{WEIGHTS[spec.weights]}: {PRESETS[spec.weights].source}"
-    elif spec.weights == "bank":
+    kernels = kernel_stack(block.weights, block.kernel_size, block.custom)
+    if block.weights in PRESETS:
+        what = f"{WEIGHTS[block.weights]}: {PRESETS[block.weights].source}"
+    elif block.weights == "bank":
         what = "The classic bank, one filter per preset: " + ", ".join(
             PRESETS[name].label for name in PRESETS
         )
     else:
         what = "Your custom kernel"
-    if spec.channels == 3:
+    if number is not None:
+        what = f"Block {number}: {what}"
+    if color_input:
         shares = ", ".join(str(w) for w in LUMINANCE)
         spread = [
             "# Each input channel gets the kernel times its luminance weight, so the RGB map",
             "# equals the grayscale map of the same kernel.",
             f'channel_weights = np.array([{shares}], dtype="float32")',
+        ]
+    elif channels > 1:
+        spread = [
+            f"# Each of the {channels} input channels gets the kernel times 1/{channels}.",
+            f'channel_weights = np.full({channels}, 1 / {channels}, dtype="float32")',
         ]
     else:
         spread = ['channel_weights = np.array([1.0], dtype="float32")']
@@ -185,6 +204,6 @@ def weight_lines(spec):
         f").transpose(1, 2, 0)  # (k, k, filters) = {kernels.shape}",
         *spread,
         "kernel = kernels_2d[:, :, None, :] * channel_weights[None, None, :, None]",
-        f'bias = np.full({spec.filters}, {format_weights((spec.bias,))}, dtype="float32")',
-        "conv.set_weights([kernel, bias])",
+        f'bias = np.full({block.filters}, {format_weights((block.bias,))}, dtype="float32")',
+        f"{target}.set_weights([kernel, bias])",
     ]

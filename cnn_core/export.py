@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from skimage.util import montage
 
-from cnn_core.figures import grid_shape, to_uint8
+from cnn_core.display import grid_shape, to_uint8
 from cnn_core.images import preprocessing_shapes
 from cnn_core.links import spec_to_query
 from cnn_core.model import run_forward
@@ -49,12 +49,18 @@ _KEY_PX = 44
 _KEY_WIDTH = 256
 _WHITE = 255
 _TEXT = 0
-#: Stages whose channels are the input's, not the filters.
+#: Stage kinds whose channels are their input's (all of them), not the block's filters.
 _INPUT_STAGES = ("input", "padding")
 
 
 def outputs_nbytes(plan, filters):
     """Bytes of float32 every stage of ``plan`` takes with ``filters`` filters.
+
+    Parameters
+    ----------
+    plan : Plan
+    filters : int or sequence of int
+        Filters kept per block; one number applies to every block.
 
     Examples
     --------
@@ -62,13 +68,15 @@ def outputs_nbytes(plan, filters):
     >>> from cnn_core.spec import PipelineSpec
     >>> outputs_nbytes(plan_pipeline(PipelineSpec()), 1)  # 512² + 2 * 498² + 249² floats
     3280612
-    >>> round(outputs_nbytes(plan_pipeline(PipelineSpec(filters=64)), 64) / 1e6)
+    >>> round(outputs_nbytes(plan_pipeline(PipelineSpec.single(filters=64)), 64) / 1e6)
     144
     """
     total = 0
     for stage in plan.stages:
         height, width, channels = stage.shape
-        total += height * width * (channels if stage.key in _INPUT_STAGES else filters)
+        if stage.kind not in _INPUT_STAGES:
+            channels = filters if isinstance(filters, int) else filters[stage.block - 1]
+        total += height * width * channels
     return total * 4
 
 
@@ -107,32 +115,37 @@ def export_filters(total, shown, cost_per_filter, budget):
     return range(shown.start, min(shown.stop, shown.start + fit))
 
 
+def _is_input_stage(key):
+    return key.partition("_")[0] in _INPUT_STAGES
+
+
 def full_outputs(models, batch, filters, keys=None, value_range=None):
-    """Run the layer at full resolution and keep the filters and stages asked for.
+    """Run the blocks at full resolution and keep the filters and stages asked for.
 
     Parameters
     ----------
-    models : list of (range, keras.Model)
-        From :func:`cnn_core.model.build_chunked_models`. Chunks without a
-        filter in ``filters`` are not run.
+    models : list of list of (range, keras.Model)
+        Per block, from :func:`cnn_core.model.build_chunked_models`.
     batch : ndarray of float32, shape (1, n, n, c)
-    filters : range
-        Filter indices to keep (at least one).
+    filters : sequence of range
+        Filter indices to keep, one range (at least one filter) per block;
+        blocks after the last one given are not run. A block runs whole when
+        a later block needs its output; otherwise its chunks without a
+        filter to keep are not run.
     keys : collection of str, optional
         Stage keys to keep (default: all).
     value_range : tuple of float, optional
         If given, maps are turned into uint8 over this range chunk by chunk
-        (:func:`cnn_core.figures.to_uint8`), a quarter of the memory.
+        (:func:`cnn_core.display.to_uint8`), a quarter of the memory.
 
     Returns
     -------
     dict of str to ndarray, shape (H, W, C)
-        Stage key -> maps; stages of the filters have ``len(filters)``
-        channels, the input and zero padding all of theirs.
+        Stage key -> maps; stages of a block's filters have as many channels
+        as its range in ``filters``, the input and zero padding all of theirs.
     """
-
-    if not len(filters):
-        raise ValueError("Expected at least one filter to export.")
+    if not all(len(kept) for kept in filters):
+        raise ValueError("Expected at least one filter to export per block.")
 
     def convert(maps):
         return maps if value_range is None else to_uint8(maps, value_range)
@@ -143,20 +156,29 @@ def full_outputs(models, batch, filters, keys=None, value_range=None):
         parts["input"] = [convert(np.asarray(batch, np.float32)[0])]
     if wanted is not None and wanted <= {"input"}:
         return {key: value[0] for key, value in parts.items()}
-    for chunk, model in models:
-        low, high = max(chunk.start, filters.start), min(chunk.stop, filters.stop)
-        if low >= high:
-            continue
-        outputs = run_forward(model, batch)
-        for key, maps in outputs.items():
-            if key == "input" or (wanted is not None and key not in wanted):
+    x = batch
+    for index, (chunks, kept) in enumerate(zip(models, filters, strict=False)):
+        feeds_next = index + 1 < len(filters)
+        last = []
+        for chunk, model in chunks:
+            low, high = max(chunk.start, kept.start), min(chunk.stop, kept.stop)
+            if low >= high and not feeds_next:
                 continue
-            if key in _INPUT_STAGES:
-                parts.setdefault(key, [convert(maps)])
-            else:
-                part = maps[:, :, low - chunk.start : high - chunk.start]
-                parts.setdefault(key, []).append(convert(part))
-        del outputs
+            outputs = run_forward(model, x)
+            for key, maps in outputs.items():
+                if low >= high or (wanted is not None and key not in wanted):
+                    continue
+                if _is_input_stage(key):
+                    parts.setdefault(key, [convert(maps)])
+                else:
+                    part = maps[:, :, low - chunk.start : high - chunk.start]
+                    parts.setdefault(key, []).append(convert(part))
+            if feeds_next:
+                last.append(outputs[next(reversed(outputs))])  # the block's last stage
+            del outputs
+        if feeds_next:
+            x = np.concatenate(last, axis=-1)[np.newaxis]
+            del last
     return {
         key: value[0] if len(value) == 1 else np.concatenate(value, axis=2)
         for key, value in parts.items()
@@ -242,7 +264,11 @@ def stage_png(maps, value_range, tile_names, title):
     return buffer.getvalue()
 
 
-def npz_bytes(outputs, plan, kernel, bias, filters, image_shape):
+def _suffix(index):
+    return "" if index == 0 else f"_{index + 1}"
+
+
+def npz_bytes(outputs, plan, weights, filters, image_shape):
     """Every stage's full-resolution maps, the weights and the spec, as one NPZ.
 
     Parameters
@@ -251,10 +277,10 @@ def npz_bytes(outputs, plan, kernel, bias, filters, image_shape):
         From :func:`full_outputs` (float32) for ``filters``.
     plan : Plan
         Gives each stage's layer name, the key it is stored under.
-    kernel : ndarray, shape (k, k, c, f)
-    bias : ndarray, shape (f,)
-    filters : range
-        The filters in ``outputs``; the kernel and bias are cut to them.
+    weights : sequence of (kernel, bias)
+        Per block: kernel of shape (k, k, c, f), bias of shape (f,).
+    filters : sequence of range
+        Per block, the filters in ``outputs``; kernels and biases are cut to them.
     image_shape : tuple of int
         The image as loaded, for the preprocessing shapes.
 
@@ -262,10 +288,11 @@ def npz_bytes(outputs, plan, kernel, bias, filters, image_shape):
     -------
     bytes
         ``np.savez_compressed`` of: one float32 array per stage under its
-        layer name (``input_layer``, ``conv2d``, ...); ``kernel``; ``bias``;
-        ``filters`` (their numbers, from 1); ``spec`` (JSON); ``link`` (the
-        view's link query); ``preprocessing_shapes`` (JSON: original, color,
-        resized, batch).
+        layer name (``input_layer``, ``conv2d``, ``conv2d_1``, ...); per
+        block ``kernel``, ``bias`` and ``filters`` (their numbers, from 1),
+        with ``_2``, ``_3``, ... after the first block's, as in links;
+        ``spec`` (JSON); ``link`` (the view's link query);
+        ``preprocessing_shapes`` (JSON: original, color, resized, batch).
     """
     spec = plan.spec
     arrays = {
@@ -273,11 +300,15 @@ def npz_bytes(outputs, plan, kernel, bias, filters, image_shape):
         for stage in plan.stages
         if stage.key in outputs
     }
+    for index, ((kernel, bias), kept) in enumerate(zip(weights, filters, strict=True)):
+        suffix = _suffix(index)
+        arrays |= {
+            f"kernel{suffix}": np.asarray(kernel, np.float32)[..., kept.start : kept.stop],
+            f"bias{suffix}": np.asarray(bias, np.float32)[kept.start : kept.stop],
+            f"filters{suffix}": np.arange(kept.start + 1, kept.stop + 1),
+        }
     original, color, resized, batch = preprocessing_shapes(image_shape, spec)
     arrays |= {
-        "kernel": np.asarray(kernel, np.float32)[..., filters.start : filters.stop],
-        "bias": np.asarray(bias, np.float32)[filters.start : filters.stop],
-        "filters": np.arange(filters.start + 1, filters.stop + 1),
         "spec": np.array(json.dumps(dataclasses.asdict(spec))),
         "link": np.array("&".join(f"{k}={v}" for k, v in spec_to_query(spec).items())),
         "preprocessing_shapes": np.array(

@@ -10,7 +10,6 @@ sample.
 from __future__ import annotations
 
 import base64
-import math
 
 import cv2
 import numpy as np
@@ -18,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from cnn_core.color_scale import DIVERGING, colormap_lut
+from cnn_core.display import grid_shape, sample_step, tile_pages, tile_range, to_uint8
 
 __all__ = [
     "grid_shape",
@@ -30,53 +30,6 @@ __all__ = [
     "tile_range",
     "to_uint8",
 ]
-
-
-def grid_shape(count):
-    """Rows and columns of a near-square grid of ``count`` tiles.
-
-    Up to three tiles sit in one row; more make a ``ceil(sqrt(count))``-column
-    grid, like :func:`skimage.util.montage`.
-
-    Examples
-    --------
-    >>> grid_shape(1), grid_shape(3), grid_shape(16), grid_shape(17)
-    ((1, 1), (1, 3), (4, 4), (4, 5))
-    """
-    if count < 1:
-        raise ValueError(f"Expected count >= 1. Received: count={count}")
-    cols = count if count <= 3 else math.ceil(math.sqrt(count))
-    return math.ceil(count / cols), cols
-
-
-def sample_step(side, max_side):
-    """Stride that brings ``side`` pixels down to at most ``max_side`` samples.
-
-    Examples
-    --------
-    >>> sample_step(498, 160), sample_step(100, 160)
-    (4, 1)
-    """
-    if max_side < 1:
-        raise ValueError(f"Expected max_side >= 1. Received: max_side={max_side}")
-    return max(1, math.ceil(side / max_side))
-
-
-def tile_range(count, page, per_page):
-    """Indices of the tiles shown on ``page`` (0-based) of ``per_page`` tiles.
-
-    Examples
-    --------
-    >>> tile_range(64, 1, 16)
-    range(16, 32)
-    >>> tile_range(3, 0, 16)
-    range(0, 3)
-    """
-    if per_page < 1 or page < 0:
-        raise ValueError(f"Expected per_page >= 1 and page >= 0. Received: {per_page}, {page}")
-    start = min(page * per_page, max(count - 1, 0))
-    start -= start % per_page
-    return range(start, min(start + per_page, count))
 
 
 #: Black to white, as :func:`to_uint8` maps values to the tiles' gray levels.
@@ -108,17 +61,6 @@ def _colorbar(figure_height, margin, **extra):
     fixed, so a longer one would be cut off at the bottom of the chart)."""
     plot_height = figure_height - margin["t"] - margin["b"]
     return _COLORBAR | {"len": min(_COLORBAR["len"], plot_height)} | extra
-
-
-def tile_pages(count, per_page):
-    """All pages of ``per_page`` tiles that ``count`` tiles make.
-
-    Examples
-    --------
-    >>> tile_pages(20, 16)
-    [range(0, 16), range(16, 20)]
-    """
-    return [tile_range(count, page, per_page) for page in range(math.ceil(count / per_page))]
 
 
 def sampling_note(step):
@@ -228,21 +170,6 @@ class _Grid:
                 }
             )
         return {**self.axis_layout, "annotations": annotations, **extra}
-
-
-def to_uint8(values, value_range):
-    """Map ``values`` linearly from ``value_range`` to 0-255 (clipped).
-
-    Examples
-    --------
-    >>> to_uint8(np.array([-1.0, 0.0, 1.0]), (-1.0, 1.0)).tolist()
-    [0, 128, 255]
-    """
-    low, high = value_range
-    if not high > low:
-        return np.full(np.shape(values), 128, np.uint8)
-    scaled = (np.asarray(values, np.float32) - low) * (255.0 / (high - low))
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
 def _levels(values, shown_range, value_range):

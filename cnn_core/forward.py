@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from cnn_core.figures import grid_shape, sample_step, to_uint8
 from cnn_core.histogram import ValueHistogram, coarsen, count_values
 from cnn_core.model import run_forward
 
@@ -27,14 +26,6 @@ __all__ = [
     "resample_maps",
     "summarize_stage",
 ]
-
-
-#: Pixels across a stage's whole tile grid.
-DISPLAY_PX = 480
-#: Exact-value samples across a stage's whole tile grid.
-HOVER_SAMPLES = 80
-#: Most tiles a grid shows at once.
-MAX_TILES = 16
 
 
 @dataclass(frozen=True)
@@ -139,25 +130,18 @@ def channel_ranges(full):
     return low, high
 
 
-def summarize_stage(
-    key,
-    full,
-    display_px=DISPLAY_PX,
-    hover_samples=HOVER_SAMPLES,
-    max_tiles=MAX_TILES,
-    grid_channels=None,
-):
+def summarize_stage(key, full, budget, grid_channels=None):
     """Keep what the screen can show of one stage, and its statistics.
 
-    Tile sizes follow the grid: with ``C`` channels the grid has
-    ``grid_shape(min(C, max_tiles))`` columns sharing ``display_px`` pixels
-    and ``hover_samples`` samples.
+    Tile size and sampling come from ``budget``, which knows the grid a
+    stage of ``C`` channels is drawn in.
 
     Parameters
     ----------
     key : str
     full : ndarray, shape (H, W, C)
-    display_px, hover_samples, max_tiles : int
+    budget : cnn_core.display.DisplayBudget
+        Asked for ``tile_side(channels)`` and ``hover_step(side, channels)``.
     grid_channels : int, optional
         Channels of the whole stage when ``full`` holds only some of them
         (default ``C``); decides the grid, hence the tile size.
@@ -168,21 +152,22 @@ def summarize_stage(
 
     Examples
     --------
+    >>> from cnn_core.display import DisplayBudget
     >>> full = np.arange(400, dtype=np.float32).reshape(20, 20, 1)
-    >>> s = summarize_stage("conv", full, display_px=16, hover_samples=8)
+    >>> s = summarize_stage("conv", full, DisplayBudget(display_px=16, hover_samples=8))
     >>> s.step, s.samples.shape, float(s.samples[1, 1, 0]), s.display.shape, s.zero_fraction
     (3, (7, 7, 1), 63.0, (16, 16, 1), 0.0025)
     """
     full = np.asarray(full, dtype=np.float32)
     if full.ndim != 3:
         raise ValueError(f"Expected maps of shape (H, W, C). Received: shape {full.shape}")
-    cols = grid_shape(min(grid_channels or full.shape[2], max_tiles))[1]
-    step = sample_step(max(full.shape[:2]), max(8, hover_samples // cols))
+    channels = grid_channels or full.shape[2]
+    step = budget.hover_step(max(full.shape[:2]), channels)
     channel_min, channel_max = channel_ranges(full)
     minimum, maximum = float(channel_min.min()), float(channel_max.max())
     return StageMaps(
         key=key,
-        display=resample_maps(full, max(16, display_px // cols)),
+        display=resample_maps(full, budget.tile_side(channels)),
         samples=np.ascontiguousarray(full[::step, ::step, :]),
         step=step,
         full_shape=tuple(full.shape),
@@ -235,38 +220,52 @@ def merge_stages(parts):
     )
 
 
-def compute_stages(models, batch):
+def compute_stages(models, batch, budget):
     """Run the model(s) on ``batch`` and summarize every stage.
 
     Parameters
     ----------
-    models : keras.Model or list of (range, keras.Model)
-        One model from :func:`cnn_core.model.build_model`, or the chunks of
-        :func:`cnn_core.model.build_chunked_models`; each chunk's outputs are
-        summarized and freed before the next runs.
+    models : keras.Model or list of list of (range, keras.Model)
+        One model from :func:`cnn_core.model.build_model`, or the per-block
+        chunks of :func:`cnn_core.model.build_chunked_models`. Chunked, each
+        block runs on the previous block's last output; each chunk's outputs
+        are summarized and freed before the next runs, except the block's
+        last stage, which the next block needs whole.
     batch : ndarray of float32, shape (1, n, n, c)
+    budget : cnn_core.display.DisplayBudget
+        What the screen shows of each stage (see :func:`summarize_stage`).
 
     Returns
     -------
     dict of str to StageMaps
-        Keyed by stage, the input included.
+        Keyed by stage, the input included, in pipeline order.
     """
     if not isinstance(models, list):
-        models = [(None, models)]
-    total = None if models[-1][0] is None else models[-1][0].stop
-    parts = {}
-    for _, model in models:
-        outputs = run_forward(model, batch)
-        for key, full in outputs.items():
-            if key == "input" and key in parts:
-                continue
-            channels = None if key == "input" else total
-            parts.setdefault(key, []).append(summarize_stage(key, full, grid_channels=channels))
-        del outputs
-    return {key: quantized(merge_stages(stage_parts)) for key, stage_parts in parts.items()}
+        outputs = run_forward(models, batch)
+        return {
+            key: quantized(summarize_stage(key, full, budget), budget)
+            for key, full in outputs.items()
+        }
+    stages = {"input": quantized(summarize_stage("input", batch[0], budget), budget)}
+    x = batch
+    for block in models:
+        total = block[-1][0].stop
+        parts = {}
+        last = []
+        for _, model in block:
+            outputs = run_forward(model, x)
+            for key, full in outputs.items():
+                parts.setdefault(key, []).append(summarize_stage(key, full, budget, total))
+            last.append(outputs[next(reversed(outputs))])  # the block's last stage
+            del outputs
+        x = np.concatenate(last, axis=-1)[np.newaxis] if len(last) > 1 else last[0][np.newaxis]
+        del last
+        for key, stage_parts in parts.items():
+            stages[key] = quantized(merge_stages(stage_parts), budget)
+    return stages
 
 
-def quantized(stage):
+def quantized(stage, budget):
     """``stage`` as the cache keeps it: uint8 display maps and a histogram of
     at most 64 bins.
 
@@ -275,8 +274,10 @@ def quantized(stage):
 
     Examples
     --------
+    >>> from cnn_core.display import DisplayBudget
+    >>> budget = DisplayBudget()
     >>> full = np.array([[[-1.0, 0.0], [1.0, 4.0]]], np.float32)
-    >>> stage = quantized(summarize_stage("conv", full))
+    >>> stage = quantized(summarize_stage("conv", full, budget), budget)
     >>> stage.display.dtype, stage.display[0, 0].tolist(), stage.display[0, -1].tolist()
     (dtype('uint8'), [0, 0], [255, 255])
     >>> stage.histogram.total, len(stage.histogram.counts)
@@ -286,7 +287,7 @@ def quantized(stage):
         return stage
     display = np.empty(stage.display.shape, np.uint8)
     for channel in range(stage.display.shape[2]):
-        display[:, :, channel] = to_uint8(
+        display[:, :, channel] = budget.encode(
             stage.display[:, :, channel],
             (float(stage.channel_min[channel]), float(stage.channel_max[channel])),
         )

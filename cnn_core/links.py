@@ -14,22 +14,29 @@ versions (``kernel_size=``, ``padding_mode=``, ``source=``, ...) are read too.
 seed's own view is the bare address.
 
 Block settings (kernel, filters, ...) are read and written through
-:func:`block_values` and :func:`build_spec` only, so that a spec with several
-blocks changes those two functions and adds a suffix per block.
+:func:`block_values` and :func:`build_spec`. Block 1 uses the names of
+:data:`BLOCK`; block *i* the same names with ``_i`` appended
+(``kernel_2=3&filters_2=8&stride_3=2``), and ``blocks`` says how many there
+are. A later block's defaults are what adding it in the sidebar gives
+(:func:`cnn_core.spec.new_block` of the block before), so a link writes only
+what a student changed.
 
 Examples
 --------
->>> spec_to_query(PipelineSpec(kernel_size=5, stride=2, padding_mode="same"))
+>>> spec_to_query(PipelineSpec.single(kernel_size=5, stride=2, padding_mode="same"))
 {'kernel': '5', 'stride': '2', 'padding': 'same'}
 >>> state = parse_link({"Kernel": " 5 ", "mode": "grayscale", "kernel_size": "7", "lms_id": "x"})
->>> state.spec.kernel_size, state.spec.color_mode, state.rejected
+>>> state.spec.blocks[0].kernel_size, state.spec.color_mode, state.rejected
 (5, 'grayscale', ())
+>>> spec_to_query(PipelineSpec.single(filters=8).with_depth(3).replace_block(2, stride=2))
+{'blocks': '3', 'filters': '8', 'stride_3': '2'}
 >>> [(r.name, r.value, r.default) for r in parse_link({"kernel": "banana"}).rejected]
 [('kernel', 'banana', '15')]
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -47,10 +54,19 @@ from cnn_core.kernels import (
     parse_weights,
     size_note,
 )
-from cnn_core.spec import ACTIVATIONS, LIMITS, POOLINGS, PipelineSpec
+from cnn_core.spec import (
+    ACTIVATIONS,
+    LIMITS,
+    MAX_BLOCKS,
+    POOLINGS,
+    BlockSpec,
+    PipelineSpec,
+    new_block,
+)
 
 __all__ = [
     "BLOCK",
+    "BLOCKS",
     "OLD_NAMES",
     "PIPELINE",
     "Allowed",
@@ -169,6 +185,7 @@ class LinkState:
 
 
 _DEFAULT_SPEC = PipelineSpec()
+_DEFAULT_BLOCK = BlockSpec()
 _SLUGS = tuple(SAMPLES.values())
 #: Sample slugs, and for old links the sidebar's labels, lower-cased.
 _SAMPLE_NAMES = {slug: slug for slug in _SLUGS} | {
@@ -208,14 +225,14 @@ def _choice(mapping):
     return parse
 
 
-def _int_entry(name, field):
+def _int_entry(name, field, default=_DEFAULT_SPEC):
     low, high = LIMITS[field]
     return LinkName(
         name,
         (field,),
         _integer(field),
         str,
-        (getattr(_DEFAULT_SPEC, field),),
+        (getattr(default, field),),
         Allowed("integer", low, high),
     )
 
@@ -267,6 +284,12 @@ def _parse_custom(text):
         raise ValueError(text) from None
 
 
+def _parse_blocks(text):
+    if not _INTEGER.fullmatch(text) or not 1 <= int(text) <= MAX_BLOCKS:
+        raise ValueError(text)
+    return (int(text),)
+
+
 _COLOR = {"gray": "grayscale", "grayscale": "grayscale", "rgb": "rgb"}
 _COLOR_NAMES = {"grayscale": "gray", "rgb": "rgb"}
 
@@ -303,25 +326,37 @@ PIPELINE = (
     ),
 )
 
-#: Names that describe one conv block (conv, activation, pooling, seed).
+#: How many blocks: written only when there is more than one.
+BLOCKS = LinkName(
+    "blocks",
+    ("depth",),
+    lambda text: _parse_blocks(text),
+    str,
+    (1,),
+    Allowed("integer", 1, MAX_BLOCKS),
+)
+
+#: Names that describe one conv block (conv, activation, pooling, seed); block
+#: 1 uses them as they are, block i with "_i" appended.
 BLOCK = (
-    _int_entry("kernel", "kernel_size"),
-    _int_entry("filters", "filters"),
-    _int_entry("stride", "stride"),
+    _int_entry("kernel", "kernel_size", _DEFAULT_BLOCK),
+    _int_entry("filters", "filters", _DEFAULT_BLOCK),
+    _int_entry("stride", "stride", _DEFAULT_BLOCK),
     LinkName(
         "padding",
         ("padding_mode", "padding"),
         _parse_padding,
         _format_padding,
-        (_DEFAULT_SPEC.padding_mode, _DEFAULT_SPEC.padding),
+        (_DEFAULT_BLOCK.padding_mode, _DEFAULT_BLOCK.padding),
         Allowed("padding", *LIMITS["padding"], choices=("valid", "same")),
     ),
+    _int_entry("dilation", "dilation", _DEFAULT_BLOCK),
     LinkName(
         "activation",
         ("activation",),
         _choice({name: name for name in ACTIVATIONS}),
         str,
-        (_DEFAULT_SPEC.activation,),
+        (_DEFAULT_BLOCK.activation,),
         Allowed("choice", choices=tuple(ACTIVATIONS)),
     ),
     LinkName(
@@ -329,10 +364,10 @@ BLOCK = (
         ("pooling",),
         _choice({name: name for name in POOLINGS}),
         str,
-        (_DEFAULT_SPEC.pooling,),
+        (_DEFAULT_BLOCK.pooling,),
         Allowed("choice", choices=tuple(POOLINGS)),
     ),
-    _int_entry("pool", "pool_size"),
+    _int_entry("pool", "pool_size", _DEFAULT_BLOCK),
     LinkName(
         "pool_stride",
         ("pool_stride",),
@@ -341,13 +376,13 @@ BLOCK = (
         (None,),
         Allowed("integer", *LIMITS["pool_stride"]),
     ),
-    _int_entry("seed", "seed"),
+    _int_entry("seed", "seed", _DEFAULT_BLOCK),
     LinkName(
         "weights",
         ("weights",),
         _choice({name: name for name in WEIGHTS}),
         str,
-        (_DEFAULT_SPEC.weights,),
+        (_DEFAULT_BLOCK.weights,),
         Allowed("choice", choices=tuple(WEIGHTS)),
     ),
     LinkName(
@@ -355,7 +390,7 @@ BLOCK = (
         ("bias",),
         _parse_bias,
         lambda value: format_weights((value,)),
-        (_DEFAULT_SPEC.bias,),
+        (_DEFAULT_BLOCK.bias,),
         Allowed("number", -MAX_WEIGHT, MAX_WEIGHT),
     ),
     LinkName(
@@ -363,7 +398,7 @@ BLOCK = (
         ("custom",),
         _parse_custom,
         format_weights,
-        (_DEFAULT_SPEC.custom,),
+        (_DEFAULT_BLOCK.custom,),
         Allowed("numbers"),
     ),
 )
@@ -382,7 +417,8 @@ OLD_NAMES = {
 
 #: Names whose default is to be absent: a bad value is simply left out.
 _LEFT_OUT = ("url", "lock", "pool_stride", "w")
-_NAMES = {entry.name for entry in (*PIPELINE, *BLOCK)}
+_NAMES = {entry.name for entry in (*PIPELINE, BLOCKS, *BLOCK)}
+_BLOCK_NAMES = {entry.name for entry in BLOCK}
 _PIPELINE_FIELDS = tuple(
     field for entry in PIPELINE for field in entry.fields if field not in ("sample", "url", "lock")
 )
@@ -405,10 +441,10 @@ def block_values(spec):
 
     Examples
     --------
-    >>> [values["kernel_size"] for values in block_values(PipelineSpec())]
-    [15]
+    >>> [values["kernel_size"] for values in block_values(PipelineSpec().with_depth(2))]
+    [15, 3]
     """
-    return [{field: getattr(spec, field) for field in _BLOCK_FIELDS}]
+    return [{field: getattr(block, field) for field in _BLOCK_FIELDS} for block in spec.blocks]
 
 
 def build_spec(pipeline, blocks):
@@ -418,12 +454,35 @@ def build_spec(pipeline, blocks):
 
     Examples
     --------
-    >>> spec = PipelineSpec(filters=4)
+    >>> spec = PipelineSpec.single(filters=4).with_depth(3)
     >>> build_spec(pipeline_values(spec), block_values(spec)) == spec
     True
     """
-    (block,) = blocks
-    return PipelineSpec(**pipeline, **block)
+    return PipelineSpec(**pipeline, blocks=tuple(BlockSpec(**block) for block in blocks))
+
+
+def _suffixed(name):
+    """``kernel_2`` -> ("kernel", 1); None for a name that is not a later block's."""
+    base, _, number = name.rpartition("_")
+    if base in _BLOCK_NAMES and number.isdigit() and 2 <= int(number) <= MAX_BLOCKS:
+        return base, int(number) - 1
+    return None
+
+
+def _block_entries(index, previous):
+    """BLOCK's entries for block ``index`` (0-based): suffixed names, and the
+    defaults that adding the block after ``previous`` gives."""
+    if index == 0:
+        return BLOCK
+    default = new_block(previous)
+    return tuple(
+        dataclasses.replace(
+            entry,
+            name=f"{entry.name}_{index + 1}",
+            default=tuple(getattr(default, field) for field in entry.fields),
+        )
+        for entry in BLOCK
+    )
 
 
 def is_link_name(name):
@@ -431,11 +490,11 @@ def is_link_name(name):
 
     Examples
     --------
-    >>> is_link_name(" Kernel_Size"), is_link_name("utm_source")
-    (True, False)
+    >>> is_link_name(" Kernel_Size"), is_link_name("utm_source"), is_link_name("Stride_3")
+    (True, False, True)
     """
     name = str(name).strip().lower()
-    return name in _NAMES or name in OLD_NAMES
+    return name in _NAMES or name in OLD_NAMES or _suffixed(name) is not None
 
 
 def _formatted(entry, values):
@@ -464,7 +523,7 @@ def spec_to_query(spec, *, sample=None, url=None, lock=False):
     --------
     >>> spec_to_query(PipelineSpec())
     {}
-    >>> spec_to_query(PipelineSpec(color_mode="rgb", filters=8), sample="coffee", lock=True)
+    >>> spec_to_query(PipelineSpec.single(color_mode="rgb", filters=8), sample="coffee", lock=True)
     {'image': 'coffee', 'mode': 'rgb', 'filters': '8', 'lock': '1'}
     """
     current = pipeline_values(spec) | {"sample": sample, "url": url, "lock": lock}
@@ -475,11 +534,15 @@ def spec_to_query(spec, *, sample=None, url=None, lock=False):
             continue
         if _formatted(entry, values) != _formatted(entry, entry.default):
             query[entry.name] = _formatted(entry, values)
-    for block in block_values(spec):
-        for entry in BLOCK:
-            values = tuple(block[field] for field in entry.fields)
+    if spec.depth > 1:
+        query[BLOCKS.name] = str(spec.depth)
+    previous = None
+    for index, (block, values_of) in enumerate(zip(spec.blocks, block_values(spec), strict=True)):
+        for entry in _block_entries(index, previous):
+            values = tuple(values_of[field] for field in entry.fields)
             if _formatted(entry, values) != _formatted(entry, entry.default):
                 query[entry.name] = _formatted(entry, values)
+        previous = block
     if lock:
         query["lock"] = "1"
     return query
@@ -505,7 +568,11 @@ def _today(raw):
     A name written today wins over its old spelling. In an old link, ``padding``
     was the explicit p and ``padding_mode`` said whether it applied.
     """
-    found = {name: (name, value) for name, value in raw.items() if name in _NAMES}
+    found = {
+        name: (name, value)
+        for name, value in raw.items()
+        if name in _NAMES or _suffixed(name) is not None
+    }
     old_padding = "padding_mode" in raw
     if old_padding:
         mode = raw["padding_mode"]
@@ -516,8 +583,9 @@ def _today(raw):
     for old, new in OLD_NAMES.items():
         if old in raw and old != "padding_mode" and new not in raw:
             found[new] = (old, raw[old])
-    if found.get("pool_stride", (None, None))[1] == "":
-        del found["pool_stride"]
+    for name in [name for name in found if name.startswith("pool_stride")]:
+        if found[name][1] == "":
+            del found[name]
     return found
 
 
@@ -531,7 +599,8 @@ def _read(entry, found, values, rejected):
         parsed = entry.parse(normal)
     except ValueError:
         parsed = entry.default
-        default = "" if entry.name in _LEFT_OUT else _formatted(entry, entry.default)
+        base = (_suffixed(entry.name) or (entry.name,))[0]
+        default = "" if base in _LEFT_OUT else _formatted(entry, entry.default)
         rejected.append(Rejection(written, text, entry.allowed, default))
     values.update(zip(entry.fields, parsed, strict=True))
 
@@ -556,9 +625,9 @@ def parse_link(query):
     Examples
     --------
     >>> state = parse_link({"padding": "3", "image": "Coffee", "lock": "1"})
-    >>> state.spec.padding_mode, state.spec.padding, state.sample, state.lock
+    >>> state.spec.blocks[0].padding_mode, state.spec.blocks[0].padding, state.sample, state.lock
     ('explicit', 3, 'coffee', True)
-    >>> parse_link({"kernel_size": "5", "padding_mode": "same"}).spec == PipelineSpec(
+    >>> parse_link({"kernel_size": "5", "padding_mode": "same"}).spec == PipelineSpec.single(
     ...     kernel_size=5, padding_mode="same")
     True
     """
@@ -569,16 +638,22 @@ def parse_link(query):
     pipeline = {}
     for entry in PIPELINE:
         _read(entry, found, pipeline, rejected)
-    block = {}
-    for entry in BLOCK:
-        _read(entry, found, block, rejected)
-    _fit_kernel_choice(block, found, rejected)
+    depth = {}
+    _read(BLOCKS, found, depth, rejected)
+    blocks, previous = [], None
+    for index in range(depth["depth"]):
+        block = {}
+        for entry in _block_entries(index, previous):
+            _read(entry, found, block, rejected)
+        _fit_kernel_choice(block, found, rejected, "" if index == 0 else f"_{index + 1}")
+        blocks.append(block)
+        previous = BlockSpec(**block)
     sample, url, lock = pipeline.pop("sample"), pipeline.pop("url"), pipeline.pop("lock")
-    spec = build_spec(pipeline, [block])
+    spec = build_spec(pipeline, blocks)
     return LinkState(spec, sample, url, lock, tuple(rejected))
 
 
-def _fit_kernel_choice(block, found, rejected):
+def _fit_kernel_choice(block, found, rejected, suffix=""):
     """Make one block's kernel settings fit its "Kernel" choice, reporting changes.
 
     A custom kernel whose ``w`` is not k*k numbers falls back to Random; a
@@ -588,26 +663,28 @@ def _fit_kernel_choice(block, found, rejected):
     """
     weights, size = block["weights"], block["kernel_size"]
     if weights == "custom" and len(block["custom"]) != size * size:
-        written, text = found.get("w", ("w", ""))
+        written, text = found.get("w" + suffix, ("w" + suffix, ""))
         # One line for this w, saying what it needed and what happens instead.
         rejected[:] = [r for r in rejected if r.name != written]
-        rejected.append(Rejection(written, text, Allowed("numbers", size * size), "weights=random"))
+        rejected.append(
+            Rejection(written, text, Allowed("numbers", size * size), f"weights{suffix}=random")
+        )
         weights = block["weights"] = "random"
     elif weights != "custom" and block["custom"]:
-        written, text = found["w"]
+        written, text = found["w" + suffix]
         rejected.append(Rejection(written, text, Allowed("numbers_custom"), ""))
     if weights != "custom":
         block["custom"] = ()
     if weights == "random":
         if block["bias"] != 0:
-            written, text = found["bias"]
+            written, text = found["bias" + suffix]
             rejected.append(Rejection(written, text, Allowed("bias_random"), "0"))
         block["bias"] = 0.0
         return
     sizes = choice_sizes(weights)
     fitted = fit_kernel_size(sizes, size)
     if fitted != size:
-        written, text = found.get("kernel", ("kernel", str(size)))
+        written, text = found.get("kernel" + suffix, ("kernel" + suffix, str(size)))
         rejected.append(
             Rejection(
                 written,

@@ -6,20 +6,24 @@ importing :mod:`cnn_core` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import os
+import threading
 
 import numpy as np
 
 from cnn_core.kernels import kernel_stack, layer_weights
-from cnn_core.shapes import plan_pipeline
+from cnn_core.layer_table import GlorotSeed
+from cnn_core.shapes import plan_pipeline, stage_key
 
 __all__ = [
     "CHUNK_VALUES",
     "build_chunked_models",
     "build_model",
     "filter_chunks",
+    "keras_layer",
     "kernel_summary",
     "kernel_weights",
     "load_keras",
@@ -53,15 +57,68 @@ def load_keras():
     return keras
 
 
+#: Keras builds models through process-wide state (layer naming, the
+#: functional API's tracing), and two sessions building at once have been
+#: seen to hand a half-built layer to ``set_weights`` under a 40-student load.
+#: Building takes milliseconds; running the models is not serialized.
+_BUILD_LOCK = threading.RLock()
+
+
+def _serialized(build):
+    """Run ``build`` under :data:`_BUILD_LOCK`: one model construction at a time."""
+
+    @functools.wraps(build)
+    def locked(*args, **kwargs):
+        with _BUILD_LOCK:
+            return build(*args, **kwargs)
+
+    return locked
+
+
+def keras_layer(call, name):
+    """The Keras layer a :class:`~cnn_core.layer_table.LayerCall` describes.
+
+    Parameters
+    ----------
+    call : LayerCall
+    name : str
+        The layer's name (unique within a model).
+    """
+    keras = load_keras()
+    kwargs = {
+        key: keras.initializers.GlorotUniform(seed=value.seed)
+        if isinstance(value, GlorotSeed)
+        else value
+        for key, value in call.kwargs
+    }
+    return getattr(keras.layers, call.keras_class)(*call.args, **kwargs, name=name)
+
+
+def _add_stages(x, stages, outputs, filters=None):
+    """Apply ``stages``' layers to ``x``, recording each output under its key.
+
+    With ``filters`` (a range), convolutions compute only that many filters.
+    """
+    for stage in stages:
+        call = stage.layer
+        if filters is not None and stage.kind == "conv":
+            call = dataclasses.replace(call, args=(len(filters), *call.args[1:]))
+        x = keras_layer(call, stage.layer_name)(x)
+        outputs[stage.key] = x
+    return x
+
+
+@_serialized
 def build_model(spec):
-    """Build the functional Keras model for ``spec``.
+    """Build the functional Keras model for ``spec``: every stage of every block.
 
     The model has one output per computable stage, the input included, in the
-    order of :func:`cnn_core.shapes.plan_pipeline` (zero padding, conv,
-    activation, pooling); stages after a :class:`~cnn_core.errors.ShapeError`
-    are left out. With random weights, kernels come from Keras's default
-    Glorot-uniform initialiser seeded with ``spec.seed`` and biases start at
-    zero; any other choice sets :func:`kernel_weights` with ``set_weights``.
+    order of :func:`cnn_core.shapes.plan_pipeline` (per block: zero padding,
+    conv, activation, pooling); stages after a
+    :class:`~cnn_core.errors.ShapeError` are left out. Kernel weights come
+    from Keras's default Glorot-uniform initialiser seeded with each block's
+    ``seed`` and biases start at zero; a block with any other kernel choice
+    gets :func:`kernel_weights` with ``set_weights``.
 
     Parameters
     ----------
@@ -70,47 +127,23 @@ def build_model(spec):
     Returns
     -------
     keras.Model
-        With ``model.output_names`` equal to the stage keys.
+        Its outputs are a dict keyed by stage key, in the plan's order.
     """
     keras = load_keras()
-    layers = keras.layers
     plan = plan_pipeline(spec)
     n, c = spec.input_size, spec.channels
     inputs = keras.Input(shape=(n, n, c), name="input_layer")
     outputs = {"input": inputs}
-    x = inputs
-    for stage in plan.stages[1:]:
-        if stage.key == "padding":
-            x = layers.ZeroPadding2D(spec.explicit_padding, name=stage.layer_name)(x)
-        elif stage.key == "conv":
-            x = layers.Conv2D(
-                spec.filters,
-                (spec.kernel_size, spec.kernel_size),
-                strides=spec.stride,
-                padding=spec.keras_padding,
-                kernel_initializer=keras.initializers.GlorotUniform(seed=spec.seed),
-                name=stage.layer_name,
-            )(x)
-        elif stage.key == "activation":
-            if spec.activation == "leaky_relu":
-                x = layers.LeakyReLU(name=stage.layer_name)(x)
-            else:
-                x = layers.Activation(spec.activation, name=stage.layer_name)(x)
-        elif stage.key == "pool":
-            pool = layers.MaxPooling2D if spec.pooling == "max" else layers.AveragePooling2D
-            x = pool(
-                pool_size=(spec.pool_size, spec.pool_size),
-                strides=spec.effective_pool_stride,
-                padding="valid",
-                name=stage.layer_name,
-            )(x)
-        outputs[stage.key] = x
+    _add_stages(inputs, plan.stages[1:], outputs)
     model = keras.Model(inputs, outputs, name="convlab")
-    if spec.weights != "random" and "conv" in outputs:
-        model.get_layer("conv2d").set_weights(list(kernel_weights(spec)))
+    for index, block in enumerate(spec.blocks):
+        conv = plan.stage(stage_key("conv", index + 1))
+        if block.weights != "random" and conv is not None:
+            model.get_layer(conv.layer_name).set_weights(list(kernel_weights(spec, index)))
     return model
 
 
+@_serialized
 def summary_text(spec):
     """What ``model.summary()`` prints for the Keras code page's script.
 
@@ -160,8 +193,9 @@ def run_forward(model, batch):
     }
 
 
-def kernel_weights(spec):
-    """The conv layer's kernel and bias for ``spec``, as numpy arrays.
+@_serialized
+def kernel_weights(spec, index=0):
+    """Block ``index``'s initial conv kernel and bias, as numpy arrays.
 
     Random weights are drawn by the same seeded Glorot-uniform initialiser
     the model's Conv2D uses, so they equal the model's weights. Presets, the
@@ -172,23 +206,29 @@ def kernel_weights(spec):
     Parameters
     ----------
     spec : PipelineSpec
+    index : int
+        0-based block number.
 
     Returns
     -------
     kernel : ndarray of float32, shape (k, k, c, filters)
+        ``c`` is the channels going into the block.
     bias : ndarray of float32, shape (filters,)
     """
-    if spec.weights != "random":
+    block = spec.blocks[index]
+    if block.weights != "random":
+        # A 2-D kernel per filter, spread over the block's input channels: by
+        # luminance for the RGB image, 1/c each for a later block's maps.
         return layer_weights(
-            kernel_stack(spec.weights, spec.kernel_size, spec.custom),
-            spec.channels,
-            spec.bias,
-            color_input=spec.color_mode == "rgb",
+            kernel_stack(block.weights, block.kernel_size, block.custom),
+            spec.block_channels(index),
+            block.bias,
+            color_input=index == 0 and spec.color_mode == "rgb",
         )
     keras = load_keras()
-    shape = (spec.kernel_size, spec.kernel_size, spec.channels, spec.filters)
-    kernel = keras.initializers.GlorotUniform(seed=spec.seed)(shape, dtype="float32")
-    return np.asarray(kernel), np.zeros(spec.filters, np.float32)
+    shape = (block.kernel_size, block.kernel_size, spec.block_channels(index), block.filters)
+    kernel = keras.initializers.GlorotUniform(seed=block.seed)(shape, dtype="float32")
+    return np.asarray(kernel), np.zeros(block.filters, np.float32)
 
 
 def kernel_summary(kernel, bias):
@@ -229,9 +269,9 @@ CHUNK_VALUES = 4_000_000
 
 
 def filter_chunks(spec, max_values=CHUNK_VALUES):
-    """Split the filters into groups whose conv output stays under ``max_values``.
+    """Split each block's filters into groups whose conv output stays under ``max_values``.
 
-    Activation and pooling act on each channel alone, so running the layer
+    Activation and pooling act on each channel alone, so running a block
     one group of filters at a time gives exactly the same maps, with a
     fraction of the peak memory (64 filters on a 1024x1024 input would
     otherwise hold over 600 MB at once, and leave the allocator fragmented).
@@ -243,32 +283,45 @@ def filter_chunks(spec, max_values=CHUNK_VALUES):
 
     Returns
     -------
-    list of range
-        Consecutive filter indices covering ``range(spec.filters)``.
+    list of list of range
+        Per block, consecutive filter indices covering ``range(filters)``.
 
     Examples
     --------
     >>> from cnn_core.spec import PipelineSpec
     >>> filter_chunks(PipelineSpec())
-    [range(0, 1)]
-    >>> chunks = filter_chunks(PipelineSpec(input_size=1024, kernel_size=1, filters=64))
+    [[range(0, 1)]]
+    >>> chunks = filter_chunks(PipelineSpec.single(input_size=1024, kernel_size=1, filters=64))[0]
     >>> len(chunks), chunks[0], chunks[-1]
     (22, range(0, 3), range(63, 64))
     """
-    conv = plan_pipeline(spec).stage("conv")
-    if conv is None:
-        return [range(spec.filters)]
-    per_filter = conv.shape[0] * conv.shape[1]
-    size = max(1, min(spec.filters, max_values // max(per_filter, 1)))
-    return [range(start, min(start + size, spec.filters)) for start in range(0, spec.filters, size)]
+    plan = plan_pipeline(spec)
+    chunks = []
+    for number, block in enumerate(spec.blocks, start=1):
+        conv = plan.stage(stage_key("conv", number))
+        if conv is None:
+            chunks.append([range(block.filters)])
+            continue
+        per_filter = conv.shape[0] * conv.shape[1]
+        size = max(1, min(block.filters, max_values // max(per_filter, 1)))
+        chunks.append(
+            [
+                range(start, min(start + size, block.filters))
+                for start in range(0, block.filters, size)
+            ]
+        )
+    return chunks
 
 
+@_serialized
 def build_chunked_models(spec, max_values=CHUNK_VALUES):
-    """Models that together compute :func:`build_model`'s outputs, a few filters each.
+    """Models that together compute :func:`build_model`'s outputs, block by block.
 
-    Each model is ``build_model`` for a spec with fewer filters, given the
-    matching slice of the full seeded kernel, so stacking their outputs along
-    the channel axis gives the full model's outputs.
+    Each block gets its own models, which take the previous block's last
+    output (the image for the first block) and compute a few filters each;
+    stacking a block's chunk outputs along the channel axis gives the full
+    model's outputs for that block. Each chunk model carries the matching
+    slice of the block's full seeded kernel.
 
     Parameters
     ----------
@@ -277,20 +330,32 @@ def build_chunked_models(spec, max_values=CHUNK_VALUES):
 
     Returns
     -------
-    list of (range, keras.Model)
-        Filter indices and the model that computes them.
+    list of list of (range, keras.Model)
+        Per computable block, filter indices and the model that computes them.
     """
-    chunks = filter_chunks(spec, max_values)
-    if len(chunks) == 1:
-        return [(chunks[0], build_model(spec))]
-    kernel, bias = kernel_weights(spec)
-    models = []
-    # Each chunk's model is built with random weights and then given its slice.
-    base = spec.replace(weights="random", bias=0.0, custom=())
-    for chunk in chunks:
-        model = build_model(base.replace(filters=len(chunk)))
-        model.get_layer("conv2d").set_weights(
-            [kernel[..., chunk.start : chunk.stop], bias[chunk.start : chunk.stop]]
-        )
-        models.append((chunk, model))
-    return models
+    keras = load_keras()
+    plan = plan_pipeline(spec)
+    pieces = []
+    previous = plan.stages[0]
+    for index, chunks in enumerate(filter_chunks(spec, max_values)):
+        stages = plan.block_stages(index + 1)
+        if not stages:
+            break
+        models = []
+        kernel = bias = None
+        if len(chunks) > 1 or spec.blocks[index].weights != "random":
+            kernel, bias = kernel_weights(spec, index)
+        for chunk in chunks:
+            inputs = keras.Input(shape=previous.shape, name=f"block{index + 1}_input")
+            outputs = {}
+            _add_stages(inputs, stages, outputs, filters=chunk if len(chunks) > 1 else None)
+            model = keras.Model(inputs, outputs, name=f"convlab_block{index + 1}")
+            if kernel is not None:
+                conv = next(stage for stage in stages if stage.kind == "conv")
+                model.get_layer(conv.layer_name).set_weights(
+                    [kernel[..., chunk.start : chunk.stop], bias[chunk.start : chunk.stop]]
+                )
+            models.append((chunk, model))
+        pieces.append(models)
+        previous = stages[-1]
+    return pieces

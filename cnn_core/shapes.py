@@ -10,12 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnn_core.errors import ShapeError
+from cnn_core.geometry import (
+    INPUT_FIELD,
+    ReceptiveField,
+    activation_bytes,
+    conv_macs,
+    conv_output_size,
+    conv_param_count,
+    pool_output_size,
+    same_padding,
+)
 from cnn_core.images import preprocessing_steps
+from cnn_core.layer_table import LayerCall, block_layers
 from cnn_core.spec import ACTIVATIONS, PipelineSpec
 
 __all__ = [
     "Plan",
     "Stage",
+    "block_summary",
     "conv_output_size",
     "conv_param_count",
     "conv_param_formula",
@@ -23,105 +35,9 @@ __all__ = [
     "plan_pipeline",
     "pool_output_size",
     "same_padding",
+    "stage_key",
     "summary_rows",
 ]
-
-
-def conv_output_size(n, kernel_size, stride=1, padding="valid"):
-    """Output side of a convolution along one axis, as Keras computes it.
-
-    Parameters
-    ----------
-    n : int
-        Input side (after any explicit zero padding).
-    kernel_size : int
-        Kernel side.
-    stride : int, optional
-        Stride.
-    padding : {"valid", "same"}
-        Keras padding mode.
-
-    Returns
-    -------
-    int
-        ``floor((n - k)/s) + 1`` for "valid", ``ceil(n/s)`` for "same".
-        May be zero or negative for "valid"; callers decide what that means.
-
-    Examples
-    --------
-    >>> conv_output_size(512, 15)
-    498
-    >>> conv_output_size(512, 15, 2, "same")
-    256
-    """
-    if stride < 1:
-        raise ValueError(f"Expected stride >= 1. Received: stride={stride}")
-    if padding == "same":
-        return (n - 1) // stride + 1
-    if padding == "valid":
-        return (n - kernel_size) // stride + 1
-    raise ValueError(f"Expected padding 'valid' or 'same'. Received: padding={padding!r}")
-
-
-def same_padding(n, kernel_size, stride=1):
-    """Zero padding Keras (TensorFlow) applies for ``padding='same'``.
-
-    Parameters
-    ----------
-    n, kernel_size, stride : int
-        Input side, kernel side and stride.
-
-    Returns
-    -------
-    before, after : int
-        Rows (or columns) added on the top/left and on the bottom/right. The
-        smaller half goes first.
-
-    Examples
-    --------
-    >>> same_padding(512, 15, 1)
-    (7, 7)
-    >>> same_padding(5, 4, 2)
-    (1, 2)
-    """
-    remainder = n % stride
-    total = max(kernel_size - stride, 0) if remainder == 0 else max(kernel_size - remainder, 0)
-    return total // 2, total - total // 2
-
-
-def pool_output_size(n, pool_size, stride=None):
-    """Output side of a 'valid' pooling along one axis, as Keras computes it.
-
-    Parameters
-    ----------
-    n, pool_size : int
-        Input side and window side.
-    stride : int, optional
-        Stride; defaults to ``pool_size`` as in Keras.
-
-    Returns
-    -------
-    int
-        ``floor((n - pool_size)/stride) + 1``; zero or negative when the window
-        is larger than the input.
-
-    Examples
-    --------
-    >>> pool_output_size(498, 2)
-    249
-    """
-    return conv_output_size(n, pool_size, pool_size if stride is None else stride, "valid")
-
-
-def conv_param_count(kernel_size, channels, filters):
-    """Trainable parameters of a Conv2D with bias: ``f*(k*k*c) + f``.
-
-    Examples
-    --------
-    >>> conv_param_count(15, 1, 1)
-    226
-    """
-    return filters * (kernel_size * kernel_size * channels) + filters
 
 
 def conv_param_formula(kernel_size, channels, filters):
@@ -136,6 +52,41 @@ def conv_param_formula(kernel_size, channels, filters):
     return f"params = {f}*({k}*{k}*{c}) + {f} = {conv_param_count(k, c, f)}"
 
 
+def block_summary(number, block):
+    """A one-line title for block ``number`` (1-based), as the sidebar shows it.
+
+    Examples
+    --------
+    >>> from cnn_core.spec import BlockSpec
+    >>> block_summary(2, BlockSpec(kernel_size=3, filters=8, padding_mode="same"))
+    'Block 2: 8x3x3, stride 1, same, relu, max 2'
+    >>> block_summary(3, BlockSpec(kernel_size=3, dilation=2, pooling="none"))
+    'Block 3: 1x3x3, stride 1, dilation 2, valid, relu, no pooling'
+    """
+    k = block.kernel_size
+    parts = [f"{block.filters}x{k}x{k}", f"stride {block.stride}"]
+    if block.dilation > 1:
+        parts.append(f"dilation {block.dilation}")
+    parts.append(
+        f"explicit p={block.padding}" if block.padding_mode == "explicit" else block.padding_mode
+    )
+    parts.append(ACTIVATIONS[block.activation])
+    parts.append("no pooling" if block.pooling == "none" else f"{block.pooling} {block.pool_size}")
+    return f"Block {number}: " + ", ".join(parts)
+
+
+def stage_key(kind, block):
+    """The key of stage ``kind`` of block ``block`` (1-based): ``conv``,
+    ``conv_2``, ... as in the URL, where block 1's names have no suffix.
+
+    Examples
+    --------
+    >>> stage_key("input", 0), stage_key("conv", 1), stage_key("pool", 3)
+    ('input', 'conv', 'pool_3')
+    """
+    return kind if block <= 1 else f"{kind}_{block}"
+
+
 @dataclass(frozen=True)
 class Stage:
     """One stage of the pipeline, with its shape and the text that explains it.
@@ -143,7 +94,8 @@ class Stage:
     Attributes
     ----------
     key : str
-        "input", "padding", "conv", "activation" or "pool".
+        "input", or a stage kind with its block suffix (:func:`stage_key`):
+        "padding", "conv", "activation", "pool", "conv_2", ...
     title : str
         Heading shown to students.
     layer_name, layer_type : str
@@ -158,6 +110,14 @@ class Stage:
         Lines of arithmetic with the user's numbers substituted.
     rules : tuple of str
         The general rules in LaTeX, with symbols only.
+    block : int
+        1-based block number; 0 for the input.
+    kind : str
+        "input", "padding", "conv", "activation" or "pool".
+    layer : LayerCall or None
+        The Keras layer that computes the stage (None for the input).
+    field : ReceptiveField
+        Receptive field of one output pixel on the input image.
     """
 
     key: str
@@ -169,11 +129,20 @@ class Stage:
     macs: int = 0
     formulas: tuple = ()
     rules: tuple = ()
+    block: int = 0
+    kind: str = "input"
+    layer: LayerCall | None = None
+    field: ReceptiveField = INPUT_FIELD
 
     @property
     def batch_shape(self):
         """Shape with Keras's batch axis, e.g. ``(None, 498, 498, 1)``."""
         return (None, *self.shape)
+
+    @property
+    def memory(self):
+        """float32 bytes of the stage's output for one image."""
+        return activation_bytes(self.shape)
 
 
 @dataclass(frozen=True)
@@ -204,12 +173,21 @@ class Plan:
         """Sum of the stages' multiply-accumulates."""
         return sum(stage.macs for stage in self.stages)
 
+    @property
+    def total_memory(self):
+        """Sum of the stages' output bytes (every stage is kept, as the app shows them)."""
+        return sum(stage.memory for stage in self.stages)
+
     def stage(self, key):
         """Return the stage called ``key``, or None if it is not computed."""
         for stage in self.stages:
             if stage.key == key:
                 return stage
         return None
+
+    def block_stages(self, block):
+        """The computed stages of block ``block`` (1-based), in order."""
+        return tuple(stage for stage in self.stages if stage.block == block)
 
 
 def _number(value):
@@ -242,24 +220,206 @@ _ACTIVATION_RULE = {
     "elu": r"\mathrm{elu}(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}",
 }
 _PARAMS_RULE = r"\mathrm{params} = f\,(k \cdot k \cdot c) + f"
+_KEFF_RULE = r"k_{\mathrm{eff}} = d\,(k - 1) + 1"
 _VALID_RULES = (
     r"n_{\mathrm{out}} = \left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1",
     _PARAMS_RULE,
 )
+_DILATED_VALID_RULES = (
+    _KEFF_RULE,
+    r"n_{\mathrm{out}} = \left\lfloor \frac{n + 2p - k_{\mathrm{eff}}}{s} \right\rfloor + 1",
+    _PARAMS_RULE,
+)
 _SAME_RULES = (r"n_{\mathrm{out}} = \left\lceil \frac{n}{s} \right\rceil", _PARAMS_RULE)
+_DILATED_SAME_RULES = (_KEFF_RULE, *_SAME_RULES)
 _POOL_RULE = r"n_{\mathrm{out}} = \left\lfloor \frac{n - P}{S} \right\rfloor + 1"
 
-_ACTIVATION_LAYER = {
-    "leaky_relu": ("leaky_re_lu", "LeakyReLU"),
-    "relu": ("activation", "Activation"),
-    "sigmoid": ("activation", "Activation"),
-    "tanh": ("activation", "Activation"),
-    "elu": ("activation", "Activation"),
-}
+
+class _Planner:
+    """Walks the layer table block by block, keeping side, channels, field and names."""
+
+    def __init__(self, spec, image_shape):
+        n, c = spec.input_size, spec.channels
+        self.spec = spec
+        self.side, self.channels, self.field = n, c, INPUT_FIELD
+        self.names = {}
+        self.stages = [
+            Stage(
+                "input",
+                "Input",
+                "input_layer",
+                "InputLayer",
+                (n, n, c),
+                formulas=(
+                    preprocessing_steps(image_shape, spec)
+                    if image_shape is not None
+                    else (f"batch of 1 image: (1, {n}, {n}, {c})",)
+                ),
+            )
+        ]
+
+    def add(self, call, block, title, side, channels, field, **details):
+        count = self.names.get(call.default_name, 0)
+        self.names[call.default_name] = count + 1
+        self.stages.append(
+            Stage(
+                stage_key(call.kind, block),
+                title,
+                call.default_name if count == 0 else f"{call.default_name}_{count}",
+                call.keras_class,
+                (side, side, channels),
+                block=block,
+                kind=call.kind,
+                layer=call,
+                field=field,
+                **details,
+            )
+        )
+        self.side, self.channels, self.field = side, channels, field
+
+    def padding(self, call, block, spec_block):
+        n, c, pad = self.side, self.channels, spec_block.explicit_padding
+        padded = n + 2 * pad
+        self.add(
+            call,
+            block,
+            "Zero padding",
+            padded,
+            c,
+            self.field.then(1, 1, pad),
+            formulas=(f"{n} + 2*{pad} = {padded}",),
+        )
+
+    def conv(self, call, block, spec_block):
+        """Add the convolution, or return the ShapeError that stops it."""
+        n, c = self.side, self.channels
+        k, s, f, d = (
+            spec_block.kernel_size,
+            spec_block.stride,
+            spec_block.filters,
+            spec_block.dilation,
+        )
+        k_eff = spec_block.effective_kernel
+        where = f"Block {block}: " if self.spec.depth > 1 else ""
+        key = stage_key("conv", block)
+        if s > 1 and d > 1:
+            return ShapeError(
+                f"{where}Keras cannot combine stride {s} with dilation {d} in one Conv2D "
+                f"(strides > 1 with dilation_rate > 1 is refused). Use stride 1 with "
+                f"dilation {d}, or dilation 1 with stride {s}.",
+                stage=key,
+            )
+        dilated = (f"k_eff = {d}*({k} - 1) + 1 = {k_eff}",) if d > 1 else ()
+        if spec_block.padding_mode == "same":
+            out = conv_output_size(n, k, s, "same", d)
+            before, after = same_padding(n, k, s, d)
+            total = before + after
+            if n % s == 0:
+                rule = f"max({k_eff} - {s}, 0) = {total}"
+            else:
+                rule = f"max({k_eff} - {n} mod {s}, 0) = {total}"
+            formulas = (
+                f"ceil({n}/{s}) = {out}",
+                *dilated,
+                f"pad = {rule}",
+                f"  = {before} top/left + {after} bottom/right",
+            )
+            field = self.field.then(k_eff, s, before)
+            padded = n
+        else:
+            pad = spec_block.explicit_padding
+            # The padding stage already added ``pad``; the formula shows it.
+            unpadded = n - 2 * pad
+            out = conv_output_size(n, k, s, "valid", d)
+            formulas = (*dilated, _valid_formula(unpadded, pad, k_eff, s, out))
+            field = self.field.then(k_eff, s, 0)
+            padded = n
+        if out <= 0:
+            span = f" (dilated by {d}, it spans {k_eff}x{k_eff})" if d > 1 else ""
+            return ShapeError(
+                f"{where}The convolution output would be zero or negative: "
+                f"{formulas[-1]}. The {k}x{k} kernel{span} is larger than the "
+                f"{padded}x{padded} padded input. Use a smaller kernel"
+                f"{' or dilation' if d > 1 else ''}, a larger input size, more padding, "
+                "or 'same' padding.",
+                stage=key,
+            )
+        params = conv_param_count(k, c, f)
+        macs = conv_macs(out, k, c, f)
+        formulas += (
+            conv_param_formula(k, c, f),
+            f"MACs = {out}*{out}*{f}*({k}*{k}*{c})",
+            f"     = {macs:,}",
+        )
+        if spec_block.padding_mode == "same":
+            rules = _DILATED_SAME_RULES if d > 1 else _SAME_RULES
+        else:
+            rules = _DILATED_VALID_RULES if d > 1 else _VALID_RULES
+        self.add(
+            call,
+            block,
+            "Convolution",
+            out,
+            f,
+            field,
+            params=params,
+            macs=macs,
+            formulas=formulas,
+            rules=rules,
+        )
+        return None
+
+    def activation(self, call, block, spec_block):
+        n, c, name = self.side, self.channels, spec_block.activation
+        self.add(
+            call,
+            block,
+            f"Activation: {ACTIVATIONS[name]}",
+            n,
+            c,
+            self.field,
+            formulas=(
+                _ACTIVATION_TEXT[name],
+                f"applied to each value, shape unchanged: ({n}, {n}, {c})",
+            ),
+            rules=(_ACTIVATION_RULE[name],),
+        )
+
+    def pool(self, call, block, spec_block):
+        """Add the pooling, or return the ShapeError that stops it."""
+        out, p, ps = self.side, spec_block.pool_size, spec_block.effective_pool_stride
+        pooled = pool_output_size(out, p, ps)
+        formula = _valid_formula(out, 0, p, ps, pooled, with_pad=False)
+        if pooled <= 0:
+            where = f"Block {block}: " if self.spec.depth > 1 else ""
+            return ShapeError(
+                f"{where}The pooling output would be zero or negative: {formula}. "
+                f"The {p}x{p} pooling window is larger than its {out}x{out} input. "
+                "Use a smaller pool size, or make the convolution output larger.",
+                stage=stage_key("pool", block),
+            )
+        kind = spec_block.pooling
+        self.add(
+            call,
+            block,
+            f"{kind.capitalize()} pooling",
+            pooled,
+            self.channels,
+            self.field.then(p, ps, 0),
+            formulas=(
+                formula,
+                f"{p}x{p} window, stride {ps}, {kind} of each window, no parameters",
+            ),
+            rules=(_POOL_RULE,),
+        )
+        return None
 
 
 def plan_pipeline(spec, image_shape=None):
-    """Work out every stage's shape, parameters and formula text for ``spec``.
+    """Work out every stage's shape, parameters, cost and formula text for ``spec``.
+
+    Every block is planned the same way, from the layers
+    :func:`cnn_core.layer_table.block_layers` gives it.
 
     Parameters
     ----------
@@ -281,122 +441,23 @@ def plan_pipeline(spec, image_shape=None):
     [(512, 512, 1), (498, 498, 1), (498, 498, 1), (249, 249, 1)]
     >>> plan.total_params
     226
+    >>> plan.stages[-1].field
+    ReceptiveField(size=16, jump=2, start=0)
     """
-    n, c, k, s, f = spec.input_size, spec.channels, spec.kernel_size, spec.stride, spec.filters
-    stages = [
-        Stage(
-            "input",
-            "Input",
-            "input_layer",
-            "InputLayer",
-            (n, n, c),
-            formulas=(
-                preprocessing_steps(image_shape, spec)
-                if image_shape is not None
-                else (f"batch of 1 image: (1, {n}, {n}, {c})",)
-            ),
-        )
-    ]
-    pad = spec.explicit_padding
-    padded = n + 2 * pad
-    if pad:
-        stages.append(
-            Stage(
-                "padding",
-                "Zero padding",
-                "zero_padding2d",
-                "ZeroPadding2D",
-                (padded, padded, c),
-                formulas=(f"{n} + 2*{pad} = {padded}",),
-            )
-        )
-
-    if spec.padding_mode == "same":
-        out = conv_output_size(n, k, s, "same")
-        before, after = same_padding(n, k, s)
-        total = before + after
-        if n % s == 0:
-            rule = f"max({k} - {s}, 0) = {total}"
-        else:
-            rule = f"max({k} - {n} mod {s}, 0) = {total}"
-        formulas = (
-            f"ceil({n}/{s}) = {out}",
-            f"pad = {rule}",
-            f"  = {before} top/left + {after} bottom/right",
-        )
-    else:
-        out = conv_output_size(padded, k, s, "valid")
-        formulas = (_valid_formula(n, pad, k, s, out),)
-    if out <= 0:
-        error = ShapeError(
-            "The convolution output would be zero or negative: "
-            f"{formulas[0]}. The {k}x{k} kernel is larger than the "
-            f"{padded}x{padded} padded input. Use a smaller kernel, a larger "
-            "input size, more padding, or 'same' padding.",
-            stage="conv",
-        )
-        return Plan(spec, tuple(stages), error)
-    params = conv_param_count(k, c, f)
-    macs = out * out * f * k * k * c
-    formulas += (
-        conv_param_formula(k, c, f),
-        f"MACs = {out}*{out}*{f}*({k}*{k}*{c})",
-        f"     = {macs:,}",
-    )
-    rules = _SAME_RULES if spec.padding_mode == "same" else _VALID_RULES
-    stages.append(
-        Stage(
-            "conv", "Convolution", "conv2d", "Conv2D", (out, out, f), params, macs, formulas, rules
-        )
-    )
-
-    if spec.activation != "none":
-        name, kind = _ACTIVATION_LAYER[spec.activation]
-        stages.append(
-            Stage(
-                "activation",
-                f"Activation: {ACTIVATIONS[spec.activation]}",
-                name,
-                kind,
-                (out, out, f),
-                formulas=(
-                    _ACTIVATION_TEXT[spec.activation],
-                    f"applied to each value, shape unchanged: ({out}, {out}, {f})",
-                ),
-                rules=(_ACTIVATION_RULE[spec.activation],),
-            )
-        )
-
-    if spec.pooling != "none":
-        p, ps = spec.pool_size, spec.effective_pool_stride
-        pooled = pool_output_size(out, p, ps)
-        formula = _valid_formula(out, 0, p, ps, pooled, with_pad=False)
-        if pooled <= 0:
-            error = ShapeError(
-                f"The pooling output would be zero or negative: {formula}. "
-                f"The {p}x{p} pooling window is larger than its {out}x{out} input. "
-                "Use a smaller pool size, or make the convolution output larger.",
-                stage="pool",
-            )
-            return Plan(spec, tuple(stages), error)
-        kind = "MaxPooling2D" if spec.pooling == "max" else "AveragePooling2D"
-        name = "max_pooling2d" if spec.pooling == "max" else "average_pooling2d"
-        stages.append(
-            Stage(
-                "pool",
-                f"{spec.pooling.capitalize()} pooling",
-                name,
-                kind,
-                (pooled, pooled, f),
-                macs=0,
-                formulas=(
-                    formula,
-                    f"{p}x{p} window, stride {ps}, {spec.pooling} of each window, no parameters",
-                ),
-                rules=(_POOL_RULE,),
-            )
-        )
-    return Plan(spec, tuple(stages), None)
+    planner = _Planner(spec, image_shape)
+    for number, spec_block in enumerate(spec.blocks, start=1):
+        for call in block_layers(spec_block):
+            if call.kind == "padding":
+                planner.padding(call, number, spec_block)
+            elif call.kind == "conv":
+                error = planner.conv(call, number, spec_block)
+            elif call.kind == "activation":
+                planner.activation(call, number, spec_block)
+            else:
+                error = planner.pool(call, number, spec_block)
+            if call.kind in ("conv", "pool") and error is not None:
+                return Plan(spec, tuple(planner.stages), error)
+    return Plan(spec, tuple(planner.stages), None)
 
 
 def glorot_limit(kernel_size, channels, filters):

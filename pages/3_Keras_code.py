@@ -9,16 +9,18 @@ from ui.page import plan_layer, start_page
 
 def main():
     selection = start_page("Keras code")
-    st.title("The same layer in Keras")
+    depth = selection.spec.depth
+    what = "layer" if depth == 1 else f"{depth} blocks"
+    st.title(f"The same {what} in Keras")
     if plan_layer(selection).error is not None:
-        st.caption("Keras cannot build this layer either: the script below stops with an error.")
+        st.caption(f"Keras cannot build this {what} either: the script below stops with an error.")
     same = (
-        "initialiser and seed"
-        if selection.spec.weights == "random"
-        else "weights, set with `layer.set_weights`"
+        "initialisers and seeds"
+        if all(block.weights == "random" for block in selection.spec.blocks)
+        else "initialisers, seeds and chosen weights (set with `layer.set_weights`)"
     )
     st.markdown(
-        f"This script builds and runs exactly the layer the app shows, with the same {same}, "
+        f"This script builds and runs exactly the {what} the app shows, with the same {same}, "
         "so it prints the same shapes and computes the same values."
     )
     script = keras_script(selection.spec, selection.image_label)

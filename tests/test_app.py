@@ -30,7 +30,7 @@ def summary_rows(at):
     [table] = [m.value for m in at.markdown if m.value.startswith("| Layer (type)")]
     return [
         tuple(cell.strip() for cell in line.strip("|").split("|"))
-        for line in table.splitlines()[2:]
+        for line in table.splitlines()[2:-1]  # the last row holds the totals
     ]
 
 
@@ -492,6 +492,129 @@ def test_color_scale_changes_the_ranges_not_the_values(at):
     at.switch_page("pages/2_Kernels.py").run()
     at.switch_page("app.py").run()
     assert at.radio(key="color_scale").value == "whole pipeline"
+
+
+# ----------------------------------------------------------------------------- blocks
+
+
+def test_adding_blocks_shows_every_stage_of_every_block(at):
+    at.slider(key="filters").set_value(8).run()
+    at.slider(key="blocks").set_value(3).run()
+    assert no_exception(at)
+    assert not at.error
+    # New blocks: 3x3, twice the filters before (16, 32), same, relu, max 2.
+    assert at.slider(key="filters_2").value == 16
+    assert at.slider(key="filters_3").value == 32
+    assert [e.label for e in at.sidebar.expander if e.label.startswith("Block")] == [
+        "Block 2: 16x3x3, stride 1, same, relu, max 2",
+        "Block 3: 32x3x3, stride 1, same, relu, max 2",
+    ]
+    assert [h.value for h in at.main.header] == [
+        "Block 1: 8x15x15, stride 1, valid, relu, max 2",
+        "Block 2: 16x3x3, stride 1, same, relu, max 2",
+        "Block 3: 32x3x3, stride 1, same, relu, max 2",
+    ]
+    assert len(charts(at)) == 1 + 3 * 3
+    assert [row[0] for row in summary_rows(at)][4:7] == [
+        "conv2d_1 (Conv2D)",
+        "activation_1 (Activation)",
+        "max_pooling2d_1 (MaxPooling2D)",
+    ]
+    assert summary_rows(at)[-1][1] == "`(None, 62, 62, 32)`"
+    assert "ceil(249/1) = 249" in text(at)
+    # The overview row: one thumbnail per stage, each a link to its section.
+    [overview] = [m.value for m in at.markdown if m.value.startswith("<div")]
+    assert overview.count("<img") == 10
+    assert 'href="#stage-pool-3"' in overview
+    assert len(overview) < 40_000
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["NPZ: every stage", *["PNG"] * 10]  # one per stage shown
+    # Fewer blocks again drops their sections.
+    at.slider(key="blocks").set_value(1).run()
+    assert len(charts(at)) == 4
+
+
+def test_each_block_has_its_own_settings_that_survive_page_changes(at):
+    at.slider(key="blocks").set_value(2).run()
+    at.slider(key="kernel_size_2").set_value(5).run()
+    at.slider(key="dilation_2").set_value(2).run()
+    assert "k_eff = 2*(5 - 1) + 1 = 9" in text(at)
+    at.switch_page("pages/2_Kernels.py").run()
+    assert no_exception(at)
+    assert len(charts(at)) == 2
+    assert "params = 2*(5*5*1) + 2 = 52" in [c.value for c in at.code][1]
+    at.switch_page("pages/3_Keras_code.py").run()
+    assert "dilation_rate=(2, 2)" in at.code[0].value
+    at.switch_page("pages/1_Convolution_step.py").run()  # explains block 1
+    assert no_exception(at)
+    assert "15x15 kernel" in " ".join(c.value for c in at.caption)
+    at.switch_page("app.py").run()
+    assert at.slider(key="kernel_size_2").value == 5
+    assert at.slider(key="blocks").value == 2
+
+
+def test_stride_with_dilation_is_an_error_naming_both(at):
+    at.slider(key="dilation").set_value(3).run()
+    at.slider(key="stride").set_value(2).run()
+    assert no_exception(at)
+    [error] = at.error
+    assert "stride 2 with dilation 3" in error.value
+
+
+def test_url_carries_blocks_and_old_links_open_the_same_view():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["blocks"] = "2"
+    at.query_params["kernel_2"] = "5"
+    at.run()
+    assert no_exception(at)
+    assert at.slider(key="kernel_size_2").value == 5
+    at.slider(key="stride_2").set_value(2).run()
+    assert at.query_params["stride_2"] in ("2", ["2"])
+    assert at.query_params["blocks"] in ("2", ["2"])
+    old = AppTest.from_file(APP, default_timeout=120)
+    old.query_params["filters"] = "3"
+    old.query_params["padding_mode"] = "same"
+    old.run()
+    assert old.slider(key="blocks").value == 1
+    assert [row[1] for row in summary_rows(old)][-1] == "`(None, 256, 256, 3)`"
+
+
+def _expensive(at):
+    """Block 2 of 64 5x5 filters over 64 channels at 512: about 27 G multiply-adds."""
+    at.session_state["blocks"] = 2
+    for key, value in {
+        "kernel_size": 3,
+        "filters": 64,
+        "padding_mode": "same",
+        "pooling": "none",
+        "kernel_size_2": 5,
+        "filters_2": 64,
+        "padding_mode_2": "same",
+        "pooling_2": "none",
+    }.items():
+        at.session_state[key] = value
+    at.session_state["_initialised"] = True
+    return at.run()
+
+
+def test_cost_guard_stops_an_expensive_setting_until_run_anyway():
+    at = _expensive(AppTest.from_file(APP, default_timeout=120))
+    assert no_exception(at)
+    [warning] = at.warning
+    assert "Not started: this setting needs 26,994,540,544 multiply-adds" in warning.value
+    assert "fewer filters in block 2: 64 → " in warning.value
+    assert charts(at) == []
+    assert "Total params: 103,104" in text(at)  # the summary is still there
+    at.button(key="run_anyway").click().run()
+    assert no_exception(at)
+    assert not at.warning
+    assert len(charts(at)) == 1 + 2 * 2
+
+
+def test_cost_guard_lets_an_affordable_setting_run(at):
+    at.slider(key="filters").set_value(64).run()
+    assert not at.warning
+    assert len(charts(at)) == 4
 
 
 def test_downloads_are_offered(at):

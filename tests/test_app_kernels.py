@@ -161,7 +161,7 @@ def test_kernels_and_keras_code_pages_show_the_chosen_weights(at):
     at.switch_page("pages/3_Keras_code.py").run()
     assert ok(at)
     script = at.code[0].value
-    assert "conv.set_weights([kernel, bias])" in script
+    assert "model.layers[0].set_weights([kernel, bias])" in script
     assert "[-2, -1, 0]," in script
 
 
@@ -173,3 +173,15 @@ def test_a_link_to_a_preset_at_another_size_says_where_kernel_size_went():
     assert "Sharpen exists at a kernel size of 3 only, so Kernel size moved from 7 to 3." in (
         warning.value
     )
+
+
+def test_a_later_block_has_its_own_kernel_choice(at):
+    at.slider(key="filters").set_value(2).run()
+    at.slider(key="blocks").set_value(2).run()
+    at.selectbox(key="weights_2").set_value("sobel_x").run()
+    assert ok(at)
+    assert at.slider(key="filters_2").value == 1 and at.slider(key="filters_2").disabled
+    assert at.slider(key="kernel_size_2").value == 3
+    assert "each get the kernel times 1/2" in captions(at)
+    assert "block 2: Sobel x kernel, bias 0" in captions(at)
+    assert at.selectbox(key="weights").value == "random"

@@ -11,8 +11,8 @@ from cnn_core.codegen import keras_script
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.links import spec_to_query
 from cnn_core.model import build_model, run_forward, summary_text
-from cnn_core.shapes import plan_pipeline, summary_rows
-from cnn_core.spec import PipelineSpec
+from cnn_core.shapes import plan_pipeline, stage_key, summary_rows
+from cnn_core.spec import BlockSpec, PipelineSpec
 
 
 def keras_summary_rows(text):
@@ -38,8 +38,8 @@ def keras_summary_rows(text):
 @pytest.mark.parametrize(
     "spec",
     [
-        PipelineSpec(input_size=40),
-        PipelineSpec(
+        PipelineSpec.single(input_size=40),
+        PipelineSpec.single(
             input_size=36,
             color_mode="rgb",
             kernel_size=5,
@@ -54,9 +54,9 @@ def keras_summary_rows(text):
             scale_01=True,
             seed=9,
         ),
-        PipelineSpec(input_size=30, padding_mode="same", activation="none", pooling="none"),
-        PipelineSpec(input_size=40, kernel_size=7, weights="sobel_x", bias=-1.5),
-        PipelineSpec(
+        PipelineSpec.single(input_size=30, padding_mode="same", activation="none", pooling="none"),
+        PipelineSpec.single(input_size=40, kernel_size=7, weights="sobel_x", bias=-1.5),
+        PipelineSpec.single(
             input_size=36,
             kernel_size=3,
             filters=11,
@@ -65,7 +65,7 @@ def keras_summary_rows(text):
             activation="none",
             bias=0.25,
         ),
-        PipelineSpec(
+        PipelineSpec.single(
             input_size=32,
             kernel_size=3,
             weights="custom",
@@ -73,6 +73,31 @@ def keras_summary_rows(text):
             color_mode="rgb",
             scale_01=True,
             activation="tanh",
+        ),
+        PipelineSpec(
+            input_size=48,
+            blocks=(
+                BlockSpec(kernel_size=3, filters=3, seed=2),
+                BlockSpec(kernel_size=5, filters=1, weights="gaussian", bias=1.0),
+            ),
+        ),
+        PipelineSpec(
+            input_size=48,
+            color_mode="rgb",
+            blocks=(
+                BlockSpec(kernel_size=5, filters=4, seed=1),
+                BlockSpec(kernel_size=3, filters=6, padding_mode="same", dilation=2),
+                BlockSpec(
+                    kernel_size=2,
+                    filters=3,
+                    stride=2,
+                    padding_mode="explicit",
+                    padding=1,
+                    activation="leaky_relu",
+                    pooling="average",
+                    seed=7,
+                ),
+            ),
         ),
     ],
     ids=lambda s: str(spec_to_query(s)),
@@ -88,21 +113,29 @@ def test_script_reproduces_the_app(spec):
     assert str((1, *plan.stages[-1].shape)) in printed.getvalue()
     # The summary the script prints is the app's summary table, row by row
     # (a Sequential model lists no InputLayer), and the Keras code page shows it.
+    # The script's process numbers repeated layer names its own way (conv2d_7),
+    # so names are compared without their number; the page's summary keeps them.
     printed_rows = keras_summary_rows(printed.getvalue())
     app_rows = summary_rows(plan)
     assert app_rows[0][0] == "input_layer (InputLayer)"
-    assert printed_rows == app_rows[1:]
-    assert keras_summary_rows(summary_text(spec)) == app_rows[1:]
+    unnumbered = [(re.sub(r"_\d+ \(", " (", a), b, c) for a, b, c in app_rows[1:]]
+    assert printed_rows == unnumbered
+    assert keras_summary_rows(summary_text(spec)) == unnumbered
     assert f"Total params: {plan.total_params:,}" in printed.getvalue()
     model = build_model(spec)
     ours = run_forward(model, prepare_input(load_sample("Coffee"), spec).batch)
-    if spec.weights != "random":
+    script_model = namespace["model"]
+    for index, block in enumerate(spec.blocks):
+        if block.weights == "random":
+            continue
         # Exactly the app's weights, not merely close ones.
-        for theirs, mine in zip(
-            namespace["conv"].get_weights(), model.get_layer("conv2d").get_weights(), strict=True
-        ):
-            np.testing.assert_array_equal(theirs, mine)
-        assert "conv.set_weights([kernel, bias])" in script
+        conv = plan.stage(stage_key("conv", index + 1))
+        position = [stage.key for stage in plan.stages[1:]].index(conv.key)
+        assert f"model.layers[{position}].set_weights([kernel, bias])" in script
+        theirs = script_model.layers[position].get_weights()
+        mine = model.get_layer(conv.layer_name).get_weights()
+        for a, b in zip(theirs, mine, strict=True):
+            np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(output, ours[plan.stages[-1].key], rtol=1e-5, atol=1e-4)
 
 
@@ -120,5 +153,22 @@ def test_upload_script_reads_a_file():
 
 
 def test_script_for_impossible_setting_says_where_it_stops():
-    script = keras_script(PipelineSpec(input_size=16, kernel_size=31), "Coffee")
+    script = keras_script(PipelineSpec.single(input_size=16, kernel_size=31), "Coffee")
     assert "# The app stops here: The convolution output would be zero or negative" in script
+
+
+def test_three_block_script_names_its_blocks_and_layers():
+    script = keras_script(PipelineSpec.single(filters=8).with_depth(3), "Cat (chelsea)")
+    assert [line.strip() for line in script.splitlines() if "# Block" in line] == [
+        "# Block 1",
+        "# Block 2",
+        "# Block 3",
+    ]
+    assert script.count("layers.Conv2D(") == 3
+    assert "print(output.shape)  # (1, 62, 62, 32)" in script
+
+
+def test_script_stops_where_a_later_block_cannot_run():
+    spec = PipelineSpec.single(input_size=16, kernel_size=3).with_depth(4)
+    script = keras_script(spec, "Coffee")
+    assert "# The app stops here: Block 4: The pooling output would be zero or negative" in script

@@ -13,6 +13,7 @@ from cnn_core.color_scale import (
     pipeline_range,
     tile_ranges,
 )
+from cnn_core.display import DisplayBudget
 from cnn_core.figures import stage_figure
 from cnn_core.forward import quantized, summarize_stage
 from cnn_core.histogram import count_values, histogram_figure
@@ -22,7 +23,8 @@ RNG = np.random.default_rng(11)
 
 
 def stage(key, full):
-    return quantized(summarize_stage(key, np.asarray(full, np.float32)))
+    budget = DisplayBudget()
+    return quantized(summarize_stage(key, np.asarray(full, np.float32), budget), budget)
 
 
 def tile_heatmaps(fig):

@@ -63,7 +63,7 @@ def brute_force_read(n, k, s, before, after, d=1):
 
 
 settings_spec = st.builds(
-    PipelineSpec,
+    PipelineSpec.single,
     color_mode=st.sampled_from(["grayscale", "rgb"]),
     input_size=st.sampled_from([16, 17, 19]),
     scale_01=st.booleans(),
@@ -86,8 +86,10 @@ settings_spec = st.builds(
 )
 @given(spec=settings_spec, data=st.data())
 def test_step_sum_equals_the_engine_and_unused_rows_equal_brute_force(spec, data):
-    n, c, f, k = spec.input_size, spec.channels, spec.filters, spec.kernel_size
-    geometry = step_geometry(n, k, spec.stride, spec.padding_mode, spec.padding)
+    n, c, f, k = spec.input_size, spec.channels, spec.blocks[0].filters, spec.blocks[0].kernel_size
+    geometry = step_geometry(
+        n, k, spec.blocks[0].stride, spec.blocks[0].padding_mode, spec.blocks[0].padding
+    )
     plan = plan_pipeline(spec)
     assert plan.stage("conv").shape == (geometry.out, geometry.out, f)
 
@@ -112,7 +114,7 @@ def test_step_sum_equals_the_engine_and_unused_rows_equal_brute_force(spec, data
     assert np.all(step.patch[~step.inside] == 0)
     np.testing.assert_array_equal(step.products, step.patch * kernel[:, :, :, chosen])
 
-    marked = brute_force_read(n, k, spec.stride, geometry.pad_before, geometry.pad_after)
+    marked = brute_force_read(n, k, spec.blocks[0].stride, geometry.pad_before, geometry.pad_after)
     mask = read_mask(geometry)
     np.testing.assert_array_equal(np.outer(mask, mask), marked)
     unread = sum(stop - start for start, stop in runs(mask))
@@ -120,21 +122,23 @@ def test_step_sum_equals_the_engine_and_unused_rows_equal_brute_force(spec, data
 
     if "activation" in outputs:
         expected = float(outputs["activation"][row, col, chosen])
-        assert np.isclose(float(activate(engine, spec.activation)), expected, rtol=1e-5, atol=1e-6)
+        assert np.isclose(
+            float(activate(engine, spec.blocks[0].activation)), expected, rtol=1e-5, atol=1e-6
+        )
     if "pool" in outputs:
         pool = pool_step(
             outputs["conv"][:, :, chosen],
             row,
             col,
-            spec.activation,
-            spec.pooling,
-            spec.pool_size,
-            spec.effective_pool_stride,
+            spec.blocks[0].activation,
+            spec.blocks[0].pooling,
+            spec.blocks[0].pool_size,
+            spec.blocks[0].effective_pool_stride,
         )
         if pool.window_row is None:
-            ps = spec.effective_pool_stride
-            last = (geometry.out - spec.pool_size) // ps * ps + spec.pool_size
-            assert max(row, col) >= last or ps > spec.pool_size
+            ps = spec.blocks[0].effective_pool_stride
+            last = (geometry.out - spec.blocks[0].pool_size) // ps * ps + spec.blocks[0].pool_size
+            assert max(row, col) >= last or ps > spec.blocks[0].pool_size
         else:
             expected = float(outputs["pool"][pool.window_row, pool.window_col, chosen])
             assert np.isclose(pool.result, expected, rtol=1e-5, atol=1e-5)
@@ -257,10 +261,10 @@ def test_conv_map_is_one_filter_of_the_chunked_models():
     from cnn_core.images import load_sample, prepare_input
     from cnn_core.model import build_chunked_models, build_model, run_forward
 
-    spec = PipelineSpec(input_size=32, filters=5, kernel_size=3, color_mode="rgb")
+    spec = PipelineSpec.single(input_size=32, filters=5, kernel_size=3, color_mode="rgb")
     batch = prepare_input(load_sample("Astronaut"), spec).batch
     whole = run_forward(build_model(spec), batch)["conv"]
-    chunked = build_chunked_models(spec, max_values=2 * 30 * 30)
+    [chunked] = build_chunked_models(spec, max_values=2 * 30 * 30)  # one block
     assert len(chunked) == 3
     for index in (0, 3, 4):
         single = conv_map(chunked, batch, index)
@@ -268,3 +272,28 @@ def test_conv_map_is_one_filter_of_the_chunked_models():
         np.testing.assert_allclose(single, whole[:, :, index], rtol=1e-5, atol=1e-3)
     with pytest.raises(ValueError, match="filter index"):
         conv_map(chunked, batch, 5)
+
+
+@pytest.mark.parametrize(
+    ("kernel_size", "dilation", "padding_mode"),
+    [(3, 2, "valid"), (3, 4, "same"), (2, 3, "explicit"), (5, 2, "same")],
+)
+def test_a_dilated_first_block_steps_like_the_engine(kernel_size, dilation, padding_mode):
+    spec = PipelineSpec.single(
+        input_size=19,
+        kernel_size=kernel_size,
+        dilation=dilation,
+        padding_mode=padding_mode,
+        padding=2,
+        filters=2,
+    )
+    block = spec.blocks[0]
+    geometry = step_geometry(19, kernel_size, 1, padding_mode, block.padding, dilation)
+    assert plan_pipeline(spec).stage("conv").shape[0] == geometry.out
+    batch = np.random.default_rng(dilation).uniform(0, 255, (1, 19, 19, 1)).astype(np.float32)
+    model = model_for(spec)
+    kernel, bias = (np.asarray(w) for w in model.get_layer("conv2d").get_weights())
+    conv = np.asarray(model(batch, training=False)["conv"])[0]
+    for row, col in ((0, 0), (geometry.out // 2, 1), (geometry.out - 1, geometry.out - 1)):
+        step = conv_step(batch[0], kernel, bias, row, col, 1, geometry)
+        assert abs(step.value - float(conv[row, col, 1])) <= float32_tolerance(step)

@@ -20,10 +20,19 @@ from hypothesis import strategies as st
 
 from cnn_core.errors import ConvlabError, ShapeError, SpecError
 from cnn_core.shapes import Plan, plan_pipeline
-from cnn_core.spec import ACTIVATIONS, COLOR_MODES, LIMITS, PADDING_MODES, POOLINGS, PipelineSpec
+from cnn_core.spec import (
+    ACTIVATIONS,
+    COLOR_MODES,
+    LIMITS,
+    PADDING_MODES,
+    POOLINGS,
+    BlockSpec,
+    PipelineSpec,
+)
 
 STAGE_ORDER = ("input", "padding", "conv", "activation", "pool")
-FIELDS = tuple(field.name for field in dataclasses.fields(PipelineSpec))
+FIELDS = tuple(field.name for field in dataclasses.fields(PipelineSpec) if field.name != "blocks")
+FIELDS += tuple(field.name for field in dataclasses.fields(BlockSpec))
 CHOICES = {
     "color_mode": tuple(COLOR_MODES),
     "padding_mode": PADDING_MODES,
@@ -38,12 +47,13 @@ def _limit(name):
 
 
 def specs(input_size=None, filters=None):
-    """PipelineSpec values over everything the sidebar offers."""
+    """One-block PipelineSpec values over everything the sidebar offers."""
     return st.builds(
-        PipelineSpec,
+        PipelineSpec.single,
         color_mode=st.sampled_from(CHOICES["color_mode"]),
         input_size=_limit("input_size") if input_size is None else input_size,
         scale_01=st.booleans(),
+        dilation=st.just(1) | _limit("dilation"),
         kernel_size=_limit("kernel_size"),
         filters=_limit("filters") if filters is None else filters,
         stride=_limit("stride"),
@@ -59,10 +69,12 @@ def specs(input_size=None, filters=None):
 
 def expected_conv_side(spec):
     """Output side of the convolution, written independently of cnn_core.shapes."""
-    n, k, s = spec.input_size, spec.kernel_size, spec.stride
-    if spec.padding_mode == "same":
+    block = spec.blocks[0]
+    n, s = spec.input_size, block.stride
+    k = block.dilation * (block.kernel_size - 1) + 1
+    if block.padding_mode == "same":
         return math.ceil(n / s)
-    padded = n + 2 * spec.explicit_padding
+    padded = n + 2 * block.explicit_padding
     return math.floor((padded - k) / s) + 1
 
 
@@ -77,34 +89,42 @@ def test_plan_is_consistent_over_every_allowed_spec(spec):
     assert plan.spec == spec
     keys = [stage.key for stage in plan.stages]
     assert keys == [key for key in STAGE_ORDER if key in keys]
-    n, c, f = spec.input_size, spec.channels, spec.filters
+    block = spec.blocks[0]
+    n, c, f = spec.input_size, spec.channels, block.filters
     assert plan.stages[0].shape == (n, n, c)
     for stage in plan.stages:
         assert all(isinstance(side, int) and side > 0 for side in stage.shape)
-    assert ("padding" in keys) == (spec.explicit_padding > 0)
-    padded = n + 2 * spec.explicit_padding
+    assert ("padding" in keys) == (block.explicit_padding > 0)
+    padded = n + 2 * block.explicit_padding
     if "padding" in keys:
         assert plan.stage("padding").shape == (padded, padded, c)
 
     conv_side = expected_conv_side(spec)
+    if block.stride > 1 and block.dilation > 1:
+        assert isinstance(plan.error, ShapeError)
+        assert plan.error.stage == "conv"
+        assert "conv" not in keys
+        message = str(plan.error)
+        assert f"stride {block.stride}" in message and f"dilation {block.dilation}" in message
+        return
     if conv_side <= 0:
         assert isinstance(plan.error, ShapeError)
         assert plan.error.stage == "conv"
         assert "conv" not in keys
         message = str(plan.error)
-        assert f"{spec.kernel_size}x{spec.kernel_size} kernel" in message
+        assert f"{block.kernel_size}x{block.kernel_size} kernel" in message
         assert f"{padded}x{padded}" in message
         assert f"= {conv_side}" in message
         return
 
     assert plan.stage("conv").shape == (conv_side, conv_side, f)
-    assert plan.stage("conv").params == f * spec.kernel_size**2 * c + f
-    assert ("activation" in keys) == (spec.activation != "none")
-    if spec.pooling == "none":
+    assert plan.stage("conv").params == f * block.kernel_size**2 * c + f
+    assert ("activation" in keys) == (block.activation != "none")
+    if block.pooling == "none":
         assert plan.error is None
         assert keys[-1] != "pool"
         return
-    p, ps = spec.pool_size, spec.effective_pool_stride
+    p, ps = block.pool_size, block.effective_pool_stride
     pooled = (conv_side - p) // ps + 1
     if pooled <= 0:
         assert isinstance(plan.error, ShapeError)
@@ -132,7 +152,9 @@ def test_model_outputs_have_the_plans_shapes(spec):
 
     plan = plan_pipeline(spec)
     n, c = spec.input_size, spec.channels
-    batch = np.random.default_rng(spec.seed).uniform(0, 255, (1, n, n, c)).astype(np.float32)
+    batch = (
+        np.random.default_rng(spec.blocks[0].seed).uniform(0, 255, (1, n, n, c)).astype(np.float32)
+    )
     if spec.scale_01:
         batch /= 255.0
     try:
@@ -188,7 +210,7 @@ JUNK = st.one_of(
 def test_wrong_raw_values_raise_spec_error_only(name, value):
     assume(not _is_valid(name, value))
     with pytest.raises(SpecError) as caught:
-        PipelineSpec(**{name: value})
+        PipelineSpec.single(**{name: value})
     assert name in str(caught.value)
     assert "Received" in str(caught.value)
 
@@ -206,13 +228,13 @@ def test_out_of_range_values_name_the_bounds(pair):
     name, value = pair
     low, high = LIMITS[name]
     with pytest.raises(SpecError, match=f"{name} between {low} and {high}"):
-        PipelineSpec(**{name: value})
+        PipelineSpec.single(**{name: value})
 
 
 def test_unhashable_padding_mode_raises_spec_error():
     # padding_mode is checked against a tuple, so it already copes.
     with pytest.raises(SpecError, match="padding_mode"):
-        PipelineSpec(padding_mode=["same"])
+        PipelineSpec.single(padding_mode=["same"])
 
 
 # Found by the properties above: unhashable values reached a ``value in dict``
@@ -222,4 +244,4 @@ def test_unhashable_padding_mode_raises_spec_error():
 @pytest.mark.parametrize("name", ["color_mode", "activation", "pooling"])
 def test_unhashable_values_raise_spec_error(name):
     with pytest.raises(SpecError):
-        PipelineSpec(**{name: ["rgb"]})
+        PipelineSpec.single(**{name: ["rgb"]})

@@ -24,9 +24,9 @@ from cnn_core.figures import to_uint8
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.model import build_chunked_models, build_model, kernel_weights, run_forward
 from cnn_core.shapes import plan_pipeline
-from cnn_core.spec import PipelineSpec
+from cnn_core.spec import BlockSpec, PipelineSpec
 
-SPEC = PipelineSpec(
+SPEC = PipelineSpec.single(
     input_size=40,
     color_mode="rgb",
     kernel_size=5,
@@ -51,14 +51,14 @@ def engine():
 def chunks():
     """Two filters per model, as a large layer would be split."""
     conv = plan_pipeline(SPEC).stage("conv")
-    models = build_chunked_models(SPEC, max_values=2 * conv.shape[0] * conv.shape[1])
-    assert [len(chunk) for chunk, _ in models] == [2, 2, 1]
-    return models
+    [block] = build_chunked_models(SPEC, max_values=2 * conv.shape[0] * conv.shape[1])
+    assert [len(chunk) for chunk, _ in block] == [2, 2, 1]
+    return [block]
 
 
 def test_full_outputs_from_chunks_are_the_engines(engine, chunks):
     batch, expected = engine
-    outputs = full_outputs(chunks, batch, range(SPEC.filters))
+    outputs = full_outputs(chunks, batch, [range(5)])
     assert outputs.keys() == expected.keys() == {"input", "padding", "conv", "activation", "pool"}
     for key, maps in expected.items():
         np.testing.assert_allclose(outputs[key], maps, rtol=1e-5, atol=1e-5)
@@ -70,19 +70,18 @@ def test_full_outputs_keep_only_what_is_asked_and_skip_other_chunks(engine, chun
     def must_not_run(*args, **kwargs):
         raise AssertionError("a chunk without a wanted filter was run")
 
-    models = [(chunks[0][0], must_not_run), *chunks[1:]]
-    outputs = full_outputs(models, batch, range(2, 4), keys=("conv", "input"))
+    models = [[(chunks[0][0][0], must_not_run), *chunks[0][1:]]]
+    outputs = full_outputs(models, batch, [range(2, 4)], keys=("conv", "input"))
     assert outputs.keys() == {"conv", "input"}
     np.testing.assert_allclose(outputs["conv"], expected["conv"][..., 2:4], rtol=1e-5, atol=1e-5)
-    assert full_outputs([(range(5), must_not_run)], batch, range(5), keys=("input",)).keys() == {
-        "input"
-    }
+    only_input = full_outputs([[(range(5), must_not_run)]], batch, [range(5)], keys=("input",))
+    assert only_input.keys() == {"input"}
 
 
 def test_full_outputs_as_uint8_are_the_screens_levels(engine, chunks):
     batch, expected = engine
     value_range = (float(expected["conv"].min()), float(expected["conv"].max()))
-    outputs = full_outputs(chunks, batch, range(5), keys=("conv",), value_range=value_range)
+    outputs = full_outputs(chunks, batch, [range(5)], keys=("conv",), value_range=value_range)
     assert outputs["conv"].dtype == np.uint8
     difference = outputs["conv"].astype(int) - to_uint8(expected["conv"], value_range)
     assert np.abs(difference).max() <= 1  # float rounding at a level's edge
@@ -93,7 +92,7 @@ def test_npz_holds_every_stage_the_weights_and_the_spec(engine, chunks):
     plan = plan_pipeline(SPEC)
     kernel, bias = kernel_weights(SPEC)
     data = npz_bytes(
-        full_outputs(chunks, batch, range(5)), plan, kernel, bias, range(5), (400, 600, 3)
+        full_outputs(chunks, batch, [range(5)]), plan, [(kernel, bias)], [range(5)], (400, 600, 3)
     )
     with np.load(io.BytesIO(data)) as npz:
         names = {stage.layer_name: stage.key for stage in plan.stages}
@@ -110,8 +109,10 @@ def test_npz_holds_every_stage_the_weights_and_the_spec(engine, chunks):
         np.testing.assert_array_equal(npz["kernel"], kernel)
         np.testing.assert_array_equal(npz["bias"], bias)
         assert npz["filters"].tolist() == [1, 2, 3, 4, 5]
-        assert json.loads(str(npz["spec"])) == json.loads(json.dumps(dataclasses.asdict(SPEC)))
-        assert PipelineSpec(**json.loads(str(npz["spec"]))) == SPEC
+        spec = json.loads(str(npz["spec"]))
+        assert spec == json.loads(json.dumps(dataclasses.asdict(SPEC)))
+        blocks = tuple(BlockSpec(**block) for block in spec.pop("blocks"))
+        assert PipelineSpec(**spec, blocks=blocks) == SPEC
         assert json.loads(str(npz["preprocessing_shapes"])) == {
             "original": [400, 600, 3],
             "color": [400, 600, 3],
@@ -125,8 +126,9 @@ def test_npz_of_some_filters(engine, chunks):
     batch, expected = engine
     plan = plan_pipeline(SPEC)
     kernel, bias = kernel_weights(SPEC)
-    outputs = full_outputs(chunks, batch, range(3, 5))
-    with np.load(io.BytesIO(npz_bytes(outputs, plan, kernel, bias, range(3, 5), (9, 9)))) as npz:
+    outputs = full_outputs(chunks, batch, [range(3, 5)])
+    data = npz_bytes(outputs, plan, [(kernel, bias)], [range(3, 5)], (9, 9))
+    with np.load(io.BytesIO(data)) as npz:
         np.testing.assert_allclose(npz["conv2d"], expected["conv"][..., 3:5], rtol=1e-5, atol=1e-5)
         assert npz["input_layer"].shape == (40, 40, 3)
         assert npz["kernel"].shape == (5, 5, 3, 2)
@@ -134,7 +136,7 @@ def test_npz_of_some_filters(engine, chunks):
 
 
 def test_the_caps_are_stated_and_bite_where_the_issue_says():
-    big = plan_pipeline(PipelineSpec(filters=64))
+    big = plan_pipeline(PipelineSpec.single(filters=64))
     assert outputs_nbytes(big, 64) > NPZ_MAX_BYTES >= outputs_nbytes(big, 16)
     fixed = outputs_nbytes(big, 0)
     per_filter = outputs_nbytes(big, 1) - fixed
@@ -181,3 +183,39 @@ def test_png_keeps_large_maps_one_value_per_pixel():
 def test_png_refuses_mismatched_names():
     with pytest.raises(ValueError, match="Expected maps of shape"):
         stage_png(np.zeros((4, 4, 2)), (0, 1), ["one"], "t")
+
+
+STACK = PipelineSpec(
+    input_size=36,
+    blocks=(
+        BlockSpec(kernel_size=5, filters=3, seed=1),
+        BlockSpec(kernel_size=3, filters=5, padding_mode="explicit", padding=1, dilation=2),
+    ),
+)
+
+
+def test_two_blocks_export_block_after_block():
+    batch = prepare_input(load_sample("Coffee"), STACK).batch
+    expected = run_forward(build_model(STACK), batch)
+    plan = plan_pipeline(STACK)
+    conv_2 = plan.stage("conv_2")
+    models = build_chunked_models(STACK, max_values=2 * conv_2.shape[0] * conv_2.shape[1])
+    assert [len(block) for block in models] == [3, 3]  # both blocks in chunks
+    outputs = full_outputs(models, batch, [range(3), range(5)])
+    assert outputs.keys() == expected.keys()
+    for key, maps in expected.items():
+        np.testing.assert_allclose(outputs[key], maps, rtol=1e-5, atol=1e-4)
+    # One stage of block 2, two of its filters: block 1 runs whole, nothing else is kept.
+    part = full_outputs(models, batch, [range(3), range(2, 4)], keys=("pool_2", "padding_2"))
+    assert part.keys() == {"pool_2", "padding_2"}
+    np.testing.assert_allclose(part["pool_2"], expected["pool_2"][..., 2:4], rtol=1e-5, atol=1e-4)
+    assert part["padding_2"].shape == expected["padding_2"].shape  # all of block 1's maps
+    weights = [kernel_weights(STACK, 0), kernel_weights(STACK, 1)]
+    data = npz_bytes(outputs, plan, weights, [range(3), range(5)], (400, 600, 3))
+    with np.load(io.BytesIO(data)) as npz:
+        assert npz["kernel"].shape == (5, 5, 1, 3)
+        assert npz["kernel_2"].shape == (3, 3, 3, 5)
+        assert npz["filters_2"].tolist() == [1, 2, 3, 4, 5]
+        np.testing.assert_allclose(npz["conv2d_1"], expected["conv_2"], rtol=1e-5, atol=1e-4)
+        assert "blocks=2" in str(npz["link"])
+    assert outputs_nbytes(plan, [3, 5]) == sum(stage.memory for stage in plan.stages)

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from cnn_core.display import DisplayBudget
 from cnn_core.figures import (
     grid_shape,
     image_uri,
@@ -35,7 +36,7 @@ def validated(fig):
 def test_stage_figure_is_valid_plotly_in_real_coordinates(channels):
     rng = np.random.default_rng(channels)
     full = rng.normal(size=(249, 249, channels)).astype(np.float32)
-    stage = summarize_stage("conv", full)
+    stage = summarize_stage("conv", full, DisplayBudget())
     fig = validated(
         stage_figure(
             stage.display,
@@ -67,7 +68,7 @@ def test_stage_figure_is_valid_plotly_in_real_coordinates(channels):
 
 def test_only_the_shown_tiles_are_drawn():
     full = np.zeros((20, 20, 40), np.float32)
-    stage = summarize_stage("conv", full)
+    stage = summarize_stage("conv", full, DisplayBudget())
     pages = tile_pages(40, 16)
     fig = stage_figure(
         stage.display,
@@ -109,7 +110,7 @@ def test_grid_shape_rejects_zero():
 
 def test_small_maps_go_lossless_and_shrunk_maps_as_jpeg():
     def source(full):
-        stage = summarize_stage("pool", full)
+        stage = summarize_stage("pool", full, DisplayBudget())
         fig = stage_figure(
             stage.display,
             stage.samples,
@@ -128,7 +129,7 @@ def test_small_maps_go_lossless_and_shrunk_maps_as_jpeg():
 def test_colorscales_are_sent_as_colors_not_names():
     """The app skips Plotly's validation, which is what turns names into colors."""
     full = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8, 1)
-    stage = summarize_stage("conv", full)
+    stage = summarize_stage("conv", full, DisplayBudget())
     fig = stage_figure(
         stage.display, stage.samples, stage.step, (8, 8), (0.0, 1.0), ["filter 1"]
     ).to_dict()
@@ -157,7 +158,7 @@ def colorbar_fits(fig):
 
 @pytest.mark.parametrize("channels", [1, 2, 3, 4, 9, 16])
 def test_stage_colorbar_fits_every_grid(channels):
-    stage = summarize_stage("conv", np.ones((64, 64, channels), np.float32))
+    stage = summarize_stage("conv", np.ones((64, 64, channels), np.float32), DisplayBudget())
     fig = stage_figure(
         stage.display,
         stage.samples,
@@ -190,7 +191,8 @@ def test_grayscale_kernels_fill_a_grid_not_a_column():
 @pytest.mark.parametrize(("k", "channels"), [(3, 11), (5, 1), (15, 1), (15, 16)])
 def test_each_tile_gets_its_kernel_under_it(k, channels):
     rng = np.random.default_rng(k)
-    stage = summarize_stage("conv", rng.normal(size=(60, 60, channels)).astype(np.float32))
+    full = rng.normal(size=(60, 60, channels)).astype(np.float32)
+    stage = summarize_stage("conv", full, DisplayBudget())
     kernels = rng.normal(size=(k, k, channels)).astype(np.float32)
     shown = range(min(channels, 16))
     fig = validated(

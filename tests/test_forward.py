@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 from scipy.signal import correlate2d
 
-from cnn_core.forward import DISPLAY_PX, compute_stages, resample_maps, summarize_stage
+from cnn_core.display import DisplayBudget
+from cnn_core.forward import compute_stages, resample_maps, summarize_stage
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.links import spec_to_query
 from cnn_core.model import build_model, kernel_weights, run_forward
-from cnn_core.shapes import plan_pipeline, same_padding
-from cnn_core.spec import PipelineSpec
+from cnn_core.shapes import plan_pipeline, same_padding, stage_key
+from cnn_core.spec import BlockSpec, PipelineSpec
 
 ACTIVATIONS = {
     "none": lambda x: x,
@@ -21,16 +22,19 @@ ACTIVATIONS = {
 }
 
 
-def reference(batch, kernel, bias, spec):
-    """Conv (cross-correlation), activation and pooling in plain NumPy/SciPy."""
-    x = batch[0].astype(np.float64)
+def reference_block(x, kernel, bias, block):
+    """One block's conv (cross-correlation), activation and pooling in NumPy/SciPy."""
     n = x.shape[0]
-    k, s = spec.kernel_size, spec.stride
-    if spec.padding_mode == "same":
+    k, s, d = block.kernel_size, block.stride, block.dilation
+    if d > 1:  # the dilated kernel: taps d pixels apart, zeros between
+        dilated = np.zeros((d * (k - 1) + 1, d * (k - 1) + 1, *kernel.shape[2:]))
+        dilated[::d, ::d] = kernel
+        kernel, k = dilated, d * (k - 1) + 1
+    if block.padding_mode == "same":
         before, after = same_padding(n, k, s)
         x = np.pad(x, ((before, after), (before, after), (0, 0)))
-    elif spec.padding_mode == "explicit":
-        p = spec.padding
+    elif block.padding_mode == "explicit":
+        p = block.padding
         x = np.pad(x, ((p, p), (p, p), (0, 0)))
     conv = np.stack(
         [
@@ -42,23 +46,36 @@ def reference(batch, kernel, bias, spec):
         ],
         axis=-1,
     )[::s, ::s]
-    act = ACTIVATIONS[spec.activation](conv)
+    act = ACTIVATIONS[block.activation](conv)
     out = {"conv": conv, "activation": act}
-    if spec.pooling != "none":
-        p, ps = spec.pool_size, spec.effective_pool_stride
+    if block.pooling != "none":
+        p, ps = block.pool_size, block.effective_pool_stride
         m = (act.shape[0] - p) // ps + 1
         windows = np.stack(
             [act[i * ps : i * ps + p, j * ps : j * ps + p] for i in range(m) for j in range(m)]
         ).reshape(m, m, p, p, -1)
         out["pool"] = (
-            windows.max(axis=(2, 3)) if spec.pooling == "max" else windows.mean(axis=(2, 3))
+            windows.max(axis=(2, 3)) if block.pooling == "max" else windows.mean(axis=(2, 3))
         )
     return out
 
 
+def reference(batch, weights, spec):
+    """Every block in turn, keyed like the plan's stages; ``weights`` per block."""
+    x = batch[0].astype(np.float64)
+    out = {}
+    for number, (block, (kernel, bias)) in enumerate(
+        zip(spec.blocks, weights, strict=True), start=1
+    ):
+        stages = reference_block(x, kernel, bias, block)
+        out.update({stage_key(kind, number): value for kind, value in stages.items()})
+        x = stages["pool"] if "pool" in stages else stages["activation"]
+    return out
+
+
 SPECS = [
-    PipelineSpec(input_size=64),
-    PipelineSpec(
+    PipelineSpec.single(input_size=64),
+    PipelineSpec.single(
         input_size=48,
         kernel_size=5,
         stride=2,
@@ -69,7 +86,7 @@ SPECS = [
         pooling="average",
         pool_size=3,
     ),
-    PipelineSpec(
+    PipelineSpec.single(
         input_size=33,
         kernel_size=4,
         stride=3,
@@ -81,7 +98,7 @@ SPECS = [
         pool_size=2,
         pool_stride=1,
     ),
-    PipelineSpec(
+    PipelineSpec.single(
         input_size=40,
         kernel_size=7,
         padding_mode="same",
@@ -90,12 +107,13 @@ SPECS = [
         pooling="none",
         seed=11,
     ),
-    PipelineSpec(input_size=29, kernel_size=3, stride=2, activation="sigmoid", scale_01=True),
-    PipelineSpec(input_size=30, kernel_size=5, weights="sobel_x", bias=-3.0, activation="none"),
-    PipelineSpec(
+    PipelineSpec.single(
+        input_size=30, kernel_size=5, weights="sobel_x", bias=-3.0, activation="none"
+    ),
+    PipelineSpec.single(
         input_size=24, kernel_size=3, filters=11, weights="bank", color_mode="rgb", bias=1.0
     ),
-    PipelineSpec(
+    PipelineSpec.single(
         input_size=20,
         kernel_size=2,
         weights="custom",
@@ -104,6 +122,38 @@ SPECS = [
         activation="tanh",
         scale_01=True,
     ),
+    PipelineSpec.single(
+        input_size=29, kernel_size=3, stride=2, activation="sigmoid", scale_01=True
+    ),
+    PipelineSpec(
+        input_size=36,
+        color_mode="rgb",
+        blocks=(
+            BlockSpec(kernel_size=3, filters=4),
+            BlockSpec(kernel_size=3, filters=1, weights="laplacian", bias=0.5, activation="none"),
+        ),
+    ),
+    PipelineSpec.single(input_size=41, kernel_size=3, dilation=3, padding_mode="same", filters=2),
+    PipelineSpec.single(input_size=30, kernel_size=4, dilation=2, pooling="none"),
+    PipelineSpec(
+        input_size=40,
+        color_mode="rgb",
+        blocks=(
+            BlockSpec(kernel_size=5, filters=3),
+            BlockSpec(kernel_size=3, filters=4, padding_mode="same", dilation=2),
+            BlockSpec(
+                kernel_size=2,
+                filters=2,
+                stride=2,
+                padding_mode="explicit",
+                padding=1,
+                activation="tanh",
+                pooling="average",
+                pool_size=3,
+                pool_stride=1,
+            ),
+        ),
+    ),
 ]
 
 
@@ -111,13 +161,18 @@ SPECS = [
 def test_forward_matches_scipy_reference(spec):
     batch = prepare_input(load_sample("Cat (chelsea)"), spec).batch
     model = build_model(spec)
-    kernel, bias = model.get_layer("conv2d").get_weights()
-    np.testing.assert_array_equal(kernel, kernel_weights(spec)[0])
-    ours = run_forward(model, batch)
-    expected = reference(batch, kernel.astype(np.float64), bias, spec)
     plan = plan_pipeline(spec)
+    convs = [stage for stage in plan.stages if stage.kind == "conv"]
+    assert len(convs) == spec.depth
+    weights = [model.get_layer(stage.layer_name).get_weights() for stage in convs]
+    for index, (kernel, _) in enumerate(weights):
+        np.testing.assert_array_equal(kernel, kernel_weights(spec, index)[0])
+    ours = run_forward(model, batch)
+    expected = reference(batch, [(k.astype(np.float64), b) for k, b in weights], spec)
     for key, value in expected.items():
-        if key == "activation" and spec.activation == "none":
+        if key not in ours:  # an activation of "none" has no stage
+            number = int(key.split("_")[1]) if "_" in key else 1
+            assert key.startswith("activation") and spec.blocks[number - 1].activation == "none"
             continue
         assert ours[key].shape == plan.stage(key).shape
         scale = max(1.0, float(np.abs(value).max()))
@@ -137,26 +192,26 @@ def test_seed_defaults_reproduce_the_article():
 
 
 def test_same_seed_gives_same_weights_and_other_seed_does_not():
-    spec = PipelineSpec(input_size=32)
+    spec = PipelineSpec.single(input_size=32)
     a = build_model(spec).get_layer("conv2d").get_weights()[0]
     b = build_model(spec).get_layer("conv2d").get_weights()[0]
-    c = kernel_weights(spec.replace(seed=4))[0]
+    c = kernel_weights(spec.replace_block(0, seed=4))[0]
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
 
 
 def test_compute_stages_keeps_exact_values_at_sampled_pixels():
-    spec = PipelineSpec(input_size=512, filters=2)
+    spec = PipelineSpec.single(input_size=512, filters=2)
     model = build_model(spec)
     batch = prepare_input(load_sample("Coffee"), spec).batch
     full = run_forward(model, batch)
-    stages = compute_stages(model, batch)
+    stages = compute_stages(model, batch, DisplayBudget())
     conv = stages["conv"]
     assert conv.full_shape == (498, 498, 2)
     assert conv.step > 1
     np.testing.assert_array_equal(conv.samples, full["conv"][:: conv.step, :: conv.step])
     # Display: the area average of the real map, at screen size.
-    assert max(conv.display.shape[:2]) <= DISPLAY_PX
+    assert max(conv.display.shape[:2]) <= DisplayBudget().display_px
     assert conv.display.dtype == np.uint8
     # Each channel's own minimum..maximum is mapped to 0-255.
     np.testing.assert_allclose(conv.channel_min, full["conv"].min(axis=(0, 1)), rtol=1e-6)
@@ -172,7 +227,7 @@ def test_compute_stages_keeps_exact_values_at_sampled_pixels():
 
 def test_summarize_stage_rejects_flat_arrays():
     with pytest.raises(ValueError, match="Expected maps of shape"):
-        summarize_stage("conv", np.zeros((4, 4)), 10)
+        summarize_stage("conv", np.zeros((4, 4)), DisplayBudget())
 
 
 def test_small_maps_are_enlarged_as_crisp_blocks():
@@ -193,15 +248,31 @@ def test_many_channels_resample_like_one():
     )
 
 
-def test_chunked_forward_equals_the_whole_model():
+CHUNKED = [
+    PipelineSpec.single(input_size=64, filters=7, kernel_size=3, color_mode="rgb", pool_size=3),
+    PipelineSpec(
+        input_size=64,
+        color_mode="rgb",
+        blocks=(
+            BlockSpec(kernel_size=3, filters=7, pool_size=3),
+            BlockSpec(kernel_size=3, filters=5, padding_mode="same", pooling="none"),
+            BlockSpec(kernel_size=2, filters=6, dilation=2, activation="elu"),
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("spec", CHUNKED, ids=lambda s: str(spec_to_query(s)))
+def test_chunked_forward_equals_the_whole_model(spec):
     from cnn_core.model import build_chunked_models, filter_chunks
 
-    spec = PipelineSpec(input_size=64, filters=7, kernel_size=3, color_mode="rgb", pool_size=3)
     batch = prepare_input(load_sample("Astronaut"), spec).batch
-    assert len(filter_chunks(spec, max_values=2 * 62 * 62)) == 4
-    whole = compute_stages(build_model(spec), batch)
-    chunked = compute_stages(build_chunked_models(spec, max_values=2 * 62 * 62), batch)
-    assert whole.keys() == chunked.keys()
+    assert len(filter_chunks(spec, max_values=2 * 62 * 62)[0]) == 4
+    whole = compute_stages(build_model(spec), batch, DisplayBudget())
+    chunked = compute_stages(
+        build_chunked_models(spec, max_values=2 * 62 * 62), batch, DisplayBudget()
+    )
+    assert list(whole) == list(chunked) == [s.key for s in plan_pipeline(spec).stages]
     for key, stage in whole.items():
         other = chunked[key]
         np.testing.assert_allclose(other.samples, stage.samples, rtol=1e-5, atol=1e-4)
@@ -225,7 +296,7 @@ def test_histograms_count_every_value_of_the_full_maps(spec):
     batch = prepare_input(load_sample("Coffee"), spec).batch
     model = build_model(spec)
     full = run_forward(model, batch)
-    stages = compute_stages(model, batch)
+    stages = compute_stages(model, batch, DisplayBudget())
     for key, stage in stages.items():
         histogram = stage.histogram
         assert histogram.total == full[key].size
@@ -242,8 +313,9 @@ def test_histograms_count_every_value_of_the_full_maps(spec):
 
 def test_a_constant_stage_has_one_bin():
     stage = compute_stages(
-        build_model(PipelineSpec(input_size=20, kernel_size=3)),
+        build_model(PipelineSpec.single(input_size=20, kernel_size=3)),
         np.zeros((1, 20, 20, 1), np.float32),
+        DisplayBudget(),
     )["activation"]
     assert stage.histogram.counts.tolist() == [18 * 18]
     assert stage.zero_fraction == 1.0
@@ -272,7 +344,7 @@ def test_chosen_weights_are_the_layers_weights_also_in_chunks():
     from cnn_core.kernels import LUMINANCE, bank_kernels
     from cnn_core.model import build_chunked_models
 
-    spec = PipelineSpec(
+    spec = PipelineSpec.single(
         input_size=40, kernel_size=3, filters=11, weights="bank", color_mode="rgb", bias=0.5
     )
     kernel, bias = kernel_weights(spec)
@@ -280,8 +352,10 @@ def test_chosen_weights_are_the_layers_weights_also_in_chunks():
     np.testing.assert_allclose(kernel, expected, rtol=1e-6)
     assert bias.tolist() == [0.5] * 11
     batch = prepare_input(load_sample("Astronaut"), spec).batch
-    whole = compute_stages(build_model(spec), batch)
-    chunked = compute_stages(build_chunked_models(spec, max_values=3 * 38 * 38), batch)
+    whole = compute_stages(build_model(spec), batch, DisplayBudget())
+    chunked = compute_stages(
+        build_chunked_models(spec, max_values=3 * 38 * 38), batch, DisplayBudget()
+    )
     np.testing.assert_allclose(chunked["conv"].samples, whole["conv"].samples, atol=1e-4)
 
 
@@ -290,7 +364,7 @@ def test_rgb_map_of_a_preset_is_the_grayscale_map_up_to_rounding():
     equals the grayscale map of the same kernel; they differ only because the
     grayscale image is rounded to 8 bits (half a level per pixel, twice)."""
     cat = load_sample("Cat (chelsea)")
-    spec = PipelineSpec(input_size=128, kernel_size=5, weights="gaussian", activation="none")
+    spec = PipelineSpec.single(input_size=128, kernel_size=5, weights="gaussian", activation="none")
     maps = {}
     for mode in ("grayscale", "rgb"):
         mode_spec = spec.replace(color_mode=mode)
@@ -301,3 +375,39 @@ def test_rgb_map_of_a_preset_is_the_grayscale_map_up_to_rounding():
     bound = float(np.abs(kernel_weights(spec)[0]).sum()) * 1.0 + 1e-3
     assert np.abs(gray - rgb).max() <= bound
     assert np.abs(gray - rgb).mean() < 0.5
+
+
+def test_model_building_is_serialized_across_threads(monkeypatch):
+    """Sessions build models in parallel threads; Keras's building is not
+    thread-safe, so constructions must take turns (running them need not)."""
+    import threading
+    import time
+
+    from cnn_core import model as model_module
+
+    active, peak = [0], [0]
+    guard = threading.Lock()
+    original = model_module._add_stages
+
+    def counting(*args, **kwargs):
+        with guard:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.02)
+        try:
+            return original(*args, **kwargs)
+        finally:
+            with guard:
+                active[0] -= 1
+
+    monkeypatch.setattr(model_module, "_add_stages", counting)
+    specs = [PipelineSpec.single(input_size=32, kernel_size=3, filters=f) for f in (1, 2, 3, 4)]
+    threads = [
+        threading.Thread(target=model_module.build_chunked_models, args=(spec, 500))
+        for spec in specs
+    ] + [threading.Thread(target=model_module.build_model, args=(spec,)) for spec in specs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import urllib.parse
 from pathlib import Path
@@ -25,7 +24,16 @@ from cnn_core.links import (
     pipeline_values,
     spec_to_query,
 )
-from cnn_core.spec import ACTIVATIONS, COLOR_MODES, LIMITS, POOLINGS, PipelineSpec
+from cnn_core.spec import (
+    ACTIVATIONS,
+    BLOCK_FIELDS,
+    COLOR_MODES,
+    INPUT_FIELDS,
+    LIMITS,
+    POOLINGS,
+    BlockSpec,
+    PipelineSpec,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRIES = {entry.name: entry for entry in (*PIPELINE, *BLOCK)}
@@ -39,7 +47,7 @@ def _limit(name):
 def canonical_specs(draw):
     """Any spec the sidebar can make, with the padding p only where it applies."""
     padding_mode = draw(st.sampled_from(("valid", "same", "explicit")))
-    return PipelineSpec(
+    return PipelineSpec.single(
         color_mode=draw(st.sampled_from(tuple(COLOR_MODES))),
         input_size=draw(_limit("input_size")),
         scale_01=draw(st.booleans()),
@@ -68,16 +76,18 @@ URLS = st.none() | st.sampled_from(
 def old_to_query(spec, source=None):
     """What the previous version wrote into the address bar, frozen here:
     ``PipelineSpec.to_query`` plus the sidebar's ``source=`` label."""
-    default = PipelineSpec()
+    (block,) = spec.blocks  # that version had one block, its fields on the spec
+    default = PipelineSpec().blocks[0]
     query = {}
-    for field in dataclasses.fields(spec):
-        value = getattr(spec, field.name)
-        if value == getattr(default, field.name):
+    for name in (*INPUT_FIELDS, *BLOCK_FIELDS):
+        owner, base = (spec, PipelineSpec()) if name in INPUT_FIELDS else (block, default)
+        value = getattr(owner, name)
+        if value == getattr(base, name):
             continue
         if isinstance(value, bool):
-            query[field.name] = "1" if value else "0"
+            query[name] = "1" if value else "0"
         else:
-            query[field.name] = "" if value is None else str(value)
+            query[name] = "" if value is None else str(value)
     if source is not None and source != "Cat (chelsea)":
         query["source"] = source
     return query
@@ -88,7 +98,7 @@ def old_to_query(spec, source=None):
 
 def test_table_covers_every_spec_field_once():
     fields = [field for entry in (*PIPELINE, *BLOCK) for field in entry.fields]
-    spec_fields = [field.name for field in dataclasses.fields(PipelineSpec)]
+    spec_fields = [*INPUT_FIELDS, *BLOCK_FIELDS]
     assert sorted(f for f in fields if f not in ("sample", "url", "lock")) == sorted(spec_fields)
     assert len(fields) == len(set(fields))
     assert [entry.name for entry in PIPELINE] == ["image", "mode", "size", "scale", "url", "lock"]
@@ -97,6 +107,7 @@ def test_table_covers_every_spec_field_once():
         "filters",
         "stride",
         "padding",
+        "dilation",
         "activation",
         "pooling",
         "pool",
@@ -109,7 +120,7 @@ def test_table_covers_every_spec_field_once():
 
 
 def test_adapter_round_trips():
-    spec = PipelineSpec(kernel_size=3, color_mode="rgb", pool_stride=1)
+    spec = PipelineSpec.single(kernel_size=3, color_mode="rgb", pool_stride=1)
     assert build_spec(pipeline_values(spec), block_values(spec)) == spec
     assert set(pipeline_values(spec)) == {"color_mode", "input_size", "scale_01"}
 
@@ -128,14 +139,19 @@ def test_defaults_give_the_bare_address():
 
 
 def test_short_names_for_the_lessons():
-    assert spec_to_query(PipelineSpec(padding_mode="same")) == {"padding": "same"}
-    assert spec_to_query(PipelineSpec(stride=2)) == {"stride": "2"}
-    assert spec_to_query(PipelineSpec(color_mode="rgb", filters=8)) == {
+    assert spec_to_query(PipelineSpec.single(padding_mode="same")) == {"padding": "same"}
+    assert spec_to_query(PipelineSpec.single(stride=2)) == {"stride": "2"}
+    assert spec_to_query(PipelineSpec.single(color_mode="rgb", filters=8)) == {
         "mode": "rgb",
         "filters": "8",
     }
-    assert spec_to_query(PipelineSpec(padding_mode="explicit", padding=3)) == {"padding": "3"}
-    assert spec_to_query(PipelineSpec(scale_01=True, pool_size=3)) == {"scale": "1", "pool": "3"}
+    assert spec_to_query(PipelineSpec.single(padding_mode="explicit", padding=3)) == {
+        "padding": "3"
+    }
+    assert spec_to_query(PipelineSpec.single(scale_01=True, pool_size=3)) == {
+        "scale": "1",
+        "pool": "3",
+    }
     assert spec_to_query(PipelineSpec(), url="https://example.org/a.png", lock=True) == {
         "url": "https://example.org/a.png",
         "lock": "1",
@@ -143,8 +159,8 @@ def test_short_names_for_the_lessons():
 
 
 def test_padding_p_is_not_written_where_it_does_not_apply():
-    assert spec_to_query(PipelineSpec(padding=5)) == {}
-    assert spec_to_query(PipelineSpec(padding_mode="same", padding=5)) == {"padding": "same"}
+    assert spec_to_query(PipelineSpec.single(padding=5)) == {}
+    assert spec_to_query(PipelineSpec.single(padding_mode="same", padding=5)) == {"padding": "same"}
 
 
 # -- round trips -----------------------------------------------------------------
@@ -196,13 +212,13 @@ def test_old_names(old, new):
 
 def test_every_name_the_old_version_wrote_is_known():
     # ``custom`` came after that version (a link writes it as ``w``).
-    spec_fields = [f.name for f in dataclasses.fields(PipelineSpec) if f.name != "custom"]
+    spec_fields = [*INPUT_FIELDS, *(name for name in BLOCK_FIELDS if name != "custom")]
     assert all(is_link_name(name) for name in [*spec_fields, "source"])
     assert set(OLD_NAMES) | set(ENTRIES) >= {*spec_fields, "source"}
 
 
 def test_todays_name_wins_over_the_old_one():
-    assert parse_link({"kernel": "5", "kernel_size": "7"}).spec.kernel_size == 5
+    assert parse_link({"kernel": "5", "kernel_size": "7"}).spec.blocks[0].kernel_size == 5
 
 
 # -- tolerance -----------------------------------------------------------------
@@ -221,7 +237,7 @@ def test_case_and_spaces_are_ignored():
         }
     )
     assert state.rejected == ()
-    assert state.spec == PipelineSpec(
+    assert state.spec == PipelineSpec.single(
         kernel_size=5,
         padding_mode="same",
         activation="leaky_relu",
@@ -246,20 +262,20 @@ def test_url_keeps_its_case():
 def test_unknown_names_are_ignored_silently():
     state = parse_link({"utm_source": "moodle", "lti_user": "42", "kernel": "3", "": "x"})
     assert state.rejected == ()
-    assert state.spec == PipelineSpec(kernel_size=3)
+    assert state.spec == PipelineSpec.single(kernel_size=3)
     assert not is_link_name("utm_source")
 
 
 def test_repeated_names_use_the_last_value_and_empty_lists_are_absent():
-    assert parse_link({"kernel": ["3", "7"]}).spec.kernel_size == 7
-    assert parse_link({"kernel": []}).spec.kernel_size == 15
+    assert parse_link({"kernel": ["3", "7"]}).spec.blocks[0].kernel_size == 7
+    assert parse_link({"kernel": []}).spec.blocks[0].kernel_size == 15
     assert parse_link({"kernel": None}).rejected == ()
 
 
 def test_the_issues_example():
     [rejection] = parse_link({"kernel": "banana", "stride": "2"}).rejected
     assert rejection == Rejection("kernel", "banana", Allowed("integer", 1, 31), "15")
-    assert parse_link({"kernel": "banana", "stride": "2"}).spec == PipelineSpec(stride=2)
+    assert parse_link({"kernel": "banana", "stride": "2"}).spec == PipelineSpec.single(stride=2)
 
 
 GARBAGE = ["banana", "", "-1", "99999", "1.5", "٣", "1_0", "0x10", "nan", "<script>", " 2 2 "]
@@ -294,9 +310,14 @@ def test_garbage_in_one_field_falls_back_to_its_default(name, value):
         assert got[name] == want[name]
     else:
         for field in entry.fields:
-            assert getattr(state.spec, field) == getattr(default.spec, field)
+            owner, base = (
+                (state.spec, default.spec)
+                if field in INPUT_FIELDS
+                else (state.spec.blocks[0], default.spec.blocks[0])
+            )
+            assert getattr(owner, field) == getattr(base, field)
     if name != "filters":
-        assert state.spec.filters == 4
+        assert state.spec.blocks[0].filters == 4
 
 
 def test_garbage_everywhere_names_each_and_keeps_nothing_else():
@@ -371,7 +392,82 @@ def test_readme_documents_every_name_and_the_lesson_links():
         specs.append(state.spec)
     assert specs[:4] == [
         PipelineSpec(),
-        PipelineSpec(padding_mode="same"),
-        PipelineSpec(stride=2),
-        PipelineSpec(color_mode="rgb", filters=8),
+        PipelineSpec.single(padding_mode="same"),
+        PipelineSpec.single(stride=2),
+        PipelineSpec.single(color_mode="rgb", filters=8),
     ]
+
+
+# -- blocks --------------------------------------------------------------------
+
+
+def test_blocks_take_a_suffix_and_default_to_what_adding_them_gives():
+    spec = PipelineSpec().with_depth(3).replace_block(1, kernel_size=5, filters=8)
+    spec = spec.replace_block(2, stride=2)
+    # Block 3 was added after a 2-filter block 2 (so 4 filters); a link's
+    # default for it is twice block 2's filters now, 16, so 4 is written.
+    assert spec_to_query(spec) == {
+        "blocks": "3",
+        "kernel_2": "5",
+        "filters_2": "8",
+        "filters_3": "4",
+        "stride_3": "2",
+    }
+    assert parse_link(spec_to_query(spec)).spec == spec
+    state = parse_link({"blocks": "3", "kernel_2": "5", "filters_2": "8", "stride_3": "2"})
+    assert state.spec.blocks[2].filters == 16 and state.rejected == ()
+    assert is_link_name("Kernel_2") and is_link_name("pool_stride_4")
+    assert not is_link_name("kernel_5") and not is_link_name("kernel_1")
+
+
+def test_an_old_one_block_link_opens_the_same_view():
+    state = parse_link({"filters": "3", "padding_mode": "same", "kernel_2": "7"})
+    assert state.spec == PipelineSpec.single(filters=3, padding_mode="same")
+    assert state.rejected == ()
+
+
+@pytest.mark.parametrize("raw", ["0", "5", "two", ""])
+def test_a_bad_block_count_falls_back_to_one_and_says_so(raw):
+    state = parse_link({"blocks": raw, "filters": "2", "kernel_2": "5"})
+    assert state.spec == PipelineSpec.single(filters=2)
+    [rejection] = state.rejected
+    assert (rejection.name, rejection.value, rejection.default) == ("blocks", raw, "1")
+    assert rejection.allowed == Allowed("integer", 1, 4)
+
+
+def test_a_bad_value_in_a_later_block_falls_back_to_that_blocks_default():
+    state = parse_link({"blocks": "2", "filters": "8", "filters_2": "99", "dilation_2": "3"})
+    assert state.spec.blocks[1] == BlockSpec(
+        kernel_size=3, filters=16, padding_mode="same", dilation=3
+    )
+    [rejection] = state.rejected
+    assert (rejection.name, rejection.value, rejection.default) == ("filters_2", "99", "16")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.builds(
+        PipelineSpec,
+        input_size=_limit("input_size"),
+        blocks=st.lists(
+            st.builds(
+                BlockSpec,
+                kernel_size=_limit("kernel_size"),
+                filters=_limit("filters"),
+                stride=_limit("stride"),
+                dilation=_limit("dilation"),
+                activation=st.sampled_from(tuple(ACTIVATIONS)),
+                pooling=st.sampled_from(tuple(POOLINGS)),
+                pool_stride=st.none() | _limit("pool_stride"),
+                seed=_limit("seed"),
+            ),
+            min_size=1,
+            max_size=4,
+        ).map(tuple),
+    )
+)
+def test_stacks_round_trip(spec):
+    query = spec_to_query(spec)
+    assert ("blocks" in query) == (spec.depth > 1)
+    state = parse_link(query)
+    assert state.spec == spec and state.rejected == ()

@@ -4,6 +4,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cnn_core.errors import ShapeError
 from cnn_core.links import spec_to_query
@@ -16,7 +18,7 @@ from cnn_core.shapes import (
     pool_output_size,
     same_padding,
 )
-from cnn_core.spec import LIMITS, PipelineSpec
+from cnn_core.spec import LIMITS, BlockSpec, PipelineSpec
 
 keras = load_keras()
 layers = keras.layers
@@ -104,7 +106,7 @@ def _spec_grid():
             (37, "rgb", "average"),
             (64, "grayscale", "none"),
         ):
-            yield PipelineSpec(
+            yield PipelineSpec.single(
                 input_size=n,
                 color_mode=color,
                 kernel_size=kernel,
@@ -145,13 +147,13 @@ def test_seed_numbers():
 
 
 def test_formula_shows_floor_when_stride_does_not_divide():
-    conv = plan_pipeline(PipelineSpec(stride=2)).stage("conv")
+    conv = plan_pipeline(PipelineSpec.single(stride=2)).stage("conv")
     assert conv.formulas[0] == "floor((512 + 2*0 - 15)/2) + 1 = floor(248.5) + 1 = 249"
     assert conv.shape[0] == 249
 
 
 def test_same_formula_shows_ceil_and_padding():
-    conv = plan_pipeline(PipelineSpec(padding_mode="same", stride=3)).stage("conv")
+    conv = plan_pipeline(PipelineSpec.single(padding_mode="same", stride=3)).stage("conv")
     assert conv.formulas[0] == "ceil(512/3) = 171"
     assert conv.formulas[1:3] == (
         "pad = max(15 - 512 mod 3, 0) = 13",
@@ -160,20 +162,20 @@ def test_same_formula_shows_ceil_and_padding():
 
 
 def test_explicit_padding_formula():
-    plan = plan_pipeline(PipelineSpec(padding_mode="explicit", padding=3))
+    plan = plan_pipeline(PipelineSpec.single(padding_mode="explicit", padding=3))
     assert plan.stage("padding").shape == (518, 518, 1)
     assert plan.stage("conv").formulas[0] == "(512 + 2*3 - 15)/1 + 1 = 504"
 
 
 def test_zero_output_is_an_error_naming_the_numbers():
-    plan = plan_pipeline(PipelineSpec(input_size=16, kernel_size=31))
+    plan = plan_pipeline(PipelineSpec.single(input_size=16, kernel_size=31))
     assert [s.key for s in plan.stages] == ["input"]
     assert plan.error.stage == "conv"
     assert "(16 + 2*0 - 31)/1 + 1 = -14" in str(plan.error)
 
 
 def test_pool_larger_than_input_is_an_error():
-    plan = plan_pipeline(PipelineSpec(input_size=20, kernel_size=15, pool_size=8))
+    plan = plan_pipeline(PipelineSpec.single(input_size=20, kernel_size=15, pool_size=8))
     assert plan.stage("activation") is not None
     assert plan.error.stage == "pool"
     assert "floor((6 - 8)/8) + 1 = floor(-0.25) + 1 = 0" in str(plan.error)
@@ -184,7 +186,7 @@ def test_glorot_limit_bounds_keras_weights(k, c, f):
     limit, _ = glorot_limit(k, c, f)
     kernel = (
         build_model(
-            PipelineSpec(
+            PipelineSpec.single(
                 kernel_size=k,
                 filters=f,
                 input_size=32,
@@ -197,3 +199,101 @@ def test_glorot_limit_bounds_keras_weights(k, c, f):
     )
     assert np.abs(kernel).max() <= limit
     assert np.abs(kernel).max() > 0.9 * limit
+
+
+# ----------------------------------------------------------------------------- dilation
+
+DILATIONS = range(LIMITS["dilation"][0], LIMITS["dilation"][1] + 1)
+
+
+@pytest.mark.parametrize("n", (16, 31, 97, 512))
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_dilated_output_size_matches_keras_for_every_dilation_and_kernel(n, padding):
+    for kernel, dilation in itertools.product(KERNELS, DILATIONS):
+        ours = conv_output_size(n, kernel, 1, padding, dilation)
+        layer = layers.Conv2D(1, kernel, dilation_rate=dilation, padding=padding)
+        if ours <= 0:
+            with pytest.raises(ValueError, match="zero or negative"):
+                layer.compute_output_shape((None, n, n, 1))
+        else:
+            shape = layer.compute_output_shape((None, n, n, 1))
+            assert shape[1:3] == (ours, ours), (n, kernel, dilation)
+
+
+@pytest.mark.parametrize(("n", "k", "d"), [(16, 3, 2), (17, 4, 3), (9, 2, 8), (30, 5, 4)])
+def test_dilated_same_padding_matches_what_keras_applies(n, k, d):
+    before, after = same_padding(n, k, 1, d)
+    assert before + after == d * (k - 1)
+    x = np.arange(n * n, dtype=np.float32).reshape(1, n, n, 1)
+    layer = layers.Conv2D(1, k, dilation_rate=d, padding="same", use_bias=False)
+    layer.build((None, n, n, 1))
+    kernel = np.zeros((k, k, 1, 1), np.float32)
+    kernel[k - 1, k - 1, 0, 0] = 1.0  # the last tap reads input (d*(k-1) - before)
+    layer.set_weights([kernel])
+    index = d * (k - 1) - before
+    expected = float(index * n + index) if 0 <= index < n else 0.0
+    assert float(np.asarray(layer(x))[0, 0, 0, 0]) == expected
+
+
+@pytest.mark.parametrize(("stride", "dilation"), [(2, 2), (3, 5), (8, 8)])
+def test_stride_with_dilation_is_our_error_not_keras(stride, dilation):
+    with pytest.raises(ValueError):
+        layers.Conv2D(1, 3, strides=stride, dilation_rate=dilation)
+    plan = plan_pipeline(PipelineSpec.single(kernel_size=3, stride=stride, dilation=dilation))
+    assert [s.key for s in plan.stages] == ["input"]
+    assert plan.error.stage == "conv"
+    assert f"stride {stride} with dilation {dilation}" in str(plan.error)
+
+
+def test_dilated_formula_shows_the_effective_kernel():
+    conv = plan_pipeline(PipelineSpec.single(kernel_size=3, dilation=4)).stage("conv")
+    assert conv.formulas[:2] == ("k_eff = 4*(3 - 1) + 1 = 9", "(512 + 2*0 - 9)/1 + 1 = 504")
+    same = plan_pipeline(PipelineSpec.single(kernel_size=3, dilation=4, padding_mode="same"))
+    assert same.stage("conv").formulas[:3] == (
+        "ceil(512/1) = 512",
+        "k_eff = 4*(3 - 1) + 1 = 9",
+        "pad = max(9 - 1, 0) = 8",
+    )
+    tight = plan_pipeline(PipelineSpec.single(input_size=16, kernel_size=5, dilation=4))
+    assert "The 5x5 kernel (dilated by 4, it spans 17x17)" in str(tight.error)
+    assert "(16 + 2*0 - 17)/1 + 1 = 0" in str(tight.error)
+
+
+# ----------------------------------------------------------------------------- stacks
+
+block_specs = st.builds(
+    BlockSpec,
+    kernel_size=st.integers(1, 7),
+    filters=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    padding_mode=st.sampled_from(("valid", "same", "explicit")),
+    padding=st.integers(0, 3),
+    dilation=st.integers(1, 3),
+    activation=st.sampled_from(("none", "relu", "leaky_relu", "tanh")),
+    pooling=st.sampled_from(("none", "max", "average")),
+    pool_size=st.integers(1, 3),
+    pool_stride=st.none() | st.integers(1, 3),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.builds(
+        PipelineSpec,
+        color_mode=st.sampled_from(("grayscale", "rgb")),
+        input_size=st.integers(16, 80),
+        blocks=st.lists(block_specs, min_size=1, max_size=4).map(tuple),
+    )
+)
+def test_random_stacks_plan_matches_the_keras_model(spec):
+    """Shapes, names, parameters of every stage of every block, as Keras builds them."""
+    plan = plan_pipeline(spec)
+    model = build_model(spec)
+    names = [stage.layer_name for stage in plan.stages]
+    assert len(set(names)) == len(names)
+    assert model.count_params() == plan.total_params
+    assert [layer.name for layer in model.layers] == names
+    for stage, layer in zip(plan.stages, model.layers, strict=True):
+        assert tuple(layer.output.shape) == stage.batch_shape
+        assert layer.count_params() == stage.params
+        assert layer.__class__.__name__ == stage.layer_type

@@ -12,6 +12,7 @@ import threading
 
 import streamlit as st
 
+from cnn_core.display import DisplayBudget
 from cnn_core.forward import compute_stages, conv_map
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.memory import release_free_memory
@@ -64,7 +65,7 @@ def stages_for(image_key, spec, _image):
     prepared = prepare_input(_image, spec)
     models = models_for(model_key(spec), spec)
     with compute_slots():
-        stages = compute_stages(models, prepared.batch)
+        stages = compute_stages(models, prepared.batch, DisplayBudget())
         release_free_memory()
     return stages
 
@@ -75,15 +76,15 @@ def conv_map_for(image_key, spec, filter_index, _image):
     prepared = prepare_input(_image, spec)
     models = models_for(model_key(spec), spec)
     with compute_slots():
-        result = conv_map(models, prepared.batch, filter_index)
+        result = conv_map(models[0], prepared.batch, filter_index)  # block 1's chunks
         release_free_memory()
     return result
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def kernels_for(spec):
-    """The conv kernel (k, k, c, f) and bias (f,) of a spec's model."""
-    return kernel_weights(spec)
+def kernels_for(spec, index):
+    """Block ``index``'s conv kernel (k, k, c, f) and bias (f,) in a spec's model."""
+    return kernel_weights(spec, index)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

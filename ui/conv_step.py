@@ -57,17 +57,18 @@ class FirstConv:
 
 def first_conv(spec):
     """Read the first convolution's settings from the spec (the one place that does)."""
+    block = spec.blocks[0]
     return FirstConv(
-        kernel_size=spec.kernel_size,
-        filters=spec.filters,
-        stride=spec.stride,
-        padding_mode=spec.padding_mode,
-        padding=spec.padding,
-        dilation=1,
-        activation=spec.activation,
-        pooling=spec.pooling,
-        pool_size=spec.pool_size,
-        pool_stride=spec.effective_pool_stride,
+        kernel_size=block.kernel_size,
+        filters=block.filters,
+        stride=block.stride,
+        padding_mode=block.padding_mode,
+        padding=block.padding,
+        dilation=block.dilation,
+        activation=block.activation,
+        pooling=block.pooling,
+        pool_size=block.pool_size,
+        pool_stride=block.effective_pool_stride,
     )
 
 
@@ -138,7 +139,7 @@ def render():
     row, col, chosen = _pixel_controls(out, layer.filters)
 
     with st.spinner("Running the layer (the first run loads TensorFlow)..."):
-        kernel, bias = cached.kernels_for(spec)
+        kernel, bias = cached.kernels_for(spec, 0)
         conv = cached.conv_map_for(selection.image_key, spec, chosen, selection.image)
     step = conv_step(pixels, kernel, bias, row, col, chosen, geometry)
     engine = float(conv[row, col])

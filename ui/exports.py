@@ -39,19 +39,27 @@ def _run(spec, image, filters, keys=None, value_range=None):
     return outputs
 
 
+def _computed_blocks(plan):
+    """The blocks that have at least one computed stage, in order."""
+    return [b for n, b in enumerate(plan.spec.blocks, 1) if plan.block_stages(n)]
+
+
 def png_button(selection, stage, maps, tiles, tile_names):
     """The "PNG" button: one stage's maps at full resolution, as one labelled grid."""
     spec, image = selection.spec, selection.image
     height, width, channels = maps.full_shape
-    if stage.key in ("input", "padding"):
-        filters = range(channels)
+    earlier = [range(block.filters) for block in spec.blocks[: max(stage.block - 1, 0)]]
+    if stage.kind in ("input", "padding"):
+        shown = range(channels)
+        filters = [*earlier, range(1)] if stage.block else []
     else:
-        filters = export_filters(channels, tiles, height * width, PNG_MAX_PIXELS)
+        shown = export_filters(channels, tiles, height * width, PNG_MAX_PIXELS)
+        filters = [*earlier, shown]
     value_range = (maps.minimum, maps.maximum)
     title = f"{stage.layer_name} ({stage.layer_type}) · {height}x{width}x{channels}"
-    if len(filters) < channels:
-        title += f" · filters {_span(filters)} of {channels}"
-    names = [tile_names[i] for i in filters]
+    if len(shown) < channels:
+        title += f" · filters {_span(shown)} of {channels}"
+    names = [tile_names[i] for i in shown]
 
     def build():
         outputs = _run(spec, image, filters, (stage.key,), value_range)
@@ -59,9 +67,9 @@ def png_button(selection, stage, maps, tiles, tile_names):
         release_free_memory()
         return png
 
-    whole = len(filters) == channels
+    whole = len(shown) == channels
     st.download_button(
-        "PNG" if whole else f"PNG (filters {_span(filters)})",
+        "PNG" if whole else f"PNG (filters {_span(shown)})",
         data=build,
         file_name=f"convlab_{stage.layer_name}.png",
         mime="image/png",
@@ -76,24 +84,37 @@ def png_button(selection, stage, maps, tiles, tile_names):
 
 
 def npz_button(selection, plan, tiles):
-    """The "NPZ" button: every stage's float32 maps, the weights and the spec, in one file."""
+    """The "NPZ" button: every stage's float32 maps, the weights and the spec, in one file.
+
+    ``tiles`` holds the filters on screen, one range per block.
+    """
     spec, image = selection.spec, selection.image
-    total, fixed = outputs_nbytes(plan, spec.filters), outputs_nbytes(plan, 0)
-    per_filter = outputs_nbytes(plan, 1) - fixed
-    filters = export_filters(spec.filters, tiles, per_filter, NPZ_MAX_BYTES - fixed)
-    size = outputs_nbytes(plan, len(filters))
+    blocks = _computed_blocks(plan)
+    every = [block.filters for block in blocks]
+    total, fixed = outputs_nbytes(plan, every), outputs_nbytes(plan, [0] * len(blocks))
+    if total <= NPZ_MAX_BYTES:
+        filters = [range(count) for count in every]
+    else:
+        share = (NPZ_MAX_BYTES - fixed) // len(blocks)
+        filters = []
+        for index, block in enumerate(blocks):
+            one = [int(i == index) for i in range(len(blocks))]
+            per_filter = outputs_nbytes(plan, one) - fixed
+            filters.append(export_filters(block.filters, tiles[index], per_filter, share))
+    size = outputs_nbytes(plan, [len(kept) for kept in filters])
 
     def build():
         outputs = _run(spec, image, filters)
-        kernel, bias = kernel_weights(spec)
-        data = npz_bytes(outputs, plan, kernel, bias, filters, image.shape)
+        weights = [kernel_weights(spec, index) for index in range(len(blocks))]
+        data = npz_bytes(outputs, plan, weights, filters, image.shape)
         del outputs
         release_free_memory()
         return data
 
-    whole = len(filters) == spec.filters
+    whole = [len(kept) for kept in filters] == every
+    label = ", ".join(_span(kept) for kept in filters)
     st.download_button(
-        "NPZ: every stage" if whole else f"NPZ: every stage, filters {_span(filters)}",
+        "NPZ: every stage" if whole else f"NPZ: every stage, filters {label}",
         data=build,
         file_name="convlab_stages.npz",
         mime="application/octet-stream",
@@ -101,17 +122,18 @@ def npz_button(selection, plan, tiles):
         on_click="ignore",
         icon=":material/download:",
         help=f"{size / 2**20:.1f} MB of float32 before compression: each stage under its "
-        "Keras layer name, the kernel and bias, the spec as JSON and the preprocessing "
-        "shapes. Read it with numpy.load.",
+        "Keras layer name, each block's kernel and bias, the spec as JSON and the "
+        "preprocessing shapes. Read it with numpy.load.",
     )
     if not whole:
+        what = f"All {every[0]} filters" if len(blocks) == 1 else ("Every block's filters")
         st.caption(
-            f"All {spec.filters} filters would be {total / 2**20:.0f} MB of float32, more than "
+            f"{what} would be {total / 2**20:.0f} MB of float32, more than "
             f"the {NPZ_MAX_BYTES / 2**20:.0f} MB one download may hold on this shared server, "
-            f"so the file holds the filters on screen that fit ({_span(filters)}). "
+            f"so the file holds the filters on screen that fit ({label}). "
             + (
                 'Choose others under "Filters shown" to download those.'
-                if len(tiles) < spec.filters
+                if any(len(t) < count for t, count in zip(tiles, every, strict=False))
                 else "A smaller input size makes room for more."
             )
         )

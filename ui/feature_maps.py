@@ -1,14 +1,19 @@
-"""The Feature maps page (``app.py``): every stage of one conv layer on a real photo."""
+"""The Feature maps page (``app.py``): every stage of every block on a real photo."""
 
 import functools
 
 import streamlit as st
 
 from cnn_core.color_scale import pipeline_range
+from cnn_core.guard import estimate_cost
 from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
+from cnn_core.shapes import block_summary
 from ui import cached, exports
 from ui.page import plan_layer, start_page
 from ui.stages import (
+    current_tiles,
+    overview_row,
+    receptive_field_note,
     stage_section,
     summary_label,
     summary_table,
@@ -17,43 +22,114 @@ from ui.stages import (
 )
 
 
+def _layer_calls(spec):
+    return " → ".join(
+        f"Conv2D({b.filters}, ({b.kernel_size}, {b.kernel_size}), strides={b.stride}"
+        + (f", dilation_rate={b.dilation}" if b.dilation > 1 else "")
+        + f", padding='{b.keras_padding}')"
+        for b in spec.blocks
+    )
+
+
+def _weights_text(spec):
+    """Where the weights come from: one phrase, or one per block when they differ."""
+    texts = [describe_choice(block.weights, block.bias) for block in spec.blocks]
+    if len(set(texts)) == 1:
+        return texts[0]
+    return "; ".join(f"block {number}: {text}" for number, text in enumerate(texts, 1))
+
+
+def cost_guard(spec):
+    """Return True if the forward pass may run; otherwise explain why not and
+    offer "Run anyway" (the run still waits for one of the two compute slots)."""
+    estimate = estimate_cost(spec)
+    key = cached.model_key(spec)
+    if not estimate.over or st.session_state.get("_run_anyway") == key:
+        return True
+    advice = "".join(f"\n- {line}" for line in estimate.advice)
+    st.warning(
+        f"**Not started: this setting needs {estimate.macs:,} multiply-adds** per image, "
+        f"roughly {estimate.seconds:.0f} s of this server's two cores, while everyone else "
+        f"waits. The app runs up to {estimate.limit:,} without asking. "
+        f"Any one of these brings it under:{advice}",
+        icon=":material/hourglass_top:",
+    )
+    if st.button("Run anyway", key="run_anyway", help="For a teacher who means it."):
+        st.session_state["_run_anyway"] = key
+        st.rerun()
+    return False
+
+
+def tile_key(number):
+    """Widget key of block ``number``'s filter pages (1-based)."""
+    return "tile_page" if number == 1 else f"tile_page_{number}"
+
+
 def render():
     """Draw the Feature maps page."""
     selection = start_page("Feature maps", color_scale=True)
     spec = selection.spec
 
-    st.title("What one conv layer does to a photo")
-    st.caption(
-        f"{selection.image_label} · Conv2D({spec.filters}, ({spec.kernel_size}, "
-        f"{spec.kernel_size}), strides={spec.stride}, padding='{spec.keras_padding}') · "
-        f"{describe_choice(spec.weights, spec.bias)}."
-    )
+    if spec.depth == 1:
+        st.title("What one conv layer does to a photo")
+    else:
+        st.title(f"What {spec.depth} stacked conv blocks do to a photo")
+    st.caption(f"{selection.image_label} · {_layer_calls(spec)} · {_weights_text(spec)}.")
     plan = plan_layer(selection)
-    with st.expander(summary_label(plan)):  # the model summary, in full when opened
+    overview = st.container()
+    summary = st.expander(summary_label(plan))  # the model summary, in full when opened
+    with summary:
         summary_table(plan)
-    color_scale = selection.color_scale
-    with st.spinner("Running the layer (the first run loads TensorFlow)..."):
+    if not cost_guard(spec):
+        return
+    with st.spinner("Running the layers (the first run loads TensorFlow)..."):
         stages = cached.stages_for(selection.image_key, spec, selection.image)
-    tiles = tile_page_control(spec.filters)
-    exports.npz_button(selection, plan, tiles)
-    kernels = flat_kernels(cached.kernels_for(spec)[0])
-    pipeline = pipeline_range(stages.values())
-    filter_names = filter_labels(spec.weights, spec.filters)
+    if spec.depth > 1:  # one block's four sections fit the first screen already
+        with overview:
+            overview_row(plan, stages)
+    with summary:
+        receptive_field_note(plan, stages["input"])
+    exports.npz_button(
+        selection,
+        plan,
+        [current_tiles(block.filters, tile_key(n)) for n, block in enumerate(spec.blocks, 1)],
+    )
 
-    for stage in plan.stages:
-        if stage.key == "padding":
-            continue
+    pipeline = pipeline_range(stages.values())
+
+    def section(stage, tiles, index=None):
         maps = stages[stage.key]
-        names = tile_names(stage.key, maps.full_shape[2], filter_names)
+        extra = {}
+        if index is not None:  # a block's stage: its kernels, filter names, activation
+            block, channels = spec.blocks[index], spec.block_channels(index)
+            extra = {
+                "activation": block.activation,
+                "kernels": flat_kernels(cached.kernels_for(spec, index)[0]),
+                "kernel_note": f"sum of {channels} channels" if channels > 1 else "",
+                "filter_names": filter_labels(block.weights, block.filters),
+            }
+        names = tile_names(stage.key, maps.full_shape[2], extra.get("filter_names"))
+        downloads = functools.partial(exports.png_button, selection, stage, maps, tiles, names)
         stage_section(
             stage,
             maps,
             tiles,
-            color_scale=color_scale,
+            color_scale=selection.color_scale,
             pipeline=pipeline,
-            activation=spec.activation,
-            kernels=kernels,
-            kernel_note=f"sum of {spec.channels} channels" if spec.channels > 1 else "",
-            filter_names=filter_names,
-            downloads=functools.partial(exports.png_button, selection, stage, maps, tiles, names),
+            downloads=downloads,
+            collapsible=spec.depth > 1,
+            **extra,
         )
+
+    section(plan.stages[0], range(spec.channels))
+    for number, block in enumerate(spec.blocks, start=1):
+        block_stages = plan.block_stages(number)
+        if not block_stages:
+            break
+        if spec.depth > 1:
+            st.header(block_summary(number, block), anchor=f"block-{number}", divider="gray")
+        tiles = tile_page_control(block.filters, tile_key(number))
+        for stage in block_stages:
+            if stage.kind == "padding":
+                continue
+            section(stage, tiles, number - 1)

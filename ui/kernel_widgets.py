@@ -37,11 +37,11 @@ def _private(key, name):
     return f"_{name}:{key('filters')}"
 
 
-def _shown_kernel(key, k):
-    """The first filter's 2-D kernel as last shown (``_shown_spec``), resized to ``k``."""
+def _shown_kernel(index, k):
+    """Block ``index``'s first 2-D kernel as last shown (``_shown_spec``), resized to ``k``."""
     spec = st.session_state.get("_shown_spec")
     try:
-        kernel = flat_kernels(cached.kernels_for(spec)[0])[:, :, 0]
+        kernel = flat_kernels(cached.kernels_for(spec, index)[0])[:, :, 0]
     except Exception:  # no spec shown yet: start from the identity
         kernel = np.ones((1, 1), np.float32)
     return tuple(float(v) for v in resize_grid(kernel, k).ravel())
@@ -59,8 +59,9 @@ def _start_custom(key, values):
     st.session_state[version] = st.session_state.get(version, 0) + 1
 
 
-def _settle(key, changed):
-    """Make kernel size, filters, bias and custom fit the choice (a callback)."""
+def _settle(key, index, changed):
+    """Make block ``index``'s kernel size, filters, bias and custom fit its choice
+    (a callback)."""
     state = st.session_state
     weights = state[key("weights")]
     was = state.get(_private(key, "weights_was"), RANDOM)
@@ -86,7 +87,7 @@ def _settle(key, changed):
             side = math.isqrt(len(grid))
             values = tuple(float(v) for v in resize_grid(grid.reshape(side, side), fitted).ravel())
         else:
-            values = _shown_kernel(key, fitted)
+            values = _shown_kernel(index, fitted)
         _start_custom(key, values)
 
 
@@ -123,13 +124,15 @@ def _custom_grid(key, k):
     st.session_state[key("custom")] = tuple(float(v) for v in values.ravel())
 
 
-def kernel_widgets(key, channels, color_input):
+def kernel_widgets(key, index, channels, color_input):
     """Draw the "Kernel" select and what the choice needs, under "Kernel size".
 
     Parameters
     ----------
     key : callable
         Field name -> widget key for this block.
+    index : int
+        The block's index (0-based).
     channels : int
         Channels going into the block.
     color_input : bool
@@ -146,7 +149,7 @@ def kernel_widgets(key, channels, color_input):
         format_func=WEIGHTS.get,
         key=key("weights"),
         on_change=_settle,
-        args=(key, "weights"),
+        args=(key, index, "weights"),
         help="Random: Keras's Glorot-uniform draw from the seed. The presets are classic "
         "image filters; the classic bank is one filter per preset; Custom lets you type "
         "the numbers.",
@@ -178,7 +181,7 @@ def kernel_widgets(key, channels, color_input):
         )
     elif channels > 1:
         st.caption(
-            f"The {channels} input channels each get the kernel times 1/{channels}: the map "
+            f"The block's {channels} input maps each get the kernel times 1/{channels}: its map "
             "is the kernel applied to their mean."
         )
     return weights
@@ -196,6 +199,6 @@ def filters_help(weights):
     return f"Fixed at {fixed}: {why}. Choose {WEIGHTS[RANDOM]} to set it.", True
 
 
-def kernel_size_changed(key):
+def kernel_size_changed(key, index):
     """Callback of "Kernel size": keep a constrained choice at a size it has."""
-    _settle(key, "kernel_size")
+    _settle(key, index, "kernel_size")

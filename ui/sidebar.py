@@ -18,7 +18,18 @@ from cnn_core.decode import ACCEPTED_TYPES, decode_upload, describe_limits
 from cnn_core.errors import ConvlabError
 from cnn_core.fetch import fetch_image
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, image_digest, preprocessing_shapes
-from cnn_core.spec import ACTIVATIONS, COLOR_MODES, LIMITS, POOLINGS, PipelineSpec
+from cnn_core.shapes import block_summary
+from cnn_core.spec import (
+    ACTIVATIONS,
+    BLOCK_FIELDS,
+    COLOR_MODES,
+    INPUT_FIELDS,
+    LIMITS,
+    MAX_BLOCKS,
+    POOLINGS,
+    BlockSpec,
+    PipelineSpec,
+)
 from ui import cached
 from ui import links as link
 from ui.display_widgets import color_scale_control
@@ -41,8 +52,21 @@ CAMERA = "Camera"
 SOURCES = (*SAMPLES, UPLOAD, URL, CAMERA)
 PADDING_LABELS = {"valid": "valid", "same": "same", "explicit": "explicit p"}
 COLOR_LABELS = {"grayscale": "grayscale (1 channel)", "rgb": "RGB (3 channels)"}
-SPEC_FIELDS = tuple(field.name for field in dataclasses.fields(PipelineSpec))
-WIDGET_KEYS = ("source", "image_url", *SPEC_FIELDS)
+BLOCKS = "blocks"
+
+
+def block_key(name, index):
+    """Widget key of block setting ``name`` for block ``index`` (0-based):
+    block 1 keeps today's keys, later blocks add ``_2``, ``_3``, ..."""
+    return name if index == 0 else f"{name}_{index + 1}"
+
+
+SPEC_KEYS = (
+    *INPUT_FIELDS,
+    BLOCKS,
+    *(block_key(name, index) for index in range(MAX_BLOCKS) for name in BLOCK_FIELDS),
+)
+WIDGET_KEYS = ("source", "image_url", *SPEC_KEYS)
 
 
 @dataclass(frozen=True)
@@ -56,23 +80,34 @@ class Selection:
     color_scale: str = "per stage"
 
 
-def _block_key(name):
-    """Widget key of a block field (one block today: the field's own name)."""
-    return name
+def _block_keys(index):
+    """Field name -> widget key, for block ``index``."""
+    return lambda name: block_key(name, index)
 
 
 def _widget_values(spec):
-    """Widget state for a spec. A selectbox cannot show None, so the pool
-    stride's "same as the pool size" is 0 in the widget."""
-    values = dataclasses.asdict(spec)
-    values["pool_stride"] = spec.pool_stride or 0
+    """Widget state for a spec, with every hidden block at what adding it would
+    give. A selectbox cannot show None, so the pool stride's "same as the pool
+    size" is 0 in the widget."""
+    values = {name: getattr(spec, name) for name in INPUT_FIELDS}
+    values[BLOCKS] = spec.depth
+    for index, block in enumerate(spec.with_depth(MAX_BLOCKS).blocks):
+        for name, value in dataclasses.asdict(block).items():
+            values[block_key(name, index)] = value
+        values[block_key("pool_stride", index)] = block.pool_stride or 0
     return values
 
 
-def _spec_from_state():
-    values = {name: st.session_state[name] for name in SPEC_FIELDS}
+def _block_from_state(index):
+    values = {name: st.session_state[block_key(name, index)] for name in BLOCK_FIELDS}
     values["pool_stride"] = values["pool_stride"] or None
-    return PipelineSpec(**values)
+    return BlockSpec(**values)
+
+
+def _spec_from_state():
+    spec = PipelineSpec(**{name: st.session_state[name] for name in INPUT_FIELDS})
+    blocks = tuple(_block_from_state(i) for i in range(st.session_state[BLOCKS]))
+    return spec.replace(blocks=blocks)
 
 
 #: Display settings that live outside the spec (and the URL) but survive page changes.
@@ -85,6 +120,18 @@ def _defaults():
     return values | DISPLAY_DEFAULTS
 
 
+def _blocks_changed():
+    """Blocks that appear start as a typical deeper block after the one before."""
+    count = st.session_state[BLOCKS]
+    shown = st.session_state.get("_blocks_shown", 1)
+    if count > shown:
+        values = _widget_values(_spec_from_state().with_depth(shown))
+        for index in range(shown, count):
+            for name in BLOCK_FIELDS:
+                key = block_key(name, index)
+                st.session_state[key] = values[key]
+
+
 def _initialise_state():
     """Seed widget state once per session (from the link if it has settings),
     then keep every value alive across pages by re-assigning it."""
@@ -94,8 +141,9 @@ def _initialise_state():
         values["source"] = link.SAMPLE_LABELS[state.sample]
         if state.url:
             values["source"], values["image_url"] = URL, state.url
-        if state.spec.weights == "custom":
-            custom_from_link(_block_key, state.spec.custom)
+        for index, block in enumerate(state.spec.blocks):
+            if block.weights == "custom":
+                custom_from_link(_block_keys(index), block.custom)
         for key, value in values.items():
             st.session_state[key] = value
         st.session_state["_initialised"] = True
@@ -205,9 +253,82 @@ def _navigation():
     st.divider()
 
 
-def _slider(label, key, help=None):
-    low, high = LIMITS[key]
+def _slider(label, key, help=None, limits=None):
+    low, high = LIMITS[limits or key]
     return st.slider(label, low, high, key=key, help=help)
+
+
+def _conv_widgets(index):
+    """Kernel size, the kernel choice, filters, stride, dilation, padding and
+    activation of block ``index``."""
+    key = _block_keys(index)
+    low, high = LIMITS["kernel_size"]
+    st.slider(
+        "Kernel size",
+        low,
+        high,
+        key=key("kernel_size"),
+        help="Side k of the k x k kernel.",
+        on_change=kernel_size_changed,
+        args=(key, index),
+    )
+    if index == 0:
+        color_mode = st.session_state["color_mode"]
+        channels, color_input = COLOR_MODES[color_mode], color_mode == "rgb"
+    else:
+        channels, color_input = st.session_state[block_key("filters", index - 1)], False
+    weights = kernel_widgets(key, index, channels, color_input)
+    filters_text, fixed = filters_help(weights)
+    low, high = LIMITS["filters"]
+    st.slider("Filters", low, high, key=key("filters"), help=filters_text, disabled=fixed)
+    _slider("Stride", key("stride"), "How many pixels the kernel moves per step.", "stride")
+    _slider(
+        "Dilation",
+        key("dilation"),
+        "Keras's dilation_rate d: the kernel's taps are d pixels apart, so a k x k "
+        "kernel spans d*(k-1)+1 pixels with the same number of weights.",
+        "dilation",
+    )
+    mode = st.selectbox(
+        "Padding",
+        list(PADDING_LABELS),
+        format_func=PADDING_LABELS.get,
+        key=key("padding_mode"),
+        help="valid: no padding. same: Keras pads so that output = ceil(n/stride). "
+        "explicit p: p zero pixels on every side, then valid.",
+    )
+    if mode == "explicit":
+        st.number_input("Padding p (pixels per side)", *LIMITS["padding"], key=key("padding"))
+    st.selectbox(
+        "Activation", list(ACTIVATIONS), format_func=ACTIVATIONS.get, key=key("activation")
+    )
+
+
+def _pool_widgets(index):
+    key = lambda name: block_key(name, index)  # noqa: E731
+    pooling = st.selectbox("Pooling", list(POOLINGS), format_func=POOLINGS.get, key=key("pooling"))
+    if pooling != "none":
+        _slider("Pool size", key("pool_size"), limits="pool_size")
+        pool_size = st.session_state[key("pool_size")]
+        st.selectbox(
+            "Pool stride",
+            [0, *range(LIMITS["pool_stride"][0], LIMITS["pool_stride"][1] + 1)],
+            format_func=lambda v: f"= pool size ({pool_size})" if v == 0 else str(v),
+            key=key("pool_stride"),
+            help="Keras's default stride for pooling is the pool size.",
+        )
+
+
+def _seed_widget(index):
+    st.number_input(
+        "Seed",
+        *LIMITS["seed"],
+        key=block_key("seed", index),
+        disabled=st.session_state[block_key("weights", index)] != "random",
+        help="Random kernels come from Keras's default Glorot-uniform initialiser with "
+        "this seed, so the same settings always give the same maps. It applies only to "
+        "Random (Glorot uniform).",
+    )
 
 
 def _render_locked(state):
@@ -266,60 +387,32 @@ def render_sidebar(color_scale=False):
             help="The seed feeds 0-255 floats; tick to divide by 255 first.",
         )
         st.header("Convolution")
-        low, high = LIMITS["kernel_size"]
-        st.slider(
-            "Kernel size",
-            low,
-            high,
-            key="kernel_size",
-            help="Side k of the k x k kernel.",
-            on_change=kernel_size_changed,
-            args=(_block_key,),
-        )
-        color_mode = st.session_state["color_mode"]
-        weights = kernel_widgets(
-            _block_key, COLOR_MODES[color_mode], color_input=color_mode == "rgb"
-        )
-        filters_text, fixed = filters_help(weights)
-        low, high = LIMITS["filters"]
-        st.slider("Filters", low, high, key="filters", help=filters_text, disabled=fixed)
-        _slider("Stride", "stride", help="How many pixels the kernel moves per step.")
-        mode = st.selectbox(
-            "Padding",
-            list(PADDING_LABELS),
-            format_func=PADDING_LABELS.get,
-            key="padding_mode",
-            help="valid: no padding. same: Keras pads so that output = ceil(n/stride). "
-            "explicit p: p zero pixels on every side, then valid.",
-        )
-        if mode == "explicit":
-            st.number_input("Padding p (pixels per side)", *LIMITS["padding"], key="padding")
-        st.selectbox("Activation", list(ACTIVATIONS), format_func=ACTIVATIONS.get, key="activation")
+        _conv_widgets(0)
         st.header("Pooling")
-        pooling = st.selectbox("Pooling", list(POOLINGS), format_func=POOLINGS.get, key="pooling")
-        if pooling != "none":
-            _slider("Pool size", "pool_size")
-            pool_size = st.session_state["pool_size"]
-            st.selectbox(
-                "Pool stride",
-                [0, *range(LIMITS["pool_stride"][0], LIMITS["pool_stride"][1] + 1)],
-                format_func=lambda v: f"= pool size ({pool_size})" if v == 0 else str(v),
-                key="pool_stride",
-                help="Keras's default stride for pooling is the pool size.",
-            )
+        _pool_widgets(0)
         st.header("Weights")
-        st.number_input(
-            "Seed",
-            *LIMITS["seed"],
-            key="seed",
-            disabled=weights != "random",
-            help="Random kernels come from Keras's default Glorot-uniform initialiser with "
-            "this seed, so the same settings always give the same maps. It applies only to "
-            "Random (Glorot uniform).",
+        _seed_widget(0)
+        st.header("Depth")
+        st.slider(
+            "Blocks",
+            1,
+            MAX_BLOCKS,
+            key=BLOCKS,
+            on_change=_blocks_changed,
+            help="Stack up to four conv blocks; each takes the previous block's output. "
+            "A new block starts as 3x3, twice the filters, same padding, relu, max pool 2.",
         )
+        for index in range(1, st.session_state[BLOCKS]):
+            title = block_summary(index + 1, _block_from_state(index))
+            # Keyed, so the expander stays open while its title follows the settings.
+            with st.expander(title, key=f"block_expander_{index + 1}"):
+                _conv_widgets(index)
+                _pool_widgets(index)
+                _seed_widget(index)
         st.button("Reset to the seed article's settings", on_click=_reset)
 
         spec = _spec_from_state()
+        st.session_state["_blocks_shown"] = spec.depth
         shapes = preprocessing_shapes(image.shape, spec)
         st.caption("Input: " + " → ".join(str(shape) for shape in shapes))
         url = st.session_state.get("image_url", "").strip() if source == URL else None

@@ -1,17 +1,21 @@
-"""Drawing of the Feature-maps page: summary table and one section per stage."""
+"""Drawing of the Feature-maps page: overview, summary table, one section per stage."""
 
 from __future__ import annotations
+
+import html
 
 import streamlit as st
 
 from cnn_core.color_scale import colorscale, is_signed, tile_ranges
-from cnn_core.figures import sampling_note, stage_figure, tile_pages
-from cnn_core.forward import MAX_TILES
+from cnn_core.display import DisplayBudget, field_overlay, format_bytes, thumbnail
+from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
 from cnn_core.histogram import histogram_figure
-from cnn_core.shapes import Plan, summary_rows
+from cnn_core.shapes import Plan
 
 #: Most tiles one stage shows at once; more are paged.
-TILES_PER_PAGE = MAX_TILES
+TILES_PER_PAGE = DisplayBudget().max_tiles
+#: Side of a stage's thumbnail in the overview row, px.
+THUMBNAIL_PX = 64
 
 
 def markdown_table(columns, rows):
@@ -22,25 +26,118 @@ def markdown_table(columns, rows):
     return "\n".join(lines)
 
 
+def anchor(stage):
+    """The HTML id of a stage's section, for links to it."""
+    return f"stage-{stage.key.replace('_', '-')}"
+
+
+def shape_text(shape):
+    return "x".join(map(str, shape))
+
+
+def overview_row(plan: Plan, stages):
+    """One row of small thumbnails, one per stage, each a link to its section."""
+    items = []
+    for stage in plan.stages:
+        maps = stages.get(stage.key)
+        if maps is None:
+            continue
+        uri = image_uri(thumbnail(maps.display, THUMBNAIL_PX))
+        where = f"block {stage.block} · " if stage.block else ""
+        label = html.escape(f"{where}{stage.title}")
+        items.append(
+            f'<a href="#{anchor(stage)}" title="{label}" '
+            'style="text-decoration:none;color:inherit;text-align:center;flex:none">'
+            f'<img src="{uri}" alt="{label}" style="width:{THUMBNAIL_PX}px;'
+            'image-rendering:pixelated;border:1px solid #8884;display:block;margin:auto">'
+            f'<span style="font-size:0.7rem">{shape_text(stage.shape)}</span></a>'
+        )
+    arrow = '<span style="flex:none;font-size:1.1rem;opacity:0.6">→</span>'
+    st.markdown(
+        '<div style="display:flex;align-items:center;gap:0.4rem;overflow-x:auto;'
+        f'padding-bottom:0.3rem">{arrow.join(items)}</div>',
+        unsafe_allow_html=True,
+    )
+
+
 def summary_table(plan: Plan):
-    """Draw a table like Keras's ``model.summary()``."""
-    rows = [(layer, f"`{shape}`", params) for layer, shape, params in summary_rows(plan)]
-    st.markdown(markdown_table(("Layer (type)", "Output Shape", "Param #"), rows))
+    """Draw a table like Keras's ``model.summary()``, with cost and receptive field."""
+    rows = [
+        (
+            f"{stage.layer_name} ({stage.layer_type})",
+            f"`{stage.batch_shape}`",
+            f"{stage.params:,}",
+            f"{stage.macs:,}",
+            format_bytes(stage.memory),
+            f"{stage.field.size} · {stage.field.jump} · {stage.field.start}",
+        )
+        for stage in plan.stages
+    ]
+    rows.append(
+        (
+            "**Total**",
+            "",
+            f"**{plan.total_params:,}**",
+            f"**{plan.total_macs:,}**",
+            f"**{format_bytes(plan.total_memory)}**",
+            "",
+        )
+    )
+    columns = (
+        "Layer (type)",
+        "Output Shape",
+        "Param #",
+        "MACs",
+        "Memory",
+        "Receptive field (size · jump · start)",
+    )
+    st.markdown(markdown_table(columns, rows))
     st.markdown(
         f"**Total params: {plan.total_params:,}** (all trainable) · "
-        f"multiply-adds per image: {plan.total_macs:,}"
+        f"multiply-adds per image: {plan.total_macs:,} · "
+        f"activation memory: {format_bytes(plan.total_memory)} (float32, batch of 1)"
     )
+
+
+def receptive_field_note(plan: Plan, input_maps):
+    """Say what the receptive field is, and show the last stage's on the input."""
+    last = plan.stages[-1]
+    field = last.field
+    middle = last.shape[0] // 2
+    rows = field.span(middle)
+    left, right = st.columns([1, 3], gap="medium")
+    with left:
+        st.image(
+            field_overlay(input_maps.display, input_maps.full_shape[0], rows, rows),
+            width=200,
+        )
+    with right:
+        st.caption(
+            f"**Receptive field**: the square of input pixels one output value depends on. "
+            f"One value of the last stage, `{last.layer_name}`, at row and column {middle}, "
+            f"sees input rows and columns {rows[0]} to {rows[1]}: {field.size}x{field.size} "
+            f"pixels (red square; parts outside the image are zero padding). Neighbouring "
+            f"values' fields are {field.jump} pixel{'s' if field.jump != 1 else ''} apart "
+            "(the jump); start is where value 0's field begins. Stacking blocks grows the "
+            "field: deeper maps respond to larger parts of the photo."
+        )
 
 
 def summary_label(plan: Plan):
-    """The model summary in one line: each layer's type and output shape, the parameters."""
-    layers = " → ".join(
-        f"{stage.layer_type} `{'x'.join(map(str, stage.shape))}`" for stage in plan.stages
-    )
-    return f"{layers} · **Total params: {plan.total_params:,}**"
+    """The model summary in one line: each layer's type and output shape (each
+    block's last output when there are several blocks), the parameters."""
+    if plan.spec.depth == 1:
+        parts = [f"{stage.layer_type} `{shape_text(stage.shape)}`" for stage in plan.stages]
+    else:
+        parts = [f"Input `{shape_text(plan.stages[0].shape)}`"]
+        for number in range(1, plan.spec.depth + 1):
+            stages = plan.block_stages(number)
+            if stages:
+                parts.append(f"Block {number} `{shape_text(stages[-1].shape)}`")
+    return f"{' → '.join(parts)} · **Total params: {plan.total_params:,}**"
 
 
-def tile_page_control(filters):
+def tile_page_control(filters, key="tile_page"):
     """Let the user page through filters when there are more than fit; return the range."""
     if filters <= TILES_PER_PAGE:
         return range(filters)
@@ -49,7 +146,7 @@ def tile_page_control(filters):
         "Filters shown",
         range(len(pages)),
         format_func=lambda i: f"filters {pages[i].start + 1}-{pages[i].stop}",
-        key="tile_page",
+        key=key,
         help=f"At most {TILES_PER_PAGE} maps per stage are drawn at once.",
     )
     return pages[min(chosen, len(pages) - 1)]
@@ -71,6 +168,14 @@ def tile_names(stage_key, channels, filter_names=None):
 _SPARSE_STAGES = ("activation", "pool")
 
 
+def current_tiles(filters, key="tile_page"):
+    """The filters :func:`tile_page_control` with ``key`` shows, without drawing it."""
+    if filters <= TILES_PER_PAGE:
+        return range(filters)
+    pages = tile_pages(filters, TILES_PER_PAGE)
+    return pages[min(st.session_state.get(key, 0), len(pages) - 1)]
+
+
 def stage_section(
     stage,
     maps,
@@ -83,60 +188,67 @@ def stage_section(
     kernel_note="",
     filter_names=None,
     downloads=None,
+    collapsible=False,
 ):
-    """Draw one stage: tiles on the left; shape, formulas and histogram on the right.
+    """Draw one stage: a heading to jump to, then tiles on the left and shape,
+    formulas and histogram on the right.
 
     ``kernels`` (k, k, filters) are drawn under the conv tiles; ``filter_names``
     title them. ``downloads``, if given, is called in the right column to draw them.
+    ``collapsible`` puts tiles and formulas in an open expander (for long
+    pipelines; one block's four sections keep the first map on a projector's
+    first screen).
     """
-    st.subheader(stage.title)
-    left, right = st.columns([5, 4], gap="medium")
-    shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
-    signed = is_signed(stage.key, activation)
+    st.subheader(stage.title, anchor=anchor(stage))
+    signed = is_signed(stage.kind, activation)
     low, high = tile_ranges(color_scale, maps.channel_min, maps.channel_max, signed, pipeline)
     names = tile_names(stage.key, maps.full_shape[2], filter_names)
+    shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
     # Per map, each tile has its own range: the one colorbar is the first tile's.
     bar_title = (
         f"value, {names[shown[0]]}" if color_scale == "per map" and len(shown) > 1 else "value"
     )
-    with left:
-        fig = stage_figure(
-            maps.display,
-            maps.samples,
-            maps.step,
-            maps.full_shape[:2],
-            (low, high),
-            names,
-            tiles=shown,
-            title=f"{'x'.join(map(str, maps.full_shape))} · {sampling_note(maps.step)}",
-            display_ranges=(maps.channel_min, maps.channel_max),
-            signed=signed,
-            kernels=kernels if stage.key == "conv" else None,
-            kernel_note=kernel_note,
-            colorbar_title=bar_title,
-        )
-        st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
-    with right:
-        st.markdown(f"**Output shape:** `{stage.batch_shape}`")
-        for rule in stage.rules:
-            st.latex(rule)
-        st.code("\n".join(stage.formulas), language=None, wrap_lines=True)
-        stats = f"min {maps.minimum:.4g} · max {maps.maximum:.4g} · mean {maps.mean:.4g}"
-        if stage.key in _SPARSE_STAGES or maps.zero_fraction > 0.01:
-            stats += f" · zeros {maps.zero_fraction:.1%}"
-        st.caption(stats)
-        hist_range = (float(low.min()), float(high.max()))
-        with st.container(key=f"histogram_{stage.key}"):
-            st.plotly_chart(
-                histogram_figure(
-                    maps.histogram,
-                    hist_range,
-                    colorscale(signed),
-                    maps.zero_fraction if stage.key in _SPARSE_STAGES else None,
-                ),
-                width="stretch",
-                key=f"hist_{stage.key}",
-                config={"displayModeBar": False},
+    label = f"{stage.layer_name} · {shape_text(stage.shape)}"
+    body = st.expander(label, expanded=True) if collapsible else st.container()
+    with body:
+        left, right = st.columns([5, 4], gap="medium")
+        with left:
+            fig = stage_figure(
+                maps.display,
+                maps.samples,
+                maps.step,
+                maps.full_shape[:2],
+                (low, high),
+                names,
+                tiles=shown,
+                title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step)}",
+                display_ranges=(maps.channel_min, maps.channel_max),
+                signed=signed,
+                kernels=kernels if stage.kind == "conv" else None,
+                kernel_note=kernel_note,
+                colorbar_title=bar_title,
             )
-        if downloads is not None:
-            downloads()
+            st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
+        with right:
+            st.markdown(f"**Output shape:** `{stage.batch_shape}`")
+            for rule in stage.rules:
+                st.latex(rule)
+            st.code("\n".join(stage.formulas), language=None, wrap_lines=True)
+            stats = f"min {maps.minimum:.4g} · max {maps.maximum:.4g} · mean {maps.mean:.4g}"
+            if stage.kind in _SPARSE_STAGES or maps.zero_fraction > 0.01:
+                stats += f" · zeros {maps.zero_fraction:.1%}"
+            st.caption(stats)
+            with st.container(key=f"histogram_{stage.key}"):
+                st.plotly_chart(
+                    histogram_figure(
+                        maps.histogram,
+                        (float(low.min()), float(high.max())),
+                        colorscale(signed),
+                        maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
+                    ),
+                    width="stretch",
+                    key=f"hist_{stage.key}",
+                    config={"displayModeBar": False},
+                )
+            if downloads is not None:
+                downloads()

@@ -110,6 +110,54 @@ def test_colorbars_fit_a_row_of_rgb_tiles(page, app_url):
     assert max(overflow) <= 0, overflow
 
 
+def test_adding_a_second_block_shows_its_maps(page, app_url):
+    open_app(page, app_url)
+    sidebar = page.get_by_test_id("stSidebar")
+    blocks = sidebar.get_by_test_id("stSlider").filter(has_text="Blocks")
+    blocks.get_by_role("slider").focus()
+    page.keyboard.press("ArrowRight")
+    main = page.get_by_test_id("stMain")
+    expect(main).to_contain_text("Block 2: 2x3x3, stride 1, same, relu, max 2")
+    wait_for_rerun(page)
+    expect(page.locator(TILE_CHARTS)).to_have_count(7)
+    expect(sidebar.get_by_test_id("stExpander").filter(has_text="Block 2")).to_contain_text(
+        "Block 2: 2x3x3"
+    )
+    expect(main).to_contain_text("ceil(249/1) = 249")
+    expect(main).to_contain_text("(None, 124, 124, 2)")
+    # Block 2's maps are drawn: its pooling chart has two tiles of 124x124 maps.
+    pool_2 = page.locator(TILE_CHARTS).last
+    pool_2.scroll_into_view_if_needed()
+    expect(pool_2).to_be_visible()
+    expect(pool_2.locator("g.imagelayer image")).to_have_count(2)
+    assert "blocks=2" in page.url
+    # The overview row links to block 2's pooling section.
+    link = main.locator("a[href='#stage-pool-2'][title]")
+    expect(link.locator("img")).to_have_count(1)
+    main.locator("a[href='#stage-input'][title]").click()
+    section = page.locator("[id='stage-pool-2']")
+    expect(section).not_to_be_in_viewport()
+    link.click()
+    expect(section).to_be_in_viewport()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_block_expander_stays_open_while_its_title_follows_its_settings(page, app_url):
+    page.goto(f"{app_url}/?blocks=2")
+    wait_for_rerun(page)
+    block_2 = (
+        page.get_by_test_id("stSidebar").get_by_test_id("stExpander").filter(has_text="Block 2")
+    )
+    block_2.locator("summary").click()
+    kernel = block_2.get_by_test_id("stSlider").filter(has_text="Kernel size")
+    kernel.get_by_role("slider").focus()
+    page.keyboard.press("ArrowRight")
+    expect(block_2).to_contain_text("Block 2: 2x4x4, stride 1, same, relu, max 2")
+    wait_for_rerun(page)
+    expect(kernel).to_be_visible()
+    expect(page.get_by_test_id("stMain")).to_contain_text("params = 2*(4*4*1) + 2 = 34")
+
+
 def test_first_map_is_on_the_first_screen_of_a_projector(browser, app_url):
     """At 1400x900 and the seed's defaults, the input stage's map needs no scrolling."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -133,7 +181,7 @@ def test_first_map_is_on_the_first_screen_of_a_projector(browser, app_url):
         assert first["scrollY"] == 0 and first["main"] == 0, first
         assert 0 <= first["chart"] < 900, first
         assert 0 <= first["mapTop"] < first["mapBottom"] <= 900, first  # the whole map
-        expect(page.get_by_test_id("stMain").get_by_test_id("stExpander")).to_contain_text(
+        expect(page.get_by_test_id("stMain").get_by_test_id("stExpander").first).to_contain_text(
             "Total params: 226"
         )
     finally:
