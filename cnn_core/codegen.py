@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from cnn_core.images import SAMPLES
+from cnn_core.kernels import (
+    LUMINANCE,
+    PRESETS,
+    WEIGHTS,
+    format_weights,
+    kernel_stack,
+)
 from cnn_core.layer_table import GlorotSeed
-from cnn_core.shapes import plan_pipeline
+from cnn_core.shapes import plan_pipeline, stage_key
 
-__all__ = ["keras_script"]
+__all__ = ["keras_script", "weight_lines"]
 
 
 def _image_lines(sample_label):
@@ -67,6 +74,7 @@ def keras_script(spec, sample_label=None):
     lines = [
         "import cv2",
         "import keras",
+        *(["import numpy as np"] if any(b.weights != "random" for b in spec.blocks) else []),
         "from keras import layers",
     ]
     lines += _image_lines(sample_label)
@@ -97,7 +105,19 @@ def keras_script(spec, sample_label=None):
             block = stage.block
             lines.append(f"        # Block {block}")
         lines += _layer_lines(stage.layer, f"  # -> {stage.batch_shape}")
-    lines += ["    ]", ")", "model.summary()", ""]
+    lines += ["    ]", ")"]
+    layer_index = {stage.key: i for i, stage in enumerate(plan.stages[1:])}
+    for index, block_spec in enumerate(spec.blocks):
+        conv = stage_key("conv", index + 1)
+        if block_spec.weights != "random" and conv in layer_index:
+            lines += weight_lines(
+                block_spec,
+                spec.block_channels(index),
+                color_input=index == 0 and spec.color_mode == "rgb",
+                target=f"model.layers[{layer_index[conv]}]",
+                number=index + 1 if spec.depth > 1 else None,
+            )
+    lines += ["model.summary()", ""]
     if plan.error is not None:
         lines += [
             "# The app stops here: " + str(plan.error).split(". ")[0] + ".",
@@ -107,3 +127,83 @@ def keras_script(spec, sample_label=None):
         f"print(output.shape)  # {(1, *plan.stages[-1].shape)}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _array_lines(kernels):
+    """``kernels`` (k, k, f) as a nested list literal of f kernels, one row a line."""
+    lines = ["    ["]
+    for f in range(kernels.shape[2]):
+        lines.append("        [")
+        for row in kernels[:, :, f]:
+            lines.append("            [" + format_weights(row).replace(",", ", ") + "],")
+        lines.append("        ],")
+    lines.append("    ],")
+    return lines
+
+
+def weight_lines(block, channels, color_input, target, number=None):
+    """Lines that give the script's conv layer ``target`` exactly the app's weights.
+
+    The 2-D kernels are written out as float32 numbers (each the shortest
+    form that reads back as the same float32), spread over the input channels
+    the way :func:`cnn_core.kernels.layer_weights` does, and set with
+    ``set_weights``.
+
+    Parameters
+    ----------
+    block : BlockSpec
+        A block whose weights are not random.
+    channels : int
+        Channels going into the block.
+    color_input : bool
+        The block sees the RGB image (luminance weights).
+    target : str
+        The layer in the script, e.g. ``"model.layers[0]"``.
+    number : int, optional
+        The block's number, named in the comment when there are several.
+
+    Examples
+    --------
+    >>> from cnn_core.spec import BlockSpec
+    >>> lines = weight_lines(BlockSpec(weights="sharpen", kernel_size=3), 1, False, "conv")
+    >>> lines[0], lines[4]
+    ('# Sharpen: textbook 3x3: 5 at the centre, -1 beside it', '            [0, -1, 0],')
+    >>> lines[-1]
+    'conv.set_weights([kernel, bias])'
+    """
+    kernels = kernel_stack(block.weights, block.kernel_size, block.custom)
+    if block.weights in PRESETS:
+        what = f"{WEIGHTS[block.weights]}: {PRESETS[block.weights].source}"
+    elif block.weights == "bank":
+        what = "The classic bank, one filter per preset: " + ", ".join(
+            PRESETS[name].label for name in PRESETS
+        )
+    else:
+        what = "Your custom kernel"
+    if number is not None:
+        what = f"Block {number}: {what}"
+    if color_input:
+        shares = ", ".join(str(w) for w in LUMINANCE)
+        spread = [
+            "# Each input channel gets the kernel times its luminance weight, so the RGB map",
+            "# equals the grayscale map of the same kernel.",
+            f'channel_weights = np.array([{shares}], dtype="float32")',
+        ]
+    elif channels > 1:
+        spread = [
+            f"# Each of the {channels} input channels gets the kernel times 1/{channels}.",
+            f'channel_weights = np.full({channels}, 1 / {channels}, dtype="float32")',
+        ]
+    else:
+        spread = ['channel_weights = np.array([1.0], dtype="float32")']
+    return [
+        f"# {what}",
+        "kernels_2d = np.array(",
+        *_array_lines(kernels),
+        '    dtype="float32",',
+        f").transpose(1, 2, 0)  # (k, k, filters) = {kernels.shape}",
+        *spread,
+        "kernel = kernels_2d[:, :, None, :] * channel_weights[None, None, :, None]",
+        f'bias = np.full({block.filters}, {format_weights((block.bias,))}, dtype="float32")',
+        f"{target}.set_weights([kernel, bias])",
+    ]

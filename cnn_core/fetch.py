@@ -697,14 +697,16 @@ def fetch_image_bytes(url, *, policy=DEFAULT_POLICY):
     visited = []
     current = url
     while True:
+        # Scheme, credentials and port are refused before any DNS lookup:
+        # a refused URL must not make the server look up whatever host it names.
         target = _parse_url(current)
-        addresses = _resolve(target, policy, deadline)
         if policy.allowed_ports is not None and target.port not in policy.allowed_ports:
             allowed = ", ".join(str(port) for port in policy.allowed_ports)
             raise FetchError(
                 f"Expected a URL on one of the standard web ports ({allowed}). "
                 f"Received: port {target.port}. {_UPLOAD_INSTEAD}"
             )
+        addresses = _resolve(target, policy, deadline)
         visited.append(current)
         kind, value = _request(target, addresses, policy, deadline)
         if kind == "body":

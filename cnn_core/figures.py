@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
+from cnn_core.color_scale import DIVERGING, colormap_lut
 from cnn_core.display import grid_shape, sample_step, tile_pages, tile_range, to_uint8
 
 __all__ = [
@@ -95,14 +96,17 @@ class _Grid:
     rerun.
     """
 
-    def __init__(self, rows, cols, titles, hspace, vspace):
+    def __init__(self, rows, cols, titles, hspace, vspace, domains=None):
         self.rows, self.cols = rows, cols
         self.hspace = hspace if cols > 1 else 0.0
         self.vspace = vspace if rows > 1 else 0.0
         self.titles = titles
+        self.domains = domains
         self.axis_layout = {}
 
     def _domain(self, position):
+        if self.domains is not None:
+            return self.domains[position]
         row, col = divmod(position, self.cols)
         width = (1 - self.hspace * (self.cols - 1)) / self.cols
         height = (1 - self.vspace * (self.rows - 1)) / self.rows
@@ -119,10 +123,11 @@ class _Grid:
         suffix = "" if position == 0 else str(position + 1)
         return {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
 
-    def style(self, position, x, y):
-        """Set tile ``position``'s axes: square pixels, no grid, plus ``x``/``y``."""
+    def style(self, position, x, y, domain=None):
+        """Set tile ``position``'s axes: square pixels, no grid, plus ``x``/``y``
+        (``domain``: the axes' own (x, y) domains instead of the tile's)."""
         suffix = "" if position == 0 else str(position + 1)
-        x_domain, y_domain = self._domain(position)
+        x_domain, y_domain = self._domain(position) if domain is None else domain
         # "allow": plotly.js otherwise measures every tick label after drawing
         # to hide those that overflow the chart, a forced page layout each.
         common = {
@@ -160,22 +165,44 @@ class _Grid:
                     "xanchor": "center",
                     "yanchor": "bottom",
                     "showarrow": False,
-                    "font": {"size": 14},
+                    # Titles such as "filter 5: Sobel x" must fit over narrow tiles.
+                    "font": {"size": 14 if self.cols <= 2 else 12 if self.cols == 3 else 10},
                 }
             )
         return {**self.axis_layout, "annotations": annotations, **extra}
 
 
-def _as_uint8(values, value_range):
-    return values if values.dtype == np.uint8 else to_uint8(values, value_range)
+def _levels(values, shown_range, value_range):
+    """8-bit levels of ``values`` over ``value_range``.
+
+    ``values`` are floats, or uint8 levels that map ``shown_range`` to 0-255
+    (as :func:`cnn_core.forward.quantized` stores them); these are re-mapped
+    through a 256-entry table, without going back to floats per pixel.
+    """
+    if values.dtype != np.uint8:
+        return to_uint8(values, value_range)
+    low, high = shown_range
+    level_values = (
+        low + np.arange(256) * ((high - low) / 255.0) if high > low else np.full(256, low)
+    )
+    return to_uint8(level_values, value_range)[values]
+
+
+def _tile_pixels(values, shown_range, value_range, lut):
+    """The tile as an image: gray levels, or BGR colours through ``lut``."""
+    levels = _levels(values, shown_range, value_range)
+    if lut is None:
+        return levels
+    return np.ascontiguousarray(lut[levels][:, :, ::-1])  # OpenCV encodes BGR
 
 
 def image_uri(pixels, lossless=False):
-    """Encode an 8-bit grayscale image as a data URI for a Plotly Image trace.
+    """Encode an 8-bit image as a data URI for a Plotly Image trace.
 
     Parameters
     ----------
-    pixels : ndarray of uint8, shape (h, w)
+    pixels : ndarray of uint8, shape (h, w) or (h, w, 3)
+        Gray levels, or BGR colours.
     lossless : bool
         PNG, for maps shown at or above their real size, whose pixels are
         the point (and compress well). Otherwise JPEG, for maps shrunk to
@@ -207,6 +234,12 @@ def stage_figure(
     tiles=None,
     title="",
     colorscale=None,
+    *,
+    display_ranges=None,
+    signed=False,
+    kernels=None,
+    kernel_note="",
+    colorbar_title="value",
 ):
     """A grid of tiles, one per channel, drawn as images with exact values on hover.
 
@@ -219,15 +252,17 @@ def stage_figure(
     ----------
     display : ndarray, shape (h, w, C)
         Maps resampled for display (see :func:`cnn_core.forward.summarize_stage`):
-        float values, or uint8 already mapped from ``value_range``.
+        float values, or uint8 levels mapping ``display_ranges`` to 0-255.
     samples : ndarray, shape (hs, ws, C)
         ``full[::step, ::step, :]``.
     step : int
         Sampling stride of ``samples``.
     full_size : tuple of int
         ``(H, W)`` of the real output.
-    value_range : tuple of float
-        ``(min, max)`` mapped to black and white, shared by every tile.
+    value_range : tuple
+        ``(low, high)`` mapped to the ends of the colour map: two floats
+        shared by every tile, or two arrays of shape (C,), one range per
+        tile (:func:`cnn_core.color_scale.tile_ranges`).
     tile_names : sequence of str
         One title per channel.
     tiles : range or sequence of int, optional
@@ -235,9 +270,22 @@ def stage_figure(
     title : str
         Figure title.
     colorscale : str, optional
-        Plotly colorscale name for the colorbar; default black to white,
-        exactly the tiles' mapping. Names are resolved here: without
-        validation, plotly.js would not know plotly.py names such as "RdBu_r".
+        Plotly colorscale name for the colorbar, overriding the default:
+        black to white (exactly the tiles' gray levels), or the diverging
+        map when ``signed``. Names are resolved here: without validation,
+        plotly.js would not know plotly.py names such as "RdBu_r".
+    display_ranges : tuple of arrays, shape (C,), optional
+        What uint8 ``display`` levels 0 and 255 stand for, per channel
+        (default: ``value_range``).
+    signed : bool
+        Draw tiles with the diverging colour map centred on zero
+        (:func:`cnn_core.color_scale.colormap_lut`).
+    kernels : ndarray, shape (k, k, C), optional
+        The 2-D kernel that made each channel: drawn as a small heatmap under
+        its tile, weights on hover, and as numbers when ``k <= 5``.
+    kernel_note : str
+        Added to each kernel's label, e.g. "sum of 3 channels".
+    colorbar_title : str
 
     Returns
     -------
@@ -255,26 +303,50 @@ def stage_figure(
     tiles = list(range(channels) if tiles is None else tiles)
     if not tiles:
         raise ValueError("Expected at least one tile to show.")
+    low, high = (np.broadcast_to(np.asarray(v, np.float64), (channels,)) for v in value_range)
+    shown_low, shown_high = (
+        (low, high)
+        if display_ranges is None
+        else (np.broadcast_to(np.asarray(v, np.float64), (channels,)) for v in display_ranges)
+    )
+    lut = colormap_lut(bool(signed))
+    if colorscale is not None:
+        scale = get_colorscale(colorscale)
+    else:
+        scale = get_colorscale(DIVERGING) if signed else _GRAY
     rows, cols = grid_shape(len(tiles))
-    grid = _Grid(rows, cols, [tile_names[i] for i in tiles], 0.025, min(0.08, 0.25 / rows))
-    dy = height / display.shape[0]
-    dx = width / display.shape[1]
     ys = np.arange(samples.shape[0], dtype=np.int32) * step
     xs = np.arange(samples.shape[1], dtype=np.int32) * step
-    low, high = value_range
+    dy = height / display.shape[0]
+    dx = width / display.shape[1]
     lossless = display.shape[0] >= height
     tile_px = 460 if cols == 1 else max(110, 470 // cols)
     margin = _margin(55, 50, 45)
-    figure_height = int(rows * (tile_px + 22) + 95)
-    colorbar = _colorbar(figure_height, margin)
+    thumbs = None
+    if kernels is None:
+        grid = _Grid(rows, cols, [tile_names[i] for i in tiles], 0.025, min(0.08, 0.25 / rows))
+        figure_height = int(rows * (tile_px + 22) + 95)
+    else:
+        kernels = np.asarray(kernels, np.float32)
+        thumbs = _ThumbLayout(rows, cols, tile_px, kernels.shape[0], margin)
+        figure_height = thumbs.figure_height
+        grid = _Grid(rows, cols, [tile_names[i] for i in tiles], 0.025, 0, thumbs.tile_domains())
+    colorbar = _colorbar(figure_height, margin, title={"text": colorbar_title, "side": "top"})
     data = []
     for position, channel in enumerate(tiles):
         row, col = divmod(position, cols)
         axes = grid.axes(position)
+        tile_low, tile_high = float(low[channel]), float(high[channel])
+        pixels = _tile_pixels(
+            display[:, :, channel],
+            (float(shown_low[channel]), float(shown_high[channel])),
+            (tile_low, tile_high),
+            lut,
+        )
         data.append(
             {
                 "type": "image",
-                "source": image_uri(_as_uint8(display[:, :, channel], value_range), lossless),
+                "source": image_uri(pixels, lossless),
                 "x0": dx / 2 - 0.5,
                 "dx": dx,
                 "y0": dy / 2 - 0.5,
@@ -289,9 +361,9 @@ def stage_figure(
                 "z": np.ascontiguousarray(samples[:, :, channel], dtype=np.float32),
                 "x": xs,
                 "y": ys,
-                "zmin": low,
-                "zmax": high if high > low else low + 1,
-                "colorscale": _GRAY if colorscale is None else get_colorscale(colorscale),
+                "zmin": tile_low,
+                "zmax": tile_high if tile_high > tile_low else tile_low + 1,
+                "colorscale": scale,
                 "opacity": 0,
                 "showscale": position == 0,
                 "colorbar": colorbar,
@@ -318,16 +390,125 @@ def stage_figure(
                 "ticks": "outside" if col == 0 else "",
             },
         )
+    annotations = []
+    if thumbs is not None:
+        for position, channel in enumerate(tiles):
+            index = len(tiles) + position
+            data.append(
+                _thumbnail_trace(
+                    kernels[:, :, channel], tile_names[channel], grid.axes(index), kernel_note
+                )
+            )
+            domain = thumbs.thumb_domain(position)
+            grid.style(
+                index,
+                x={"visible": False, "range": [-0.5, kernels.shape[1] - 0.5]},
+                y={"visible": False, "range": [kernels.shape[0] - 0.5, -0.5]},
+                domain=domain,
+            )
+            annotations.append(thumbs.label(position, kernels.shape[0], kernel_note))
     layout = grid.layout(
         title={"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
         height=figure_height,
         margin=margin,
         plot_bgcolor="rgba(0,0,0,0)",
     )
+    layout["annotations"] += annotations
     return _figure(data, layout)
 
 
-def kernel_figure(kernel, filters=None, channel_names=None):
+def _thumbnail_trace(kernel, name, axes, note=""):
+    """A kernel as a small diverging heatmap, numbers in the cells when k <= 5."""
+    k = kernel.shape[0]
+    note = f" ({note})" if note else ""
+    limit = float(np.abs(kernel).max()) or 1.0
+    trace = {
+        "type": "heatmap",
+        "z": np.ascontiguousarray(kernel, dtype=np.float32),
+        "colorscale": get_colorscale(DIVERGING),
+        "zmin": -limit,
+        "zmax": limit,
+        "showscale": False,
+        "hovertemplate": (
+            f"kernel of {name}{note}<br>row %{{y}}, column %{{x}}<br>weight %{{z:.4f}}"
+            "<extra></extra>"
+        ),
+        **axes,
+    }
+    if k <= 5:
+        trace |= {
+            "texttemplate": "%{z:.2g}",
+            "textfont": {"size": 10},
+            "xgap": 1,
+            "ygap": 1,
+        }
+    return trace
+
+
+class _ThumbLayout:
+    """Pixel layout of a tile grid with each tile's kernel drawn under it.
+
+    Each row holds the tiles' titles, the tiles, room for the x tick labels,
+    a "kernel" label and the kernels; pixel positions become paper fractions
+    of the fixed-height plot area.
+    """
+
+    TITLE, TICKS, LABEL, GAP = 22, 42, 16, 10
+
+    def __init__(self, rows, cols, tile_px, k, margin):
+        self.rows, self.cols, self.tile_px = rows, cols, tile_px
+        wanted = 26 * k if k <= 5 else 100
+        self.thumb_px = int(min(tile_px, max(72, wanted)))
+        self.block = self.TITLE + tile_px + self.TICKS + self.LABEL + self.thumb_px + self.GAP
+        self.plot_px = rows * self.block
+        self.figure_height = int(self.plot_px + margin["t"] + margin["b"])
+        self.hspace = 0.025 if cols > 1 else 0.0
+
+    def _x(self, col):
+        width = (1 - self.hspace * (self.cols - 1)) / self.cols
+        x0 = col * (width + self.hspace)
+        return [round(x0, 6), round(min(1.0, x0 + width), 6)]
+
+    def _y(self, top_px, size_px):
+        def paper(px):
+            return min(1.0, max(0.0, round(1 - px / self.plot_px, 6)))
+
+        return [paper(top_px + size_px), paper(top_px)]
+
+    def tile_domains(self):
+        domains = []
+        for position in range(self.rows * self.cols):
+            row, col = divmod(position, self.cols)
+            top = row * self.block + self.TITLE
+            domains.append((self._x(col), self._y(top, self.tile_px)))
+        return domains
+
+    def _thumb_top(self, position):
+        row = position // self.cols
+        return row * self.block + self.TITLE + self.tile_px + self.TICKS + self.LABEL
+
+    def thumb_domain(self, position):
+        col = position % self.cols
+        return self._x(col), self._y(self._thumb_top(position), self.thumb_px)
+
+    def label(self, position, k, note=""):
+        x_domain = self._x(position % self.cols)
+        # A row of tiles leaves room for one word under each.
+        text = f"its kernel ({k}x{k}{', ' + note if note else ''})" if self.cols == 1 else "kernel"
+        return {
+            "text": text,
+            "x": (x_domain[0] + x_domain[1]) / 2,
+            "y": self._y(self._thumb_top(position), 0)[1],
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "center",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": 11},
+        }
+
+
+def kernel_figure(kernel, filters=None, channel_names=None, filter_names=None):
     """Heatmaps of conv kernel weights: one row per filter, one column per channel.
 
     Kernels of a one-channel input are laid out in a near-square grid of
@@ -342,6 +523,8 @@ def kernel_figure(kernel, filters=None, channel_names=None):
         Which filters to show (default: all).
     channel_names : sequence of str, optional
         Column titles; default "channel 1", ...
+    filter_names : sequence of str, optional
+        One name per filter; default "filter 1", ...
 
     Returns
     -------
@@ -356,12 +539,16 @@ def kernel_figure(kernel, filters=None, channel_names=None):
     if channel_names is None:
         channel_names = [f"channel {i + 1}" for i in range(channels)]
     limit = float(np.abs(kernel).max()) or 1.0
+    if filter_names is None:
+        filter_names = [f"filter {f + 1}" for f in range(count)]
     if channels == 1:
         rows, cols = grid_shape(len(filters))
-        titles = [f"filter {f + 1}" for f in filters]
+        titles = [filter_names[f] for f in filters]
     else:
         rows, cols = len(filters), channels
-        titles = [f"filter {f + 1}, {channel_names[c]}" for f in filters for c in range(channels)]
+        titles = [
+            f"{filter_names[f]}, {channel_names[c]}" for f in filters for c in range(channels)
+        ]
     grid = _Grid(rows, cols, titles, 0.06, min(0.1, 0.4 / rows))
     tile_px = min(220 if k > 5 else 160, 600 // cols)
     margin = _margin(40, 60, 30)

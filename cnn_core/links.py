@@ -42,7 +42,18 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from cnn_core.errors import SpecError
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES
+from cnn_core.kernels import (
+    MAX_WEIGHT,
+    WEIGHTS,
+    choice_filters,
+    choice_sizes,
+    fit_kernel_size,
+    format_weights,
+    parse_weights,
+    size_note,
+)
 from cnn_core.spec import (
     ACTIVATIONS,
     LIMITS,
@@ -77,10 +88,16 @@ class Allowed:
 
     Attributes
     ----------
-    kind : {"integer", "choice", "padding", "http_url"}
+    kind : str
         "integer": a whole number from ``low`` to ``high``. "choice": one of
         ``choices``. "padding": one of ``choices`` or a whole number from
         ``low`` to ``high``. "http_url": an ``http://`` or ``https://`` address.
+        "number": a number from ``low`` to ``high``. "numbers": comma-separated
+        numbers, ``low`` of them (k*k) or any square count when ``low`` is None.
+        "numbers_custom": numbers read only with ``weights=custom``.
+        "bias_random": a bias, read only with weights other than random.
+        "kernel_size": a size the kernel choice has; ``choices`` holds the
+        sentence saying so.
     low, high : int or None
     choices : tuple of str
     """
@@ -252,6 +269,21 @@ def _format_flag(value):
     return "1" if value else "0"
 
 
+def _parse_bias(text):
+    try:
+        (value,) = parse_weights(text, 1)
+    except SpecError:
+        raise ValueError(text) from None
+    return (value,)
+
+
+def _parse_custom(text):
+    try:
+        return (parse_weights(text),)
+    except SpecError:
+        raise ValueError(text) from None
+
+
 def _parse_blocks(text):
     if not _INTEGER.fullmatch(text) or not 1 <= int(text) <= MAX_BLOCKS:
         raise ValueError(text)
@@ -345,6 +377,30 @@ BLOCK = (
         Allowed("integer", *LIMITS["pool_stride"]),
     ),
     _int_entry("seed", "seed", _DEFAULT_BLOCK),
+    LinkName(
+        "weights",
+        ("weights",),
+        _choice({name: name for name in WEIGHTS}),
+        str,
+        (_DEFAULT_BLOCK.weights,),
+        Allowed("choice", choices=tuple(WEIGHTS)),
+    ),
+    LinkName(
+        "bias",
+        ("bias",),
+        _parse_bias,
+        lambda value: format_weights((value,)),
+        (_DEFAULT_BLOCK.bias,),
+        Allowed("number", -MAX_WEIGHT, MAX_WEIGHT),
+    ),
+    LinkName(
+        "w",
+        ("custom",),
+        _parse_custom,
+        format_weights,
+        (_DEFAULT_BLOCK.custom,),
+        Allowed("numbers"),
+    ),
 )
 
 #: Names written by earlier versions -> today's names. ``padding_mode`` and
@@ -360,7 +416,7 @@ OLD_NAMES = {
 }
 
 #: Names whose default is to be absent: a bad value is simply left out.
-_LEFT_OUT = ("url", "lock", "pool_stride")
+_LEFT_OUT = ("url", "lock", "pool_stride", "w")
 _NAMES = {entry.name for entry in (*PIPELINE, BLOCKS, *BLOCK)}
 _BLOCK_NAMES = {entry.name for entry in BLOCK}
 _PIPELINE_FIELDS = tuple(
@@ -589,8 +645,53 @@ def parse_link(query):
         block = {}
         for entry in _block_entries(index, previous):
             _read(entry, found, block, rejected)
+        _fit_kernel_choice(block, found, rejected, "" if index == 0 else f"_{index + 1}")
         blocks.append(block)
         previous = BlockSpec(**block)
     sample, url, lock = pipeline.pop("sample"), pipeline.pop("url"), pipeline.pop("lock")
     spec = build_spec(pipeline, blocks)
     return LinkState(spec, sample, url, lock, tuple(rejected))
+
+
+def _fit_kernel_choice(block, found, rejected, suffix=""):
+    """Make one block's kernel settings fit its "Kernel" choice, reporting changes.
+
+    A custom kernel whose ``w`` is not k*k numbers falls back to Random; a
+    preset at a size it does not exist at moves to the nearest size it has; a
+    bias with random weights, or a ``w`` without ``weights=custom``, is left
+    out; a choice other than Random sets its own filter count.
+    """
+    weights, size = block["weights"], block["kernel_size"]
+    if weights == "custom" and len(block["custom"]) != size * size:
+        written, text = found.get("w" + suffix, ("w" + suffix, ""))
+        # One line for this w, saying what it needed and what happens instead.
+        rejected[:] = [r for r in rejected if r.name != written]
+        rejected.append(
+            Rejection(written, text, Allowed("numbers", size * size), f"weights{suffix}=random")
+        )
+        weights = block["weights"] = "random"
+    elif weights != "custom" and block["custom"]:
+        written, text = found["w" + suffix]
+        rejected.append(Rejection(written, text, Allowed("numbers_custom"), ""))
+    if weights != "custom":
+        block["custom"] = ()
+    if weights == "random":
+        if block["bias"] != 0:
+            written, text = found["bias" + suffix]
+            rejected.append(Rejection(written, text, Allowed("bias_random"), "0"))
+        block["bias"] = 0.0
+        return
+    sizes = choice_sizes(weights)
+    fitted = fit_kernel_size(sizes, size)
+    if fitted != size:
+        written, text = found.get("kernel" + suffix, ("kernel" + suffix, str(size)))
+        rejected.append(
+            Rejection(
+                written,
+                text,
+                Allowed("kernel_size", choices=(size_note(weights, size, fitted),)),
+                str(fitted),
+            )
+        )
+        block["kernel_size"] = fitted
+    block["filters"] = choice_filters(weights)

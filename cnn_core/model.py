@@ -14,6 +14,7 @@ import threading
 
 import numpy as np
 
+from cnn_core.kernels import kernel_stack, layer_weights
 from cnn_core.layer_table import GlorotSeed
 from cnn_core.shapes import plan_pipeline, stage_key
 
@@ -116,7 +117,8 @@ def build_model(spec):
     conv, activation, pooling); stages after a
     :class:`~cnn_core.errors.ShapeError` are left out. Kernel weights come
     from Keras's default Glorot-uniform initialiser seeded with each block's
-    ``seed``; biases start at zero.
+    ``seed`` and biases start at zero; a block with any other kernel choice
+    gets :func:`kernel_weights` with ``set_weights``.
 
     Parameters
     ----------
@@ -133,7 +135,12 @@ def build_model(spec):
     inputs = keras.Input(shape=(n, n, c), name="input_layer")
     outputs = {"input": inputs}
     _add_stages(inputs, plan.stages[1:], outputs)
-    return keras.Model(inputs, outputs, name="convlab")
+    model = keras.Model(inputs, outputs, name="convlab")
+    for index, block in enumerate(spec.blocks):
+        conv = plan.stage(stage_key("conv", index + 1))
+        if block.weights != "random" and conv is not None:
+            model.get_layer(conv.layer_name).set_weights(list(kernel_weights(spec, index)))
+    return model
 
 
 @_serialized
@@ -190,9 +197,11 @@ def run_forward(model, batch):
 def kernel_weights(spec, index=0):
     """Block ``index``'s initial conv kernel and bias, as numpy arrays.
 
-    Drawn by the same seeded Glorot-uniform initialiser the model's Conv2D
-    uses, so they equal the model's weights; unlike the model, they exist even
-    when the input is too small for the convolution.
+    Random weights are drawn by the same seeded Glorot-uniform initialiser
+    the model's Conv2D uses, so they equal the model's weights. Presets, the
+    bank and custom kernels come from :mod:`cnn_core.kernels`, spread over
+    the input channels (by luminance for RGB). Unlike the model, they exist
+    even when the input is too small for the convolution.
 
     Parameters
     ----------
@@ -206,8 +215,17 @@ def kernel_weights(spec, index=0):
         ``c`` is the channels going into the block.
     bias : ndarray of float32, shape (filters,)
     """
-    keras = load_keras()
     block = spec.blocks[index]
+    if block.weights != "random":
+        # A 2-D kernel per filter, spread over the block's input channels: by
+        # luminance for the RGB image, 1/c each for a later block's maps.
+        return layer_weights(
+            kernel_stack(block.weights, block.kernel_size, block.custom),
+            spec.block_channels(index),
+            block.bias,
+            color_input=index == 0 and spec.color_mode == "rgb",
+        )
+    keras = load_keras()
     shape = (block.kernel_size, block.kernel_size, spec.block_channels(index), block.filters)
     kernel = keras.initializers.GlorotUniform(seed=block.seed)(shape, dtype="float32")
     return np.asarray(kernel), np.zeros(block.filters, np.float32)
@@ -325,7 +343,7 @@ def build_chunked_models(spec, max_values=CHUNK_VALUES):
             break
         models = []
         kernel = bias = None
-        if len(chunks) > 1:
+        if len(chunks) > 1 or spec.blocks[index].weights != "random":
             kernel, bias = kernel_weights(spec, index)
         for chunk in chunks:
             inputs = keras.Input(shape=previous.shape, name=f"block{index + 1}_input")

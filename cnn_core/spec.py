@@ -11,7 +11,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
+
 from cnn_core.errors import SpecError
+from cnn_core.kernels import check_choice
 
 __all__ = [
     "ACTIVATIONS",
@@ -81,6 +84,10 @@ def _check_integer(name, value):
         raise SpecError(f"Expected {name} between {low} and {high}. Received: {name}={value}")
 
 
+def _float32(value):
+    return float(np.float32(value))
+
+
 @dataclass(frozen=True)
 class BlockSpec:
     """One conv block: optional zero padding, Conv2D, activation, optional pooling.
@@ -111,7 +118,18 @@ class BlockSpec:
     pool_stride : int or None
         Pooling stride; ``None`` means the pool size, as in Keras.
     seed : int
-        Seed of the Glorot-uniform kernel initialiser.
+        Seed of the Glorot-uniform kernel initialiser (``weights="random"`` only).
+    weights : str
+        The "Kernel" choice, a key of :data:`cnn_core.kernels.WEIGHTS`:
+        "random" (Glorot uniform), a preset such as "sobel_x", "bank" (one
+        filter per preset) or "custom". Anything but "random" fixes
+        ``filters`` (1, or the bank's size) and limits ``kernel_size`` to the
+        sizes the choice exists at.
+    bias : float
+        Every filter's bias (0 with random weights).
+    custom : tuple of float
+        The custom kernel, ``kernel_size**2`` values row-major, when
+        ``weights == "custom"``; empty otherwise.
 
     Examples
     --------
@@ -131,6 +149,9 @@ class BlockSpec:
     pool_size: int = 2
     pool_stride: int | None = None
     seed: int = 3
+    weights: str = "random"
+    bias: float = 0.0
+    custom: tuple = ()
 
     def __post_init__(self):
         for name in ("padding_mode", "activation", "pooling"):
@@ -139,6 +160,13 @@ class BlockSpec:
             value = getattr(self, field.name)
             if field.name in LIMITS and not (field.name == "pool_stride" and value is None):
                 _check_integer(field.name, value)
+        if isinstance(self.custom, list):  # e.g. read back from JSON
+            object.__setattr__(self, "custom", tuple(self.custom))
+        check_choice(self.weights, self.kernel_size, self.filters, self.custom, self.bias)
+        # The layer computes in float32: keep exactly the values it uses, so a
+        # link (which writes float32's shortest form) gives back the same spec.
+        object.__setattr__(self, "bias", _float32(self.bias))
+        object.__setattr__(self, "custom", tuple(_float32(v) for v in self.custom))
 
     @property
     def effective_pool_stride(self) -> int:

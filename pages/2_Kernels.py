@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cnn_core.figures import kernel_figure
+from cnn_core.kernels import choice_source, filter_labels
 from cnn_core.model import kernel_summary
 from cnn_core.shapes import block_summary, conv_param_formula, glorot_limit
 from ui import cached
@@ -26,12 +27,15 @@ def block_kernels(spec, index):
         "the input, multiplies it with the values under it and adds everything up: one "
         "output value per position."
     )
-    _, limit_text = glorot_limit(k, c, f)
-    st.code(
-        f"{conv_param_formula(k, c, f)}\n"
-        f"Glorot uniform: weights drawn from [-limit, limit], seed {block.seed}\n{limit_text}",
-        language=None,
-    )
+    if block.weights == "random":
+        _, limit_text = glorot_limit(k, c, f)
+        origin = (
+            f"Glorot uniform: weights drawn from [-limit, limit], seed {block.seed}\n{limit_text}"
+        )
+    else:
+        color_input = index == 0 and spec.color_mode == "rgb"
+        origin = "\n".join(choice_source(block.weights, k, c, color_input, block.bias))
+    st.code(f"{conv_param_formula(k, c, f)}\n{origin}", language=None)
     with st.spinner("Building the layer (the first run loads TensorFlow)..."):
         kernel, bias = cached.kernels_for(spec, index)
     filters = tile_page_control(f, "tile_page" if index == 0 else f"tile_page_{index + 1}")
@@ -43,7 +47,12 @@ def block_kernels(spec, index):
     left, right = st.columns([3, 1], gap="large")
     with left:
         st.plotly_chart(
-            kernel_figure(kernel[:, :, :shown], filters=filters, channel_names=names[:shown]),
+            kernel_figure(
+                kernel[:, :, :shown],
+                filters=filters,
+                channel_names=names[:shown],
+                filter_names=filter_labels(block.weights, f),
+            ),
             width="stretch",
             key=f"kernels_{index + 1}",
         )
@@ -53,7 +62,9 @@ def block_kernels(spec, index):
                 "sums over all of them."
             )
     with right:
-        st.markdown("**Per filter** (biases start at zero)")
+        st.markdown(
+            "**Per filter**" + (" (biases start at zero)" if block.weights == "random" else "")
+        )
         rows = [
             (f"{row['filter']}", f"{row['bias']:g}", f"{row['weight_sum']:+.3f}")
             for row in kernel_summary(kernel, bias)

@@ -14,9 +14,14 @@ def main():
     st.title(f"The same {what} in Keras")
     if plan_layer(selection).error is not None:
         st.caption(f"Keras cannot build this {what} either: the script below stops with an error.")
+    same = (
+        "initialisers and seeds"
+        if all(block.weights == "random" for block in selection.spec.blocks)
+        else "initialisers, seeds and chosen weights (set with `layer.set_weights`)"
+    )
     st.markdown(
-        f"This script builds and runs exactly the {what} the app shows, with the same "
-        "initialisers and seeds, so it prints the same shapes and computes the same values."
+        f"This script builds and runs exactly the {what} the app shows, with the same {same}, "
+        "so it prints the same shapes and computes the same values."
     )
     script = keras_script(selection.spec, selection.image_label)
     st.code(script, language="python", line_numbers=True)

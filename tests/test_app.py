@@ -3,8 +3,11 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.test_figures import as_array as chart_array
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -31,8 +34,21 @@ def summary_rows(at):
     ]
 
 
-def charts(at):
+def all_charts(at):
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def is_histogram(chart):
+    return [trace["type"] for trace in chart["data"]] == ["bar"]
+
+
+def charts(at):
+    """The tile and kernel charts (not the histograms beside the stages)."""
+    return [chart for chart in all_charts(at) if not is_histogram(chart)]
+
+
+def histograms(at):
+    return [chart for chart in all_charts(at) if is_histogram(chart)]
 
 
 def no_exception(at):
@@ -63,12 +79,14 @@ def test_defaults_reproduce_the_seed(at):
 
 
 def heatmaps(chart):
-    return [trace for trace in chart["data"] if trace["type"] == "heatmap"]
+    """The tiles' hover heatmaps (invisible), not the kernel thumbnails under them."""
+    return [t for t in chart["data"] if t["type"] == "heatmap" and t.get("opacity") == 0]
 
 
 def test_tiles_are_images_with_exact_values_on_hover(at):
     conv = charts(at)[1]
-    image, heatmap = conv["data"]
+    image, heatmap, thumbnail = conv["data"]
+    assert thumbnail["type"] == "heatmap" and "kernel of filter 1" in thumbnail["hovertemplate"]
     assert image["type"] == "image"
     assert image["source"].startswith("data:image/jpeg;base64,")
     assert heatmap["type"] == "heatmap"
@@ -361,12 +379,12 @@ def test_nothing_a_student_does_changes_a_locked_view():
 
 
 def test_locked_link_with_an_unreachable_image_shows_its_sample():
-    at = with_link({"url": "http://127.0.0.1:9/cat.png", "image": "coffee", "lock": "1"})
+    at = with_link({"url": "http://127.0.0.1/cat.png", "image": "coffee", "lock": "1"})
     assert no_exception(at)
     assert "127.0.0.1" in at.sidebar.error[0].value
     assert "original image: (400, 600, 3)" in text(at)
     assert len(charts(at)) == 4
-    assert query_of(at) == {"image": "coffee", "url": "http://127.0.0.1:9/cat.png", "lock": "1"}
+    assert query_of(at) == {"image": "coffee", "url": "http://127.0.0.1/cat.png", "lock": "1"}
 
 
 def test_kernels_page_even_when_the_conv_cannot_run(at):
@@ -382,7 +400,8 @@ def test_kernels_page_even_when_the_conv_cannot_run(at):
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
-        ("http://127.0.0.1:8501/cat.png", "127.0.0.1"),
+        ("http://127.0.0.1/cat.png", "127.0.0.1"),
+        ("http://127.0.0.1:8501/cat.png", "port 8501"),
         ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
         ("file:///etc/passwd", "http"),
     ],
@@ -444,6 +463,35 @@ def test_random_settings_compute_or_explain(seed):
         assert any(char.isdigit() for char in error.value)
     else:
         assert "Convolution" in headings
+
+
+def test_each_stage_has_a_histogram_counted_from_the_full_maps(at):
+    hists = histograms(at)
+    assert len(hists) == 4
+    totals = [int(np.sum(chart_array(h["data"][0]["y"]))) for h in hists]
+    assert totals == [512 * 512, 498 * 498, 498 * 498, 249 * 249]
+    assert all(len(chart_array(h["data"][0]["y"])) <= 64 for h in hists)
+    titles = [h["layout"]["title"]["text"] for h in hists]
+    assert "exactly zero" not in titles[0] and "exactly zero" not in titles[1]
+    assert "exactly zero: " in titles[2] and "exactly zero: " in titles[3]
+
+
+def test_color_scale_changes_the_ranges_not_the_values(at):
+    assert at.radio(key="color_scale").value == "per stage"
+    conv = heatmaps(charts(at)[1])[0]
+    assert conv["zmin"] == -conv["zmax"]  # the convolution is signed: centred on zero
+    activation = heatmaps(charts(at)[2])[0]
+    assert activation["zmin"] == 0
+    at.radio(key="color_scale").set_value("whole pipeline").run()
+    assert no_exception(at)
+    ranges = [(h["zmin"], h["zmax"]) for h in map(lambda c: heatmaps(c)[0], charts(at))]
+    input_range, conv_range, act_range, pool_range = ranges
+    assert input_range == act_range == pool_range
+    assert conv_range[0] == -conv_range[1] == -max(abs(v) for v in input_range)
+    # The setting survives a page change.
+    at.switch_page("pages/2_Kernels.py").run()
+    at.switch_page("app.py").run()
+    assert at.radio(key="color_scale").value == "whole pipeline"
 
 
 # ----------------------------------------------------------------------------- blocks

@@ -11,7 +11,7 @@ from cnn_core.codegen import keras_script
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.links import spec_to_query
 from cnn_core.model import build_model, run_forward, summary_text
-from cnn_core.shapes import plan_pipeline, summary_rows
+from cnn_core.shapes import plan_pipeline, stage_key, summary_rows
 from cnn_core.spec import BlockSpec, PipelineSpec
 
 
@@ -55,6 +55,32 @@ def keras_summary_rows(text):
             seed=9,
         ),
         PipelineSpec.single(input_size=30, padding_mode="same", activation="none", pooling="none"),
+        PipelineSpec.single(input_size=40, kernel_size=7, weights="sobel_x", bias=-1.5),
+        PipelineSpec.single(
+            input_size=36,
+            kernel_size=3,
+            filters=11,
+            weights="bank",
+            color_mode="rgb",
+            activation="none",
+            bias=0.25,
+        ),
+        PipelineSpec.single(
+            input_size=32,
+            kernel_size=3,
+            weights="custom",
+            custom=(0.1, -1.0, 0.0, 2.5, 1e-3, -0.333, 7.0, 0.0, -2.0),
+            color_mode="rgb",
+            scale_01=True,
+            activation="tanh",
+        ),
+        PipelineSpec(
+            input_size=48,
+            blocks=(
+                BlockSpec(kernel_size=3, filters=3, seed=2),
+                BlockSpec(kernel_size=5, filters=1, weights="gaussian", bias=1.0),
+            ),
+        ),
         PipelineSpec(
             input_size=48,
             color_mode="rgb",
@@ -96,7 +122,20 @@ def test_script_reproduces_the_app(spec):
     assert printed_rows == unnumbered
     assert keras_summary_rows(summary_text(spec)) == unnumbered
     assert f"Total params: {plan.total_params:,}" in printed.getvalue()
-    ours = run_forward(build_model(spec), prepare_input(load_sample("Coffee"), spec).batch)
+    model = build_model(spec)
+    ours = run_forward(model, prepare_input(load_sample("Coffee"), spec).batch)
+    script_model = namespace["model"]
+    for index, block in enumerate(spec.blocks):
+        if block.weights == "random":
+            continue
+        # Exactly the app's weights, not merely close ones.
+        conv = plan.stage(stage_key("conv", index + 1))
+        position = [stage.key for stage in plan.stages[1:]].index(conv.key)
+        assert f"model.layers[{position}].set_weights([kernel, bias])" in script
+        theirs = script_model.layers[position].get_weights()
+        mine = model.get_layer(conv.layer_name).get_weights()
+        for a, b in zip(theirs, mine, strict=True):
+            np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(output, ours[plan.stages[-1].key], rtol=1e-5, atol=1e-4)
 
 

@@ -320,7 +320,8 @@ def test_relative_and_absolute_redirects_are_followed(server):
 
 
 def test_default_policy_refuses_the_local_server(server, connects):
-    with pytest.raises(FetchError, match="loopback") as caught:
+    # The test server's port is not a web port: refused before the address is checked.
+    with pytest.raises(FetchError, match=f"port {server.port}") as caught:
         fetch_image_bytes(server.url("/cat.png"))
     assert "Download the image yourself" in str(caught.value)
     with pytest.raises(FetchError, match="loopback"):
@@ -542,6 +543,33 @@ def test_non_standard_port_is_refused_by_default(monkeypatch, connects):
     with pytest.raises(FetchError, match="port 22"):
         fetch_image_bytes("http://example.com:22/cat.png")
     assert connects == []
+
+
+@pytest.mark.parametrize(
+    ("url", "match"),
+    [
+        ("http://slow-dns.test:22/cat.png", "port 22"),
+        ("https://slow-dns.test:6379/", "port 6379"),
+        ("http://user:secret@slow-dns.test/cat.png", "user name or password"),
+        ("ftp://slow-dns.test/cat.png", "ftp: URL"),
+    ],
+)
+def test_a_refused_url_makes_no_dns_lookup(monkeypatch, connects, url, match):
+    lookups = []
+    _fake_dns(monkeypatch, {"slow-dns.test": ["93.184.215.14"]}, lookups)
+    with pytest.raises(FetchError, match=match):
+        fetch_image_bytes(url)
+    assert lookups == []
+    assert connects == []
+
+
+def test_a_redirect_to_a_refused_port_makes_no_dns_lookup(server, monkeypatch):
+    lookups = []
+    _fake_dns(monkeypatch, {"slow-dns.test": ["93.184.215.14"]}, lookups)
+    policy = FetchPolicy(allowed_networks=("127.0.0.1/32",), allowed_ports=(server.port,))
+    with pytest.raises(FetchError, match="port 22"):
+        fetch_image_bytes(server.url("/redirect?to=http://slow-dns.test:22/cat.png"), policy=policy)
+    assert lookups == []
 
 
 def test_every_resolved_address_is_checked(monkeypatch, connects):

@@ -186,3 +186,39 @@ def test_grayscale_kernels_fill_a_grid_not_a_column():
     assert len(x_domains) == 3 and len(y_domains) == 3
     np.testing.assert_array_equal(as_array(fig.data[7].z), kernel[:, :, 0, 7])
     assert colorbar_fits(fig)
+
+
+@pytest.mark.parametrize(("k", "channels"), [(3, 11), (5, 1), (15, 1), (15, 16)])
+def test_each_tile_gets_its_kernel_under_it(k, channels):
+    rng = np.random.default_rng(k)
+    full = rng.normal(size=(60, 60, channels)).astype(np.float32)
+    stage = summarize_stage("conv", full, DisplayBudget())
+    kernels = rng.normal(size=(k, k, channels)).astype(np.float32)
+    shown = range(min(channels, 16))
+    fig = validated(
+        stage_figure(
+            stage.display,
+            stage.samples,
+            stage.step,
+            stage.full_shape[:2],
+            (stage.minimum, stage.maximum),
+            [f"filter {i + 1}" for i in range(channels)],
+            tiles=shown,
+            kernels=kernels,
+        )
+    )
+    thumbs = [t for t in fig.data if t.type == "heatmap" and t.opacity != 0]
+    assert len(thumbs) == len(shown)
+    for channel, thumb in zip(shown, thumbs, strict=True):
+        np.testing.assert_array_equal(as_array(thumb.z), kernels[:, :, channel])
+        assert thumb.zmin == -thumb.zmax  # centred on zero
+        assert f"kernel of filter {channel + 1}" in thumb.hovertemplate
+        assert (thumb.texttemplate is not None) == (k <= 5)
+        # Under its own tile: same column, below it.
+        tile_axis = fig.layout[f"yaxis{'' if channel == 0 else channel + 1}"]
+        thumb_axis = fig.layout[f"yaxis{len(shown) + channel + 1}"]
+        assert thumb_axis.domain[1] < tile_axis.domain[0]
+    labels = [a.text for a in fig.layout.annotations if a.text.startswith(("its kernel", "kernel"))]
+    one_column = len(shown) == 1
+    assert labels == [f"its kernel ({k}x{k})" if one_column else "kernel"] * len(shown)
+    assert colorbar_fits(fig)

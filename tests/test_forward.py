@@ -108,7 +108,30 @@ SPECS = [
         seed=11,
     ),
     PipelineSpec.single(
+        input_size=30, kernel_size=5, weights="sobel_x", bias=-3.0, activation="none"
+    ),
+    PipelineSpec.single(
+        input_size=24, kernel_size=3, filters=11, weights="bank", color_mode="rgb", bias=1.0
+    ),
+    PipelineSpec.single(
+        input_size=20,
+        kernel_size=2,
+        weights="custom",
+        custom=(1.0, -2.0, 0.5, 0.25),
+        padding_mode="same",
+        activation="tanh",
+        scale_01=True,
+    ),
+    PipelineSpec.single(
         input_size=29, kernel_size=3, stride=2, activation="sigmoid", scale_01=True
+    ),
+    PipelineSpec(
+        input_size=36,
+        color_mode="rgb",
+        blocks=(
+            BlockSpec(kernel_size=3, filters=4),
+            BlockSpec(kernel_size=3, filters=1, weights="laplacian", bias=0.5, activation="none"),
+        ),
     ),
     PipelineSpec.single(input_size=41, kernel_size=3, dilation=3, padding_mode="same", filters=2),
     PipelineSpec.single(input_size=30, kernel_size=4, dilation=2, pooling="none"),
@@ -190,9 +213,12 @@ def test_compute_stages_keeps_exact_values_at_sampled_pixels():
     # Display: the area average of the real map, at screen size.
     assert max(conv.display.shape[:2]) <= DisplayBudget().display_px
     assert conv.display.dtype == np.uint8
-    scale = (conv.maximum - conv.minimum) / 255
-    shown_mean = conv.minimum + conv.display.mean() * scale
-    assert shown_mean == pytest.approx(float(full["conv"].mean()), abs=scale)
+    # Each channel's own minimum..maximum is mapped to 0-255.
+    np.testing.assert_allclose(conv.channel_min, full["conv"].min(axis=(0, 1)), rtol=1e-6)
+    np.testing.assert_allclose(conv.channel_max, full["conv"].max(axis=(0, 1)), rtol=1e-6)
+    scale = (conv.channel_max - conv.channel_min) / 255
+    shown_mean = conv.channel_min + conv.display.mean(axis=(0, 1)) * scale
+    np.testing.assert_allclose(shown_mean, full["conv"].mean(axis=(0, 1)), atol=scale.max())
     assert conv.minimum == pytest.approx(float(full["conv"].min()))
     assert stages["activation"].zero_fraction == pytest.approx(
         float(np.mean(full["activation"] == 0))
@@ -258,6 +284,41 @@ def test_chunked_forward_equals_the_whole_model(spec):
         assert other.maximum == pytest.approx(stage.maximum, abs=1e-4)
         assert other.mean == pytest.approx(stage.mean, rel=1e-5)
         assert other.zero_fraction == pytest.approx(stage.zero_fraction)
+        np.testing.assert_allclose(other.channel_max, stage.channel_max, rtol=1e-5, atol=1e-4)
+        # Counted in parts, a value may land one fine bin (1/64 of a bin) away.
+        assert other.histogram.total == stage.histogram.total == np.prod(stage.full_shape)
+        moved = np.abs(other.histogram.counts - stage.histogram.counts).sum()
+        assert moved <= 0.02 * stage.histogram.total
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: str(spec_to_query(s)))
+def test_histograms_count_every_value_of_the_full_maps(spec):
+    batch = prepare_input(load_sample("Coffee"), spec).batch
+    model = build_model(spec)
+    full = run_forward(model, batch)
+    stages = compute_stages(model, batch, DisplayBudget())
+    for key, stage in stages.items():
+        histogram = stage.histogram
+        assert histogram.total == full[key].size
+        assert 1 <= len(histogram.counts) <= 64
+        if stage.maximum > stage.minimum:
+            expected, edges = np.histogram(full[key], bins=64, range=(stage.minimum, stage.maximum))
+            np.testing.assert_allclose(histogram.edges, edges)
+            # The same bins as numpy's, up to values within rounding of a bin edge.
+            width = edges[1] - edges[0]
+            offset = (full[key].astype(np.float64) - edges[0]) / width
+            on_edge = np.count_nonzero(np.abs(offset - np.rint(offset)) < 1e-4)
+            assert np.abs(histogram.counts - expected).sum() <= 2 * on_edge + 2
+
+
+def test_a_constant_stage_has_one_bin():
+    stage = compute_stages(
+        build_model(PipelineSpec.single(input_size=20, kernel_size=3)),
+        np.zeros((1, 20, 20, 1), np.float32),
+        DisplayBudget(),
+    )["activation"]
+    assert stage.histogram.counts.tolist() == [18 * 18]
+    assert stage.zero_fraction == 1.0
 
 
 def test_loading_keras_freezes_what_the_import_created():
@@ -277,6 +338,43 @@ def test_loading_keras_leaves_the_garbage_collector_on():
 
     load_keras()
     assert gc.isenabled()
+
+
+def test_chosen_weights_are_the_layers_weights_also_in_chunks():
+    from cnn_core.kernels import LUMINANCE, bank_kernels
+    from cnn_core.model import build_chunked_models
+
+    spec = PipelineSpec.single(
+        input_size=40, kernel_size=3, filters=11, weights="bank", color_mode="rgb", bias=0.5
+    )
+    kernel, bias = kernel_weights(spec)
+    expected = bank_kernels(3)[0][:, :, None, :] * np.array(LUMINANCE, np.float32)[:, None]
+    np.testing.assert_allclose(kernel, expected, rtol=1e-6)
+    assert bias.tolist() == [0.5] * 11
+    batch = prepare_input(load_sample("Astronaut"), spec).batch
+    whole = compute_stages(build_model(spec), batch, DisplayBudget())
+    chunked = compute_stages(
+        build_chunked_models(spec, max_values=3 * 38 * 38), batch, DisplayBudget()
+    )
+    np.testing.assert_allclose(chunked["conv"].samples, whole["conv"].samples, atol=1e-4)
+
+
+def test_rgb_map_of_a_preset_is_the_grayscale_map_up_to_rounding():
+    """For RGB, a 2-D kernel goes to each channel by luminance, so the RGB map
+    equals the grayscale map of the same kernel; they differ only because the
+    grayscale image is rounded to 8 bits (half a level per pixel, twice)."""
+    cat = load_sample("Cat (chelsea)")
+    spec = PipelineSpec.single(input_size=128, kernel_size=5, weights="gaussian", activation="none")
+    maps = {}
+    for mode in ("grayscale", "rgb"):
+        mode_spec = spec.replace(color_mode=mode)
+        maps[mode] = run_forward(build_model(mode_spec), prepare_input(cat, mode_spec).batch)
+    gray, rgb = maps["grayscale"]["conv"], maps["rgb"]["conv"]
+    assert gray.shape == rgb.shape == (124, 124, 1)
+    # |sum of weights| * (0.5 + 0.5) levels: conversion and resize each round once.
+    bound = float(np.abs(kernel_weights(spec)[0]).sum()) * 1.0 + 1e-3
+    assert np.abs(gray - rgb).max() <= bound
+    assert np.abs(gray - rgb).mean() < 0.5
 
 
 def test_model_building_is_serialized_across_threads(monkeypatch):

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from cnn_core.errors import SpecError
@@ -69,3 +70,25 @@ def test_one_to_four_blocks(blocks, message):
 def test_bad_values_are_refused_with_the_name(changes, message):
     with pytest.raises(SpecError, match=message):
         PipelineSpec.single(**changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"weights": "blur"}, "weights to be one of"),
+        ({"weights": "sobel_x", "kernel_size": 4}, "kernel_size=4"),
+        ({"weights": "sobel_x", "filters": 2, "kernel_size": 3}, "filters=1"),
+        ({"weights": "bank", "kernel_size": 3}, "filters=11"),
+        ({"weights": "custom", "kernel_size": 2, "custom": (1.0,)}, "4 custom weights"),
+        ({"bias": 1.0}, "bias 0 with random weights"),
+        ({"weights": "identity", "bias": float("nan")}, "bias to be a finite number"),
+    ],
+)
+def test_kernel_settings_that_do_not_fit_are_refused(changes, message):
+    with pytest.raises(SpecError, match=message):
+        PipelineSpec.single(**changes)
+
+
+def test_bias_and_custom_weights_are_kept_as_float32_values():
+    spec = BlockSpec(weights="custom", kernel_size=2, custom=(0.1, -1.0, 0.5, 0.0), bias=0.1)
+    assert spec.bias == float(np.float32(0.1)) and spec.custom[0] == float(np.float32(0.1))

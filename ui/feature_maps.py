@@ -4,7 +4,9 @@ import functools
 
 import streamlit as st
 
+from cnn_core.color_scale import pipeline_range
 from cnn_core.guard import estimate_cost
+from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
 from cnn_core.shapes import block_summary
 from ui import cached, exports
 from ui.page import plan_layer, start_page
@@ -27,6 +29,14 @@ def _layer_calls(spec):
         + f", padding='{b.keras_padding}')"
         for b in spec.blocks
     )
+
+
+def _weights_text(spec):
+    """Where the weights come from: one phrase, or one per block when they differ."""
+    texts = [describe_choice(block.weights, block.bias) for block in spec.blocks]
+    if len(set(texts)) == 1:
+        return texts[0]
+    return "; ".join(f"block {number}: {text}" for number, text in enumerate(texts, 1))
 
 
 def cost_guard(spec):
@@ -57,17 +67,14 @@ def tile_key(number):
 
 def render():
     """Draw the Feature maps page."""
-    selection = start_page("Feature maps")
+    selection = start_page("Feature maps", color_scale=True)
     spec = selection.spec
 
     if spec.depth == 1:
         st.title("What one conv layer does to a photo")
     else:
         st.title(f"What {spec.depth} stacked conv blocks do to a photo")
-    st.caption(
-        f"{selection.image_label} · {_layer_calls(spec)} · "
-        "random Glorot-uniform weights, untrained: the maps show the arithmetic."
-    )
+    st.caption(f"{selection.image_label} · {_layer_calls(spec)} · {_weights_text(spec)}.")
     plan = plan_layer(selection)
     overview = st.container()
     summary = st.expander(summary_label(plan))  # the model summary, in full when opened
@@ -88,11 +95,31 @@ def render():
         [current_tiles(block.filters, tile_key(n)) for n, block in enumerate(spec.blocks, 1)],
     )
 
-    def section(stage, tiles):
+    pipeline = pipeline_range(stages.values())
+
+    def section(stage, tiles, index=None):
         maps = stages[stage.key]
-        names = tile_names(stage.key, maps.full_shape[2])
+        extra = {}
+        if index is not None:  # a block's stage: its kernels, filter names, activation
+            block, channels = spec.blocks[index], spec.block_channels(index)
+            extra = {
+                "activation": block.activation,
+                "kernels": flat_kernels(cached.kernels_for(spec, index)[0]),
+                "kernel_note": f"sum of {channels} channels" if channels > 1 else "",
+                "filter_names": filter_labels(block.weights, block.filters),
+            }
+        names = tile_names(stage.key, maps.full_shape[2], extra.get("filter_names"))
         downloads = functools.partial(exports.png_button, selection, stage, maps, tiles, names)
-        stage_section(stage, maps, tiles, downloads=downloads, collapsible=spec.depth > 1)
+        stage_section(
+            stage,
+            maps,
+            tiles,
+            color_scale=selection.color_scale,
+            pipeline=pipeline,
+            downloads=downloads,
+            collapsible=spec.depth > 1,
+            **extra,
+        )
 
     section(plan.stages[0], range(spec.channels))
     for number, block in enumerate(spec.blocks, start=1):
@@ -105,4 +132,4 @@ def render():
         for stage in block_stages:
             if stage.kind == "padding":
                 continue
-            section(stage, tiles)
+            section(stage, tiles, number - 1)

@@ -38,6 +38,16 @@ def locked():
 
 
 def _allowed(allowed):
+    if allowed.kind == "number":
+        return f"a number between {allowed.low:g} and {allowed.high:g}"
+    if allowed.kind == "numbers":
+        if allowed.low is None:
+            return "k*k comma-separated numbers (a k x k kernel, row by row)"
+        return f"{allowed.low} comma-separated numbers (the kernel, row by row)"
+    if allowed.kind == "numbers_custom":
+        return "used without `weights=custom`"
+    if allowed.kind == "bias_random":
+        return "used with random weights (their bias is 0)"
     if allowed.kind == "integer":
         return f"a whole number between {allowed.low} and {allowed.high}"
     if allowed.kind == "padding":
@@ -57,6 +67,8 @@ def _shown(value):
 
 def rejection_line(rejection):
     """One Markdown bullet for a :class:`~cnn_core.links.Rejection`."""
+    if rejection.allowed.kind == "kernel_size":
+        return f"- {rejection.allowed.choices[0]}"
     outcome = (
         f"so the default {rejection.default} is used" if rejection.default else "so it is ignored"
     )

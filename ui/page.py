@@ -9,13 +9,16 @@ from ui.cached import start_loading_keras
 from ui.sidebar import render_sidebar
 
 
-def start_page(title):
-    """Configure the page, draw the sidebar and return the :class:`Selection`."""
+def start_page(title, color_scale=False):
+    """Configure the page, draw the sidebar and return the :class:`Selection`.
+
+    ``color_scale``: the page draws maps, so the sidebar offers "Color scale".
+    """
     start_loading_keras()
     st.set_page_config(
         page_title=f"{title} · convlab", page_icon=":material/grid_on:", layout="wide"
     )
-    return render_sidebar()
+    return render_sidebar(color_scale=color_scale)
 
 
 def plan_layer(selection):

@@ -22,6 +22,7 @@ from cnn_core.shapes import block_summary
 from cnn_core.spec import (
     ACTIVATIONS,
     BLOCK_FIELDS,
+    COLOR_MODES,
     INPUT_FIELDS,
     LIMITS,
     MAX_BLOCKS,
@@ -31,6 +32,13 @@ from cnn_core.spec import (
 )
 from ui import cached
 from ui import links as link
+from ui.display_widgets import color_scale_control
+from ui.kernel_widgets import (
+    custom_from_link,
+    filters_help,
+    kernel_size_changed,
+    kernel_widgets,
+)
 
 PAGES = (
     ("app.py", "Feature maps", ":material/grid_view:"),
@@ -40,7 +48,8 @@ PAGES = (
 )
 UPLOAD = "Upload"
 URL = "URL"
-SOURCES = (*SAMPLES, UPLOAD, URL)
+CAMERA = "Camera"
+SOURCES = (*SAMPLES, UPLOAD, URL, CAMERA)
 PADDING_LABELS = {"valid": "valid", "same": "same", "explicit": "explicit p"}
 COLOR_LABELS = {"grayscale": "grayscale (1 channel)", "rgb": "RGB (3 channels)"}
 BLOCKS = "blocks"
@@ -68,6 +77,12 @@ class Selection:
     image: np.ndarray
     image_label: str
     image_key: str
+    color_scale: str = "per stage"
+
+
+def _block_keys(index):
+    """Field name -> widget key, for block ``index``."""
+    return lambda name: block_key(name, index)
 
 
 def _widget_values(spec):
@@ -95,10 +110,14 @@ def _spec_from_state():
     return spec.replace(blocks=blocks)
 
 
+#: Display settings that live outside the spec (and the URL) but survive page changes.
+DISPLAY_DEFAULTS = {"color_scale": "per stage"}
+
+
 def _defaults():
     values = _widget_values(PipelineSpec())
     values["source"] = DEFAULT_SAMPLE
-    return values
+    return values | DISPLAY_DEFAULTS
 
 
 def _blocks_changed():
@@ -122,6 +141,9 @@ def _initialise_state():
         values["source"] = link.SAMPLE_LABELS[state.sample]
         if state.url:
             values["source"], values["image_url"] = URL, state.url
+        for index, block in enumerate(state.spec.blocks):
+            if block.weights == "custom":
+                custom_from_link(_block_keys(index), block.custom)
         for key, value in values.items():
             st.session_state[key] = value
         st.session_state["_initialised"] = True
@@ -138,7 +160,7 @@ def _reset():
 
 
 def _take(kind, identity, name, load):
-    """Decode a new upload or URL once; on failure keep the image we had.
+    """Decode a new upload, URL or camera picture once; on failure keep the image we had.
 
     ``identity`` says what is new (a file id, a URL); ``load`` returns a
     :class:`~cnn_core.decode.DecodedImage` or raises our own error. The
@@ -190,17 +212,34 @@ def _url_image(url=None):
         return _take("url", url, url.rsplit("/", 1)[-1] or url, lambda: fetch_image(url))
 
 
+def _camera_image():
+    """A picture from the laptop's camera, decoded exactly like an upload."""
+    photo = st.camera_input(
+        "Take a picture",
+        key="camera_photo",
+        help="Hold a drawing up to the camera and take a picture: the page then shows its "
+        "maps. The picture is checked and decoded exactly like an upload.",
+    )
+    if photo is None:
+        return st.session_state.get("_camera")
+    return _take("camera", photo.file_id, "camera picture", lambda: decode_upload(photo.getvalue()))
+
+
+_NOTHING_YET = {UPLOAD: "No image uploaded", URL: "No image fetched", CAMERA: "No picture taken"}
+
+
 def _image_choice(source, url=None):
-    if source in (UPLOAD, URL):
-        chosen = _uploaded_image() if source == UPLOAD else _url_image(url)
+    if source in _NOTHING_YET:
+        readers = {UPLOAD: _uploaded_image, URL: lambda: _url_image(url), CAMERA: _camera_image}
+        chosen = readers[source]()
         if chosen is not None:
             st.session_state["_last_image"] = chosen
             return chosen
-        what = "uploaded" if source == UPLOAD else "fetched"
+        nothing = _NOTHING_YET[source]
         if "_last_image" in st.session_state:
-            st.info(f"No image {what} yet: showing the last image until there is one.")
+            st.info(f"{nothing} yet: showing the last image until there is one.")
             return st.session_state["_last_image"]
-        st.info(f"No image {what} yet: showing the cat until there is one.")
+        st.info(f"{nothing} yet: showing the cat until there is one.")
         source = DEFAULT_SAMPLE
     image = cached.sample_image(source)
     chosen = (source, image, f"sample:{source}")
@@ -220,10 +259,28 @@ def _slider(label, key, help=None, limits=None):
 
 
 def _conv_widgets(index):
-    """Kernel, filters, stride, dilation, padding and activation of block ``index``."""
-    key = lambda name: block_key(name, index)  # noqa: E731
-    _slider("Kernel size", key("kernel_size"), "Side k of the k x k kernel.", "kernel_size")
-    _slider("Filters", key("filters"), "Number of kernels, i.e. output channels.", "filters")
+    """Kernel size, the kernel choice, filters, stride, dilation, padding and
+    activation of block ``index``."""
+    key = _block_keys(index)
+    low, high = LIMITS["kernel_size"]
+    st.slider(
+        "Kernel size",
+        low,
+        high,
+        key=key("kernel_size"),
+        help="Side k of the k x k kernel.",
+        on_change=kernel_size_changed,
+        args=(key, index),
+    )
+    if index == 0:
+        color_mode = st.session_state["color_mode"]
+        channels, color_input = COLOR_MODES[color_mode], color_mode == "rgb"
+    else:
+        channels, color_input = st.session_state[block_key("filters", index - 1)], False
+    weights = kernel_widgets(key, index, channels, color_input)
+    filters_text, fixed = filters_help(weights)
+    low, high = LIMITS["filters"]
+    st.slider("Filters", low, high, key=key("filters"), help=filters_text, disabled=fixed)
     _slider("Stride", key("stride"), "How many pixels the kernel moves per step.", "stride")
     _slider(
         "Dilation",
@@ -267,8 +324,10 @@ def _seed_widget(index):
         "Seed",
         *LIMITS["seed"],
         key=block_key("seed", index),
-        help="Kernels start from Keras's default Glorot-uniform initialiser with this "
-        "seed, so the same settings always give the same maps.",
+        disabled=st.session_state[block_key("weights", index)] != "random",
+        help="Random kernels come from Keras's default Glorot-uniform initialiser with "
+        "this seed, so the same settings always give the same maps. It applies only to "
+        "Random (Glorot uniform).",
     )
 
 
@@ -294,7 +353,7 @@ def _render_locked(state):
     return Selection(state.spec, image, label, image_key)
 
 
-def render_sidebar():
+def render_sidebar(color_scale=False):
     """Draw the shared sidebar and return the user's :class:`Selection`.
 
     Every page calls this first, right after ``st.set_page_config``. A link
@@ -315,6 +374,8 @@ def render_sidebar():
             key="color_mode",
             horizontal=True,
         )
+        if color_scale:
+            color_scale_control()
         _slider(
             "Input size",
             "input_size",
@@ -356,6 +417,7 @@ def render_sidebar():
         st.caption("Input: " + " → ".join(str(shape) for shape in shapes))
         url = st.session_state.get("image_url", "").strip() if source == URL else None
         link.share(spec, source, url, uploaded=source == UPLOAD)
+    st.session_state["_shown_spec"] = spec
     link.show_rejections()
     link.sync_url(spec, link.sample_slug(source), url)
-    return Selection(spec, image, label, image_key)
+    return Selection(spec, image, label, image_key, st.session_state["color_scale"])

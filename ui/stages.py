@@ -6,8 +6,10 @@ import html
 
 import streamlit as st
 
+from cnn_core.color_scale import colorscale, is_signed, tile_ranges
 from cnn_core.display import DisplayBudget, field_overlay, format_bytes, thumbnail
 from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
+from cnn_core.histogram import histogram_figure
 from cnn_core.shapes import Plan
 
 #: Most tiles one stage shows at once; more are paged.
@@ -150,13 +152,20 @@ def tile_page_control(filters, key="tile_page"):
     return pages[min(chosen, len(pages) - 1)]
 
 
-def tile_names(stage_key, channels):
-    """Tile titles of a stage: the input's channels, or the filters."""
+def tile_names(stage_key, channels, filter_names=None):
+    """Tile titles of a stage: the input's channels, or the filters (``filter_names``
+    when the kernel choice names them)."""
     if stage_key == "input":
         if channels == 1:
             return ["grayscale"]
         return ["channel 1 (R)", "channel 2 (G)", "channel 3 (B)"]
+    if filter_names is not None:
+        return list(filter_names)
     return [f"filter {i + 1}" for i in range(channels)]
+
+
+#: Stages whose histogram states the share of exact zeros.
+_SPARSE_STAGES = ("activation", "pool")
 
 
 def current_tiles(filters, key="tile_page"):
@@ -167,30 +176,57 @@ def current_tiles(filters, key="tile_page"):
     return pages[min(st.session_state.get(key, 0), len(pages) - 1)]
 
 
-def stage_section(stage, maps, tiles, downloads=None, collapsible=False):
-    """Draw one stage: a heading to jump to, then tiles and formulas.
+def stage_section(
+    stage,
+    maps,
+    tiles,
+    *,
+    color_scale="per stage",
+    pipeline=None,
+    activation="relu",
+    kernels=None,
+    kernel_note="",
+    filter_names=None,
+    downloads=None,
+    collapsible=False,
+):
+    """Draw one stage: a heading to jump to, then tiles on the left and shape,
+    formulas and histogram on the right.
 
-    ``downloads``, if given, is called in the right column to draw them.
+    ``kernels`` (k, k, filters) are drawn under the conv tiles; ``filter_names``
+    title them. ``downloads``, if given, is called in the right column to draw them.
     ``collapsible`` puts tiles and formulas in an open expander (for long
     pipelines; one block's four sections keep the first map on a projector's
     first screen).
     """
     st.subheader(stage.title, anchor=anchor(stage))
+    signed = is_signed(stage.kind, activation)
+    low, high = tile_ranges(color_scale, maps.channel_min, maps.channel_max, signed, pipeline)
+    names = tile_names(stage.key, maps.full_shape[2], filter_names)
+    shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
+    # Per map, each tile has its own range: the one colorbar is the first tile's.
+    bar_title = (
+        f"value, {names[shown[0]]}" if color_scale == "per map" and len(shown) > 1 else "value"
+    )
     label = f"{stage.layer_name} · {shape_text(stage.shape)}"
     body = st.expander(label, expanded=True) if collapsible else st.container()
     with body:
         left, right = st.columns([5, 4], gap="medium")
-        shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
         with left:
             fig = stage_figure(
                 maps.display,
                 maps.samples,
                 maps.step,
                 maps.full_shape[:2],
-                (maps.minimum, maps.maximum),
-                tile_names(stage.key, maps.full_shape[2]),
+                (low, high),
+                names,
                 tiles=shown,
                 title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step)}",
+                display_ranges=(maps.channel_min, maps.channel_max),
+                signed=signed,
+                kernels=kernels if stage.kind == "conv" else None,
+                kernel_note=kernel_note,
+                colorbar_title=bar_title,
             )
             st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
         with right:
@@ -199,8 +235,20 @@ def stage_section(stage, maps, tiles, downloads=None, collapsible=False):
                 st.latex(rule)
             st.code("\n".join(stage.formulas), language=None, wrap_lines=True)
             stats = f"min {maps.minimum:.4g} · max {maps.maximum:.4g} · mean {maps.mean:.4g}"
-            if stage.kind in ("activation", "pool") or maps.zero_fraction > 0.01:
+            if stage.kind in _SPARSE_STAGES or maps.zero_fraction > 0.01:
                 stats += f" · zeros {maps.zero_fraction:.1%}"
             st.caption(stats)
+            with st.container(key=f"histogram_{stage.key}"):
+                st.plotly_chart(
+                    histogram_figure(
+                        maps.histogram,
+                        (float(low.min()), float(high.max())),
+                        colorscale(signed),
+                        maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
+                    ),
+                    width="stretch",
+                    key=f"hist_{stage.key}",
+                    config={"displayModeBar": False},
+                )
             if downloads is not None:
                 downloads()

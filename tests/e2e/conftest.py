@@ -25,6 +25,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: The stages' tile charts (the histograms beside them sit in "histogram_*" containers).
+TILE_CHARTS = "[data-testid='stPlotlyChart']:not([class*='st-key-histogram'] *)"
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_rerun
+from tests.e2e.conftest import TILE_CHARTS, wait_for_rerun
 
 
 def open_app(page, url):
@@ -12,7 +12,7 @@ def open_app(page, url):
     wait_for_rerun(page)
     # The first run can start after wait_for_rerun returns, and take more than
     # expect's default 5 s on a busy machine.
-    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4, timeout=60_000)
+    expect(page.locator(TILE_CHARTS)).to_have_count(4, timeout=60_000)
 
 
 def choose(page, label, option):
@@ -30,19 +30,20 @@ def colorbar_overflow(page):
     colorbar and its labels must fit inside each chart as drawn.
     """
     return page.evaluate(
-        """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
+        """(selector) => Array.from(document.querySelectorAll(selector))
             .map(chart => {
                 const svg = chart.querySelector("svg.main-svg").getBoundingClientRect();
                 const bar = chart.querySelector("g.colorbar").getBoundingClientRect();
                 return Math.max(bar.right - svg.right, svg.left - bar.left,
                                 bar.bottom - svg.bottom, svg.top - bar.top);
-            })"""
+            })""",
+        TILE_CHARTS,
     )
 
 
 def test_page_loads_with_the_seed_and_visible_charts(page, app_url):
     open_app(page, app_url)
-    for chart in page.locator("[data-testid='stPlotlyChart']").all():
+    for chart in page.locator(TILE_CHARTS).all():
         expect(chart).to_be_visible()
         box = chart.bounding_box()
         assert box["width"] > 300 and box["height"] > 300
@@ -90,7 +91,7 @@ def test_a_bad_upload_gets_an_error_and_the_app_keeps_working(page, app_url, tmp
     )
     wait_for_rerun(page)
     expect(page.get_by_test_id("stException")).to_have_count(0)
-    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4, timeout=60_000)
+    expect(page.locator(TILE_CHARTS)).to_have_count(4, timeout=60_000)
 
 
 def test_streamlit_run_imports_tensorflow_before_it_serves(app_server):
@@ -118,14 +119,14 @@ def test_adding_a_second_block_shows_its_maps(page, app_url):
     main = page.get_by_test_id("stMain")
     expect(main).to_contain_text("Block 2: 2x3x3, stride 1, same, relu, max 2")
     wait_for_rerun(page)
-    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(7)
+    expect(page.locator(TILE_CHARTS)).to_have_count(7)
     expect(sidebar.get_by_test_id("stExpander").filter(has_text="Block 2")).to_contain_text(
         "Block 2: 2x3x3"
     )
     expect(main).to_contain_text("ceil(249/1) = 249")
     expect(main).to_contain_text("(None, 124, 124, 2)")
     # Block 2's maps are drawn: its pooling chart has two tiles of 124x124 maps.
-    pool_2 = page.locator("[data-testid='stPlotlyChart']").last
+    pool_2 = page.locator(TILE_CHARTS).last
     pool_2.scroll_into_view_if_needed()
     expect(pool_2).to_be_visible()
     expect(pool_2.locator("g.imagelayer image")).to_have_count(2)

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.model import build_model, run_forward
 from cnn_core.spec import PipelineSpec
-from tests.e2e.conftest import wait_for_rerun
+from tests.e2e.conftest import TILE_CHARTS, wait_for_rerun
 from tests.e2e.test_browser import choose
 
 
@@ -18,7 +18,7 @@ def open_link(page, url, charts=4):
     page.goto(url)
     wait_for_rerun(page)
     # A busy machine can take more than expect's default 5 s to draw them.
-    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(charts, timeout=60_000)
+    expect(page.locator(TILE_CHARTS)).to_have_count(charts, timeout=60_000)
 
 
 def query(page):

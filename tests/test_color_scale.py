@@ -1,0 +1,171 @@
+"""The "Color scale" modes and the diverging map, checked on figure data."""
+
+import base64
+
+import cv2
+import numpy as np
+import pytest
+
+from cnn_core.color_scale import (
+    COLOR_SCALES,
+    colormap_lut,
+    is_signed,
+    pipeline_range,
+    tile_ranges,
+)
+from cnn_core.display import DisplayBudget
+from cnn_core.figures import stage_figure
+from cnn_core.forward import quantized, summarize_stage
+from cnn_core.histogram import count_values, histogram_figure
+from tests.test_figures import validated
+
+RNG = np.random.default_rng(11)
+
+
+def stage(key, full):
+    budget = DisplayBudget()
+    return quantized(summarize_stage(key, np.asarray(full, np.float32), budget), budget)
+
+
+def tile_heatmaps(fig):
+    return [t for t in fig.data if t.type == "heatmap" and t.opacity == 0]
+
+
+def decoded(image_trace):
+    """A tile's pixels back from its data URI (BGR or gray)."""
+    raw = base64.b64decode(image_trace.source.split(",", 1)[1])
+    return cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
+
+
+def figure(maps, mode, signed, pipeline=None):
+    low, high = tile_ranges(mode, maps.channel_min, maps.channel_max, signed, pipeline)
+    return validated(
+        stage_figure(
+            maps.display,
+            maps.samples,
+            maps.step,
+            maps.full_shape[:2],
+            (low, high),
+            [f"filter {i + 1}" for i in range(maps.full_shape[2])],
+            display_ranges=(maps.channel_min, maps.channel_max),
+            signed=signed,
+        )
+    )
+
+
+@pytest.fixture
+def conv():
+    # Three filters with very different ranges, all signed.
+    full = RNG.normal(size=(40, 40, 3)) * np.array([1.0, 10.0, 100.0]) + np.array([0, 5, -50])
+    return stage("conv", full)
+
+
+def test_per_map_gives_each_tile_its_own_symmetric_range(conv):
+    fig = figure(conv, "per map", signed=True)
+    for channel, heatmap in enumerate(tile_heatmaps(fig)):
+        limit = max(abs(conv.channel_min[channel]), abs(conv.channel_max[channel]))
+        assert heatmap.zmin == pytest.approx(-limit, rel=1e-6)
+        assert heatmap.zmax == pytest.approx(limit, rel=1e-6)
+
+
+def test_per_stage_gives_every_tile_the_stages_range(conv):
+    fig = figure(conv, "per stage", signed=False)
+    for heatmap in tile_heatmaps(fig):
+        assert (heatmap.zmin, heatmap.zmax) == pytest.approx((conv.minimum, conv.maximum))
+
+
+def test_whole_pipeline_gives_one_range_from_input_to_pooling(conv):
+    image = stage("input", RNG.uniform(0, 255, (40, 40, 1)))
+    pooled = stage("pool", np.maximum(RNG.normal(size=(20, 20, 3)), 0))
+    pipeline = pipeline_range([image, conv, pooled])
+    stages = (image, conv, pooled)
+    expected = (min(m.minimum for m in stages), max(m.maximum for m in stages))
+    assert pipeline == pytest.approx(expected)
+    for maps, signed in ((image, False), (pooled, False)):
+        for heatmap in tile_heatmaps(figure(maps, "whole pipeline", signed, pipeline)):
+            assert (heatmap.zmin, heatmap.zmax) == pytest.approx(pipeline)
+    limit = max(abs(v) for v in pipeline)
+    for heatmap in tile_heatmaps(figure(conv, "whole pipeline", True, pipeline)):
+        assert (heatmap.zmin, heatmap.zmax) == pytest.approx((-limit, limit))
+
+
+def test_the_diverging_map_is_centred_on_zero(conv):
+    fig = figure(conv, "per stage", signed=True)
+    heatmap = tile_heatmaps(fig)[0]
+    assert heatmap.zmin == -heatmap.zmax
+    colors = [color.replace(" ", "") for _, color in heatmap.colorscale]
+    middle = dict(heatmap.colorscale)[0.5].replace(" ", "")
+    assert middle == "rgb(247,247,247)" and colors[0] != colors[-1]
+    # A map that is exactly zero on its left half draws that half in the neutral colour.
+    full = np.zeros((16, 16, 1), np.float32)
+    full[:, 8:, 0] = np.linspace(-3, 5, 8)
+    maps = stage("conv", full)
+    pixels = decoded(figure(maps, "per map", signed=True).data[0])
+    assert pixels.shape[2] == 3
+    neutral = colormap_lut(True)[128][::-1]  # BGR
+    np.testing.assert_array_equal(pixels[4, 2], neutral)
+
+
+def test_unsigned_stages_stay_gray(conv):
+    relu = stage("activation", np.maximum(RNG.normal(size=(30, 30, 2)), 0))
+    fig = figure(relu, "per stage", signed=False)
+    assert decoded(fig.data[0]).ndim == 2
+    assert tile_heatmaps(fig)[0].colorscale[0][1] == "rgb(0, 0, 0)"
+
+
+def test_widening_the_range_keeps_levels_in_place():
+    # Quantized per channel, then re-mapped to the stage's range: each tile's
+    # gray levels are those of its values in the stage's range.
+    full = np.stack([np.linspace(0, 1, 256).reshape(16, 16)] * 2, axis=2) * np.array([1, 4])
+    maps = stage("activation", full)
+    fig = figure(maps, "per stage", signed=False)
+    first, second = decoded(fig.data[0]), decoded(fig.data[2])
+    assert abs(int(first.max()) - 64) <= 2 and second.max() == 255
+
+
+@pytest.mark.parametrize(
+    ("key", "activation", "signed"),
+    [
+        ("input", "none", False),
+        ("conv", "relu", True),
+        ("activation", "relu", False),
+        ("activation", "sigmoid", False),
+        ("activation", "none", True),
+        ("activation", "tanh", True),
+        ("activation", "leaky_relu", True),
+        ("activation", "elu", True),
+        ("pool", "relu", False),
+        ("pool", "elu", True),
+    ],
+)
+def test_signed_stages(key, activation, signed):
+    assert is_signed(key, activation) is signed
+
+
+def test_modes_are_the_three_of_cnn_explainer():
+    assert COLOR_SCALES == ("per map", "per stage", "whole pipeline")
+    with pytest.raises(ValueError, match="mode"):
+        tile_ranges("global", [0.0], [1.0], False)
+
+
+def test_histogram_figure_counts_add_up_and_state_zeros():
+    values = np.maximum(RNG.normal(size=(50, 50, 4)), 0).astype(np.float32)
+    maps = stage("activation", values)
+    assert maps.histogram.total == values.size
+    assert len(maps.histogram.counts) <= 64
+    fig = validated(
+        histogram_figure(
+            maps.histogram,
+            (maps.minimum, maps.maximum),
+            [[0, "black"], [1, "white"]],
+            maps.zero_fraction,
+        )
+    )
+    [bar] = fig.data
+    assert bar.type == "bar"
+    from tests.test_figures import as_array
+
+    assert as_array(bar.y).sum() == values.size
+    share = np.mean(values == 0)
+    assert f"exactly zero: {share:.1%}" in fig.layout.title.text
+    assert count_values(values).total == values.size

@@ -1,0 +1,204 @@
+"""The sidebar's "Kernel" choice: select, size caption, custom grid, bias.
+
+Written for one block's widget keys (``key(name)`` gives the widget key of a
+block field), so each block of a stack can draw its own. The callbacks run
+before the script, so they may move "Kernel size" and "Filters" (widgets
+drawn later in the run) to what the choice needs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+
+from cnn_core.errors import SpecError
+from cnn_core.kernels import (
+    LUMINANCE,
+    WEIGHTS,
+    choice_filters,
+    choice_sizes,
+    fit_kernel_size,
+    flat_kernels,
+    format_weights,
+    parse_grid,
+    resize_grid,
+    size_note,
+    sizes_text,
+)
+from ui import cached
+
+RANDOM = "random"
+
+
+def _private(key, name):
+    """A session key that belongs to the block whose ``filters`` widget is ``key("filters")``."""
+    return f"_{name}:{key('filters')}"
+
+
+def _shown_kernel(index, k):
+    """Block ``index``'s first 2-D kernel as last shown (``_shown_spec``), resized to ``k``."""
+    spec = st.session_state.get("_shown_spec")
+    try:
+        kernel = flat_kernels(cached.kernels_for(spec, index)[0])[:, :, 0]
+    except Exception:  # no spec shown yet: start from the identity
+        kernel = np.ones((1, 1), np.float32)
+    return tuple(float(v) for v in resize_grid(kernel, k).ravel())
+
+
+def custom_from_link(key, values):
+    """A custom kernel from a link starts the grid (call before widgets are drawn)."""
+    st.session_state[_private(key, "custom_base")] = values
+
+
+def _start_custom(key, values):
+    st.session_state[key("custom")] = values
+    st.session_state[_private(key, "custom_base")] = values
+    version = _private(key, "custom_version")
+    st.session_state[version] = st.session_state.get(version, 0) + 1
+
+
+def _settle(key, index, changed):
+    """Make block ``index``'s kernel size, filters, bias and custom fit its choice
+    (a callback)."""
+    state = st.session_state
+    weights = state[key("weights")]
+    was = state.get(_private(key, "weights_was"), RANDOM)
+    state[_private(key, "weights_was")] = weights
+    size = state[key("kernel_size")]
+    fitted = fit_kernel_size(choice_sizes(weights), size)
+    state[_private(key, "note")] = size_note(weights, size, fitted)
+    state[key("kernel_size")] = fitted
+    fixed = choice_filters(weights)
+    if fixed is None:
+        if was != RANDOM:
+            state[key("filters")] = state.get(_private(key, "random_filters"), 1)
+        state[key("bias")] = 0.0
+    else:
+        if was == RANDOM and changed == "weights":
+            state[_private(key, "random_filters")] = state[key("filters")]
+        state[key("filters")] = fixed
+    if weights != "custom":
+        state[key("custom")] = ()
+    elif changed == "weights" or len(state[key("custom")]) != fitted**2:
+        if state[key("custom")]:
+            grid = np.asarray(state[key("custom")], np.float32)
+            side = math.isqrt(len(grid))
+            values = tuple(float(v) for v in resize_grid(grid.reshape(side, side), fitted).ravel())
+        else:
+            values = _shown_kernel(index, fitted)
+        _start_custom(key, values)
+
+
+def _custom_grid(key, k):
+    """The editable k x k grid; returns nothing, keeps the last valid kernel in state."""
+    import pandas as pd  # only when Custom is chosen: pandas costs the first page load
+
+    base = st.session_state.get(_private(key, "custom_base")) or st.session_state[key("custom")]
+    if len(base) != k * k:
+        base = st.session_state[key("custom")]
+    grid = np.asarray(base, np.float32).reshape(k, k)
+    frame = pd.DataFrame(
+        [[format_weights((v,)) for v in row] for row in grid],
+        columns=[f"col {c + 1}" for c in range(k)],
+        index=[f"row {r + 1}" for r in range(k)],
+    )
+    version = st.session_state.get(_private(key, "custom_version"), 0)
+    edited = st.data_editor(
+        frame,
+        key=f"{_private(key, 'custom_grid')}:{version}",
+        width="stretch",
+        column_config={
+            column: st.column_config.TextColumn(column, width=40) for column in frame.columns
+        },
+    )
+    try:
+        values = parse_grid(edited.to_numpy().tolist())
+    except SpecError as exc:
+        st.error(
+            f"Custom kernel: {exc} Type a number in each cell (such as -0.5 or 2). "
+            "The maps show the last kernel that was complete."
+        )
+        return
+    st.session_state[key("custom")] = tuple(float(v) for v in values.ravel())
+
+
+def kernel_widgets(key, index, channels, color_input):
+    """Draw the "Kernel" select and what the choice needs, under "Kernel size".
+
+    Parameters
+    ----------
+    key : callable
+        Field name -> widget key for this block.
+    index : int
+        The block's index (0-based).
+    channels : int
+        Channels going into the block.
+    color_input : bool
+        The block sees the RGB image (luminance weighting) rather than maps.
+
+    Returns
+    -------
+    str
+        The choice (a key of :data:`cnn_core.kernels.WEIGHTS`).
+    """
+    weights = st.selectbox(
+        "Kernel",
+        list(WEIGHTS),
+        format_func=WEIGHTS.get,
+        key=key("weights"),
+        on_change=_settle,
+        args=(key, index, "weights"),
+        help="Random: Keras's Glorot-uniform draw from the seed. The presets are classic "
+        "image filters; the classic bank is one filter per preset; Custom lets you type "
+        "the numbers.",
+    )
+    if weights == RANDOM:
+        return weights
+    sizes = choice_sizes(weights)
+    note = st.session_state.get(_private(key, "note"))
+    if note:
+        st.caption(note)
+    elif len(sizes) < 31:
+        st.caption(f"{WEIGHTS[weights]} exists at a kernel size {sizes_text(sizes)}.")
+    if weights == "custom":
+        _custom_grid(key, st.session_state[key("kernel_size")])
+    st.number_input(
+        "Bias",
+        min_value=-1e6,
+        max_value=1e6,
+        step=0.5,
+        format="%g",
+        key=key("bias"),
+        help="Added to every output of the filter(s), before the activation.",
+    )
+    if color_input:
+        shares = ", ".join(str(w) for w in LUMINANCE)
+        st.caption(
+            f"For RGB, the kernel goes to each channel weighted by luminance ({shares}): "
+            "the RGB map equals the grayscale map of the same kernel."
+        )
+    elif channels > 1:
+        st.caption(
+            f"The block's {channels} input maps each get the kernel times 1/{channels}: its map "
+            "is the kernel applied to their mean."
+        )
+    return weights
+
+
+def filters_help(weights):
+    """The Filters slider's help, and whether the choice fixes the count."""
+    fixed = choice_filters(weights)
+    if fixed is None:
+        return "Number of kernels, i.e. output channels.", False
+    if weights == "bank":
+        why = f"the classic bank has one filter per preset, {fixed} in all"
+    else:
+        why = f"{WEIGHTS[weights]} is one kernel, so it makes one map"
+    return f"Fixed at {fixed}: {why}. Choose {WEIGHTS[RANDOM]} to set it.", True
+
+
+def kernel_size_changed(key, index):
+    """Callback of "Kernel size": keep a constrained choice at a size it has."""
+    _settle(key, index, "kernel_size")
