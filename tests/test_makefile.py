@@ -22,10 +22,20 @@ def clone(tmp_path):
     return tmp_path
 
 
+#: A newcomer's shell, even when the suite itself runs under ``make test``
+#: (a nested make would print "Entering directory" lines and share the jobserver).
+SHELL_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+
+
 def dry_run(folder, target):
     """The commands ``make <target>`` would run, one per line (``make -n``)."""
     result = subprocess.run(
-        [MAKE, "-n", target, "PORT=8765"], cwd=folder, capture_output=True, text=True, check=True
+        [MAKE, "-n", target, "PORT=8765"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=SHELL_ENV,
     )
     return result.stdout.splitlines()
 

@@ -21,6 +21,7 @@ import psutil
 import pytest
 
 from tests.e2e.conftest import ROOT, _free_port, _require_browser
+from tests.test_makefile import SHELL_ENV
 
 pytestmark = pytest.mark.e2e
 
@@ -69,7 +70,11 @@ def clone(tmp_path_factory):
 
 def _make_command(folder, target, port):
     result = subprocess.run(
-        ["make", "-n", target, f"PORT={port}"], cwd=folder, capture_output=True, text=True
+        ["make", "-n", target, f"PORT={port}"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=SHELL_ENV,
     )
     [command] = result.stdout.splitlines()  # installed: nothing but the server
     return shlex.split(command)
