@@ -118,6 +118,23 @@ def _polygons(boxes):
     return xs, ys
 
 
+def _filled_boxes(boxes, name, fillcolor, line, **extra):
+    """One scatter trace that fills ``boxes`` (see :func:`_box`), named ``name`` on hover."""
+    xs, ys = _polygons(boxes)
+    return {
+        "type": "scatter",
+        "x": xs,
+        "y": ys,
+        "mode": "lines",
+        "fill": "toself",
+        "fillcolor": fillcolor,
+        "line": line,
+        "name": name,
+        "hoverinfo": "name",
+        **extra,
+    }
+
+
 def _outline(step):
     top, bottom = int(step.rows[0]), int(step.rows[-1])
     left, right = int(step.cols[0]), int(step.cols[-1])
@@ -186,38 +203,19 @@ def input_figure(
     if cols.pad_after:
         pads.append((0, n_rows + rows.pad_after - 1, n_cols, n_cols + cols.pad_after - 1))
     if pads:
-        xs, ys = _polygons(pads)
         data.append(
-            {
-                "type": "scatter",
-                "x": xs,
-                "y": ys,
-                "mode": "lines",
-                "fill": "toself",
-                "fillcolor": "rgba(255,255,255,0.9)",
-                "fillpattern": PAD_PATTERN,
-                "line": {"width": 0.5, "color": PAD_PATTERN["fgcolor"]},
-                "name": "zero padding",
-                "hoverinfo": "name",
-            }
+            _filled_boxes(
+                pads,
+                "zero padding",
+                "rgba(255,255,255,0.9)",
+                {"width": 0.5, "color": PAD_PATTERN["fgcolor"]},
+                fillpattern=PAD_PATTERN,
+            )
         )
     unused = [(a, b - 1, 0, n_cols - 1) for a, b in runs(read_rows)]
     unused += [(0, n_rows - 1, a, b - 1) for a, b in runs(read_cols)]
     if unused:
-        xs, ys = _polygons(unused)
-        data.append(
-            {
-                "type": "scatter",
-                "x": xs,
-                "y": ys,
-                "mode": "lines",
-                "fill": "toself",
-                "fillcolor": UNUSED_COLOR,
-                "line": {"width": 0},
-                "name": "never read",
-                "hoverinfo": "name",
-            }
-        )
+        data.append(_filled_boxes(unused, "never read", UNUSED_COLOR, {"width": 0}))
     window_trace = len(data)
     ox, oy = _outline(step)
     data.append(
@@ -451,23 +449,16 @@ def step_grid_figure(step, channel_names, value_range, numbers=None):
                     (step.rows[r], step.rows[r], step.cols[col], step.cols[col])
                     for r, _, col, _ in padding
                 ]
-                xs, ys = _polygons(cells)
                 data.append(
-                    {
-                        "type": "scatter",
-                        "x": xs,
-                        "y": ys,
-                        "mode": "lines",
-                        "fill": "toself",
-                        "fillcolor": "rgba(255,255,255,0.5)",
+                    _filled_boxes(
+                        cells,
+                        "padding (zero)",
+                        "rgba(255,255,255,0.5)",
+                        {"width": 0},
                         # Light hatching over the cell, so its printed 0 shows through.
-                        "fillpattern": PAD_PATTERN
-                        | {"bgcolor": "rgba(0,0,0,0)", "fgopacity": 0.45},
-                        "line": {"width": 0},
-                        "name": "padding (zero)",
-                        "hoverinfo": "name",
+                        fillpattern=PAD_PATTERN | {"bgcolor": "rgba(0,0,0,0)", "fgopacity": 0.45},
                         **axes,
-                    }
+                    )
                 )
             grid.style(
                 position,
