@@ -51,6 +51,8 @@ def test_kustomization_lists_every_manifest():
 @pytest.mark.parametrize("kind", ["Deployment", "Service", "Ingress", "HorizontalPodAutoscaler"])
 def test_manifest_validates_strictly(kind, version):
     doc = manifests()[kind]
+    assert doc["kind"] == kind
+    # Raises ValidationError on an unknown field or a wrong type (see the next test).
     kubernetes_validate.validate(doc, version, strict=True)
 
 
