@@ -50,6 +50,20 @@ def test_random_is_the_default_and_the_seed_applies_only_to_it(at):
     assert at.number_input(key="bias").value == 0
 
 
+def test_a_filter_count_sent_against_a_fixed_choice_is_overruled(at):
+    """A browser cannot move a disabled slider, but a client speaking the
+    websocket protocol can send any widget state (the 40-student load test
+    did): the choice decides, with no traceback, then and on later changes."""
+    at.selectbox(key="weights").set_value("sobel_y").run()
+    at.session_state["filters"] = 64  # AppTest, like a browser, refuses a disabled slider
+    at.run()
+    assert ok(at)
+    assert at.slider(key="filters").value == 1
+    assert "498x498x1" in at.expander[0].label
+    at.selectbox(key="activation").set_value("tanh").run()
+    assert ok(at)
+
+
 def test_a_preset_fixes_one_filter_and_disables_the_slider(at):
     at.slider(key="filters").set_value(5).run()
     at.selectbox(key="weights").set_value("sobel_x").run()
