@@ -156,6 +156,11 @@ def kernel_widgets(key, index, channels, color_input):
     )
     if weights == RANDOM:
         return weights
+    fixed = choice_filters(weights)
+    if st.session_state[key("filters")] != fixed:
+        # A disabled slider cannot move in the browser, but a widget state sent
+        # by another client (or left from before) can: the choice decides.
+        st.session_state[key("filters")] = fixed
     sizes = choice_sizes(weights)
     note = st.session_state.get(_private(key, "note"))
     if note:

@@ -18,7 +18,6 @@ from cnn_core.decode import ACCEPTED_TYPES, decode_upload, describe_limits
 from cnn_core.errors import ConvlabError
 from cnn_core.fetch import fetch_image
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, image_digest, preprocessing_shapes
-from cnn_core.kernels import choice_filters
 from cnn_core.shapes import block_summary
 from cnn_core.spec import (
     ACTIVATIONS,
@@ -280,10 +279,6 @@ def _conv_widgets(index):
         channels, color_input = st.session_state[block_key("filters", index - 1)], False
     weights = kernel_widgets(key, index, channels, color_input)
     filters_text, fixed = filters_help(weights)
-    if fixed and st.session_state[key("filters")] != choice_filters(weights):
-        # A disabled slider cannot move in the browser, but a widget state sent
-        # by another client (or left from before) can: the choice decides.
-        st.session_state[key("filters")] = choice_filters(weights)
     low, high = LIMITS["filters"]
     st.slider("Filters", low, high, key=key("filters"), help=filters_text, disabled=fixed)
     _slider("Stride", key("stride"), "How many pixels the kernel moves per step.", "stride")
