@@ -1,14 +1,47 @@
 """Error types raised by the engine.
 
-Every refusal the engine makes is one of these, with a message written for the
-student who caused it: what was wrong, with the numbers, and what to do.
+Every refusal the engine makes is one of these, written for the student who
+caused it: what was wrong, with the numbers, and what to do. The engine is
+language-neutral: an error carries a catalogue key and its numbers (a
+:class:`~cnn_core.i18n.Message`), and the UI renders it in the student's
+language with :meth:`ConvlabError.render`. ``str(error)`` is the English text.
 """
+
+from cnn_core.i18n import DEFAULT_LANGUAGE, Message, catalogue
 
 __all__ = ["ConvlabError", "FetchError", "ImageError", "ShapeError", "SpecError"]
 
 
 class ConvlabError(ValueError):
-    """Base class of every error the engine raises on purpose."""
+    """Base class of every error the engine raises on purpose.
+
+    Parameters
+    ----------
+    key : str or Message
+        A catalogue key (``"errors.spec.kernel_range"``) or a ready message.
+    **params
+        The key's placeholder values.
+
+    Attributes
+    ----------
+    message : Message
+        What to say, in any language.
+    """
+
+    def __init__(self, key, /, **params):
+        if isinstance(key, Message):
+            message = key
+        elif key in catalogue(DEFAULT_LANGUAGE):
+            message = Message.of(key, **params)
+        else:
+            # Not a key: an English sentence from code not yet moved to the catalogue.
+            message = Message.of("errors.untranslated", text=key)
+        self.message = message
+        super().__init__(message.render(DEFAULT_LANGUAGE))
+
+    def render(self, lang):
+        """This error's text in ``lang``."""
+        return self.message.render(lang)
 
 
 class SpecError(ConvlabError):
@@ -24,8 +57,8 @@ class ShapeError(ConvlabError):
         Name of the stage that cannot be computed ("convolution" or "pooling").
     """
 
-    def __init__(self, message, stage):
-        super().__init__(message)
+    def __init__(self, key, /, stage, **params):
+        super().__init__(key, **params)
         self.stage = stage
 
 

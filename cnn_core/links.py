@@ -43,6 +43,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import LANGUAGES
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES
 from cnn_core.kernels import (
     MAX_WEIGHT,
@@ -175,6 +176,8 @@ class LinkState:
         Projector mode: settings come from the link only.
     rejected : tuple of Rejection
         Values that could not be used, in table order.
+    lang : str or None
+        The language the link asks for; None lets the browser choose.
     """
 
     spec: PipelineSpec
@@ -182,6 +185,7 @@ class LinkState:
     url: str | None
     lock: bool
     rejected: tuple
+    lang: str | None = None
 
 
 _DEFAULT_SPEC = PipelineSpec()
@@ -324,6 +328,14 @@ PIPELINE = (
     LinkName(
         "lock", ("lock",), _parse_flag, _format_flag, (False,), Allowed("choice", choices=("1",))
     ),
+    LinkName(
+        "lang",
+        ("lang",),
+        _choice({code: code for code in LANGUAGES}),
+        str,
+        (None,),
+        Allowed("choice", choices=tuple(LANGUAGES)),
+    ),
 )
 
 #: How many blocks: written only when there is more than one.
@@ -416,11 +428,14 @@ OLD_NAMES = {
 }
 
 #: Names whose default is to be absent: a bad value is simply left out.
-_LEFT_OUT = ("url", "lock", "pool_stride", "w")
+_LEFT_OUT = ("url", "lock", "lang", "pool_stride", "w")
 _NAMES = {entry.name for entry in (*PIPELINE, BLOCKS, *BLOCK)}
 _BLOCK_NAMES = {entry.name for entry in BLOCK}
 _PIPELINE_FIELDS = tuple(
-    field for entry in PIPELINE for field in entry.fields if field not in ("sample", "url", "lock")
+    field
+    for entry in PIPELINE
+    for field in entry.fields
+    if field not in ("sample", "url", "lock", "lang")
 )
 _BLOCK_FIELDS = tuple(field for entry in BLOCK for field in entry.fields)
 
@@ -501,7 +516,7 @@ def _formatted(entry, values):
     return entry.format(*values)
 
 
-def spec_to_query(spec, *, sample=None, url=None, lock=False):
+def spec_to_query(spec, *, sample=None, url=None, lock=False, lang=None):
     """The link's query for a view: only what differs from the defaults.
 
     Parameters
@@ -513,6 +528,8 @@ def spec_to_query(spec, *, sample=None, url=None, lock=False):
         An image address (the "URL" source).
     lock : bool
         Write ``lock=1``.
+    lang : str, optional
+        A language code to write (``lang=zh``); None writes none.
 
     Returns
     -------
@@ -526,11 +543,12 @@ def spec_to_query(spec, *, sample=None, url=None, lock=False):
     >>> spec_to_query(PipelineSpec.single(color_mode="rgb", filters=8), sample="coffee", lock=True)
     {'image': 'coffee', 'mode': 'rgb', 'filters': '8', 'lock': '1'}
     """
-    current = pipeline_values(spec) | {"sample": sample, "url": url, "lock": lock}
+    current = pipeline_values(spec) | {"sample": sample, "url": url, "lock": lock, "lang": lang}
     query = {}
     for entry in PIPELINE:
         values = tuple(current[field] for field in entry.fields)
         if values[0] is None or entry.name == "lock":
+            continue
             continue
         if _formatted(entry, values) != _formatted(entry, entry.default):
             query[entry.name] = _formatted(entry, values)
@@ -649,8 +667,9 @@ def parse_link(query):
         blocks.append(block)
         previous = BlockSpec(**block)
     sample, url, lock = pipeline.pop("sample"), pipeline.pop("url"), pipeline.pop("lock")
+    lang = pipeline.pop("lang")
     spec = build_spec(pipeline, blocks)
-    return LinkState(spec, sample, url, lock, tuple(rejected))
+    return LinkState(spec, sample, url, lock, tuple(rejected), lang)
 
 
 def _fit_kernel_choice(block, found, rejected, suffix=""):

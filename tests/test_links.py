@@ -99,9 +99,19 @@ def old_to_query(spec, source=None):
 def test_table_covers_every_spec_field_once():
     fields = [field for entry in (*PIPELINE, *BLOCK) for field in entry.fields]
     spec_fields = [*INPUT_FIELDS, *BLOCK_FIELDS]
-    assert sorted(f for f in fields if f not in ("sample", "url", "lock")) == sorted(spec_fields)
+    assert sorted(f for f in fields if f not in ("sample", "url", "lock", "lang")) == sorted(
+        spec_fields
+    )
     assert len(fields) == len(set(fields))
-    assert [entry.name for entry in PIPELINE] == ["image", "mode", "size", "scale", "url", "lock"]
+    assert [entry.name for entry in PIPELINE] == [
+        "image",
+        "mode",
+        "size",
+        "scale",
+        "url",
+        "lock",
+        "lang",
+    ]
     assert [entry.name for entry in BLOCK] == [
         "kernel",
         "filters",
@@ -304,8 +314,14 @@ def test_garbage_in_one_field_falls_back_to_its_default(name, value):
         "image": state.sample,
         "url": state.url,
         "lock": state.lock,
+        "lang": state.lang,
     }
-    want = {"image": default.sample, "url": default.url, "lock": default.lock}
+    want = {
+        "image": default.sample,
+        "url": default.url,
+        "lock": default.lock,
+        "lang": default.lang,
+    }
     if name in got:
         assert got[name] == want[name]
     else:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES
 from cnn_core.links import is_link_name, parse_link, spec_to_query
+from ui.i18n import link_language
 
 #: Sample slug -> the sidebar's label.
 SAMPLE_LABELS = {slug: label for label, slug in SAMPLES.items()}
@@ -108,7 +109,7 @@ def sync_url(spec, sample=None, url=None):
     Names that are not ours (a learning platform's) stay where they were.
     """
     lock = locked() is not None
-    query = spec_to_query(spec, sample=sample, url=url or None, lock=lock)
+    query = spec_to_query(spec, sample=sample, url=url or None, lock=lock, lang=link_language())
     current = st.query_params.to_dict()
     foreign = {name: value for name, value in current.items() if not is_link_name(name)}
     wanted = query | foreign
@@ -126,10 +127,14 @@ def share(spec, source, url=None, uploaded=False):
                 f"{DEFAULT_SAMPLE} sample with the same settings."
             )
         st.caption("This view:")
-        st.code(_link(spec_to_query(spec, sample=sample, url=url)), language=None, wrap_lines=True)
+        st.code(
+            _link(spec_to_query(spec, sample=sample, url=url, lang=link_language())),
+            language=None,
+            wrap_lines=True,
+        )
         st.caption("For a projector (settings hidden and locked):")
         st.code(
-            _link(spec_to_query(spec, sample=sample, url=url, lock=True)),
+            _link(spec_to_query(spec, sample=sample, url=url, lock=True, lang=link_language())),
             language=None,
             wrap_lines=True,
         )

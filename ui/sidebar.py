@@ -33,6 +33,7 @@ from cnn_core.spec import (
 from ui import cached
 from ui import links as link
 from ui.display_widgets import color_scale_control
+from ui.i18n import language_control, start_language
 from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
@@ -137,6 +138,7 @@ def _initialise_state():
     then keep every value alive across pages by re-assigning it."""
     if not st.session_state.get("_initialised"):
         state = link.read_link()
+        start_language(state.lang)
         values = _defaults() | _widget_values(state.spec)
         values["source"] = link.SAMPLE_LABELS[state.sample]
         if state.url:
@@ -335,6 +337,7 @@ def _render_locked(state):
     """Projector mode: navigation, the image and spec from the link, a note; no settings."""
     source = URL if state.url else link.SAMPLE_LABELS[state.sample]
     with st.sidebar:
+        language_control()
         _navigation()
         if state.url and "_last_image" not in st.session_state:
             # If the link's image cannot be fetched, show its sample, never nothing.
@@ -363,6 +366,7 @@ def render_sidebar(color_scale=False):
     if link.locked() is not None:
         return _render_locked(link.locked())
     with st.sidebar:
+        language_control()
         _navigation()
         st.header("Image")
         source = st.selectbox("Image source", SOURCES, key="source")
