@@ -33,7 +33,7 @@ from cnn_core.spec import (
 from ui import cached
 from ui import links as link
 from ui.display_widgets import color_scale_control
-from ui.i18n import language_control, start_language
+from ui.i18n import language_control, start_language, t
 from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
@@ -43,6 +43,8 @@ from ui.kernel_widgets import (
 
 PAGES = (
     ("app.py", "Feature maps", ":material/grid_view:"),
+    ("pages/4_Lesson.py", "lessons.nav", ":material/school:"),
+    ("pages/5_Compare.py", "compare.nav", ":material/compare:"),
     ("pages/1_Convolution_step.py", "Convolution step", ":material/filter_center_focus:"),
     ("pages/2_Kernels.py", "Kernels", ":material/blur_on:"),
     ("pages/3_Keras_code.py", "Keras code", ":material/code:"),
@@ -251,7 +253,8 @@ def _image_choice(source, url=None):
 
 def _navigation():
     for path, label, icon in PAGES:
-        st.page_link(path, label=label, icon=icon)
+        # A label with a dot is a catalogue key (the Lesson and Compare pages).
+        st.page_link(path, label=t(label) if "." in label else label, icon=icon)
     st.divider()
 
 

@@ -1,0 +1,7 @@
+"""The Compare page."""
+
+import streamlit as st
+
+
+def render():
+    st.write("")
