@@ -100,6 +100,11 @@ def _edited():
         st.session_state[_EDIT_ERROR] = error
 
 
+def _labels(prefix, names):
+    """A format function with this run's texts (AppTest formats values after the run)."""
+    return {name: t(f"{prefix}.{name}") for name in names}.get
+
+
 def _controls(spec_b):
     """B's settings in two compact rows; every value is re-assigned from B first."""
     block = spec_b.blocks[0]
@@ -112,7 +117,7 @@ def _controls(spec_b):
     top[0].selectbox(
         t("compare.b.color_mode"),
         list(COLOR_MODES),
-        format_func=lambda mode: t(f"compare.color.{mode}"),
+        format_func=_labels("compare.color", COLOR_MODES),
         key=CONTROLS["color_mode"],
         **common,
     )
@@ -124,7 +129,7 @@ def _controls(spec_b):
     bottom[0].selectbox(
         t("compare.b.padding_mode"),
         list(PADDING_MODES),
-        format_func=lambda mode: t(f"compare.padding.{mode}"),
+        format_func=_labels("compare.padding", PADDING_MODES),
         key=CONTROLS["padding_mode"],
         **common,
     )
@@ -145,7 +150,7 @@ def _controls(spec_b):
     bottom[3].selectbox(
         t("compare.b.pooling"),
         list(POOLINGS),
-        format_func=lambda name: t(f"compare.pooling.{name}"),
+        format_func=_labels("compare.pooling", POOLINGS),
         key=CONTROLS["pooling"],
         **common,
     )

@@ -158,14 +158,14 @@ def _verdict(lesson, step_index, step):
         return False
     guess = entry.get("guess")
     verdict = check(step, 0 if guess is None else guess)
-    answer = f"{verdict.answer:,}"
+    answer = str(verdict.answer)
     if guess is None:
         st.info(t("lessons.shown", answer=answer))
     elif verdict.right:
         st.success(t("lessons.right", answer=answer), icon=":material/check_circle:")
         return True
     else:
-        guessed = f"{verdict.guess:,.10g}"
+        guessed = f"{verdict.guess:.10g}"
         if verdict.diagnosis is None:
             text = t("lessons.wrong", guess=guessed, answer=answer)
         else:
@@ -248,7 +248,8 @@ def render():
     st.selectbox(
         t("lessons.choose.label"),
         range(len(LESSONS)),
-        format_func=lambda index: t(f"lessons.{LESSONS[index].key}.title"),
+        # Labels made now, in this run's language (AppTest formats values after the run).
+        format_func={i: t(f"lessons.{lesson.key}.title") for i, lesson in enumerate(LESSONS)}.get,
         key=LESSON,
         on_change=_lesson_changed,
         help=t("lessons.choose.help"),
@@ -262,6 +263,7 @@ def render():
         (step_index + 1) / len(steps),
         text=t("lessons.progress", step=step_index + 1, total=len(steps)),
     )
+    _tally()
     cat = cached.sample_image(DEFAULT_SAMPLE)
     selection = dataclasses.replace(
         selection,
@@ -297,5 +299,4 @@ def render():
         icon=":material/arrow_forward:",
         width="stretch",
     )
-    _tally()
     _sync_link(lesson, step_index)
