@@ -255,7 +255,8 @@ def _stage_row(key, specs, plans, stages, differs):
     present = [stage for stage in pair if stage is not None]
     st.subheader(present[0].title, anchor=f"compare-{key.replace('_', '-')}")
     if differs:
-        st.caption(t("compare.differs", what=", ".join(t(f"compare.number.{n}") for n in differs)))
+        names = t("compare.separator").join(t(f"compare.number.{name}") for name in differs)
+        st.caption(t("compare.differs", what=names))
     else:
         st.caption(t("compare.same"))
     signed = any(
