@@ -250,3 +250,10 @@ def test_the_compare_page_in_chinese():
     captions = _texts(at.caption)
     assert "不同之处：输出形状、乘加次数。" in captions
     assert at.button(key="compare_quick_padding").label == "valid 与 same"
+
+
+def test_a_locked_link_fixes_b_too():
+    at = open_compare(lock="1", b_stride="2")
+    assert [button.key for button in at.button if str(button.key).startswith("compare_")] == []
+    assert at.query_params["b_stride"] == "2"
+    assert len(at.get("plotly_chart")) == 8

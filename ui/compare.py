@@ -36,6 +36,7 @@ from cnn_core.spec import ACTIVATIONS, COLOR_MODES, LIMITS, PADDING_MODES, POOLI
 from ui import cached
 from ui.feature_maps import cost_guard
 from ui.i18n import say, t
+from ui.links import locked
 from ui.page import plan_layer, start_page
 from ui.stages import TILES_PER_PAGE, markdown_table, shape_text, tile_names
 
@@ -306,11 +307,12 @@ def render():
     st.session_state[_A] = spec_a
     spec_b, _ = b_spec(spec_a, st.session_state[DIFFERENCE])
     st.session_state[DIFFERENCE] = b_query(spec_a, spec_b)
-    _quick_buttons()
-    with st.expander(t("compare.b.header"), expanded=True, icon=":material/tune:"):
-        _controls(spec_b)
-        if st.session_state.get(_EDIT_ERROR) is not None:
-            st.error(say(st.session_state[_EDIT_ERROR]), icon=":material/error:")
+    if locked() is None:  # a projector's link fixes B as well as A
+        _quick_buttons()
+        with st.expander(t("compare.b.header"), expanded=True, icon=":material/tune:"):
+            _controls(spec_b)
+            if st.session_state.get(_EDIT_ERROR) is not None:
+                st.error(say(st.session_state[_EDIT_ERROR]), icon=":material/error:")
     _sync_link(st.session_state[DIFFERENCE])
 
     specs = (spec_a, spec_b)
