@@ -165,8 +165,16 @@ def _worked(step, values):
 def _side_mistakes(n, k, s, out):
     """Common wrong answers for a 'valid' output side (after explicit padding)."""
     quotient = (n - k) / s
+    if s > 1:
+        # Every stride-1 position: the stride was left out.
+        forgot_stride = (
+            ("stride_none", n - k + 1, {"n": n, "k": k, "s": s}),
+            ("stride_none", n - k, {"n": n, "k": k, "s": s}),
+        )
+    else:
+        forgot_stride = (("plus_one", n - k, {"n": n, "k": k}),)
     return (
-        ("plus_one", n - k, {"n": n, "k": k}),
+        *forgot_stride,
         ("plus_one_stride", (n - k) // s, {"n": n, "k": k, "s": s, "floor": (n - k) // s}),
         ("floor", quotient + 1, {"quotient": _number(quotient), "floor": math.floor(quotient)}),
         ("ceil", math.ceil(quotient) + 1, {"quotient": _number(quotient), "out": out}),
