@@ -254,7 +254,7 @@ def _stage_row(key, specs, plans, stages, differs):
     """One stage as two columns on one colour scale, then the aligned formulas."""
     pair = [plan.stage(key) for plan in plans]
     present = [stage for stage in pair if stage is not None]
-    st.subheader(present[0].title, anchor=f"compare-{key.replace('_', '-')}")
+    st.subheader(say(present[0].title), anchor=f"compare-{key.replace('_', '-')}")
     if differs:
         names = t("compare.separator").join(t(f"compare.number.{name}") for name in differs)
         st.caption(t("compare.differs", what=names))
