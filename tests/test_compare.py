@@ -257,3 +257,12 @@ def test_a_locked_link_fixes_b_too():
     assert [button.key for button in at.button if str(button.key).startswith("compare_")] == []
     assert at.query_params["b_stride"] == "2"
     assert len(at.get("plotly_chart")) == 8
+
+
+def test_as_error_comes_first_and_bs_in_its_column():
+    at = open_compare(size="16", kernel="31", b_kernel="3")
+    nodes = [at.main.children[index] for index in sorted(at.main.children)]
+    first = next(node for node in nodes if node.type not in ("title", "caption"))
+    assert first.type == "error"
+    assert "(16 + 2*0 - 31)/1 + 1 = -14" in first.value
+    assert len(at.error) == 1  # B (kernel 3) computes

@@ -302,6 +302,8 @@ def render():
     spec_a = selection.spec
     st.title(t("compare.title"))
     st.caption(t("compare.intro", image=selection.image_label))
+    # A is the sidebar's: its error goes first, as on every page; B's sits in B's column.
+    plan_a = plan_layer(selection)
     if DIFFERENCE not in st.session_state:
         st.session_state[DIFFERENCE] = _first_difference(spec_a)
     st.session_state[_A] = spec_a
@@ -316,12 +318,13 @@ def render():
     _sync_link(st.session_state[DIFFERENCE])
 
     specs = (spec_a, spec_b)
-    plans = []
+    plans = [plan_a]
     for column, name, spec in zip(st.columns(2), ("a", "b"), specs, strict=True):
         with column:
             st.markdown(f"**{t(f'compare.{name}.title')}**")
             st.caption(_side_caption(spec))
-            plans.append(plan_layer(dataclasses.replace(selection, spec=spec)))
+            if name == "b":
+                plans.append(plan_layer(dataclasses.replace(selection, spec=spec)))
     st.subheader(t("compare.summary"))
     _summary_tables(*plans)
     if not all(cost_guard(spec) for spec in specs):
