@@ -166,15 +166,14 @@ def _controls(spec_b):
 
 def _quick_buttons():
     st.caption(t("compare.quick.label"))
-    columns = st.columns(len(QUICK))
-    for column, name in zip(columns, QUICK, strict=True):
-        column.button(
-            t(f"compare.quick.{name}"),
-            key=f"compare_quick_{name}",
-            on_click=_quick,
-            args=(name,),
-            width="stretch",
-        )
+    with st.container(horizontal=True):  # wraps instead of cutting a long label
+        for name in QUICK:
+            st.button(
+                t(f"compare.quick.{name}"),
+                key=f"compare_quick_{name}",
+                on_click=_quick,
+                args=(name,),
+            )
 
 
 def _sync_link(difference):
