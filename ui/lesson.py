@@ -28,7 +28,7 @@ from cnn_core.lessons import (
 from ui import cached
 from ui.i18n import say, t
 from ui.page import plan_layer, start_page
-from ui.stages import markdown_table, stage_section, summary_table
+from ui.stages import TILES_PER_PAGE, markdown_table, stage_section, summary_table
 
 #: Widget key of the lesson select; session keys of the step and the predictions.
 LESSON = "lesson_choice"
@@ -108,7 +108,7 @@ def _draw_stage(selection, step, key):
         return
     stages = cached.stages_for(selection.image_key, spec, selection.image)
     extra = {} if key == "input" else _kernel_tiles(spec)
-    tiles = range(min(stage.shape[2], 16))
+    tiles = range(min(stage.shape[2], TILES_PER_PAGE))
     stage_section(stage, stages[key], tiles, **extra)
 
 
@@ -126,7 +126,7 @@ def _draw_output(selection, step):
                 "lessons.swap.result",
                 largest=swap.largest,
                 mean=f"{swap.mean:.1f}",
-                changed=f"{swap.changed:.0%}",
+                changed=f"{swap.changed:.1%}",
             )
         )
     elif step.shows == "summary":
