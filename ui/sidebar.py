@@ -408,7 +408,7 @@ def render_sidebar(color_scale=False):
             "A new block starts as 3x3, twice the filters, same padding, relu, max pool 2.",
         )
         for index in range(1, st.session_state[BLOCKS]):
-            title = block_summary(index + 1, _block_from_state(index))
+            title = block_summary(index + 1, _block_from_state(index), lang())
             # Keyed, so the expander stays open while its title follows the settings.
             with st.expander(title, key=f"block_expander_{index + 1}"):
                 _conv_widgets(index)

@@ -10,7 +10,8 @@ from cnn_core.color_scale import colorscale, is_signed, tile_ranges
 from cnn_core.display import DisplayBudget, field_overlay, format_bytes, thumbnail
 from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
 from cnn_core.histogram import histogram_figure
-from cnn_core.shapes import Plan
+from cnn_core.shapes import Plan, summary_columns
+from ui.i18n import lang
 
 #: Most tiles one stage shows at once; more are paged.
 TILES_PER_PAGE = DisplayBudget().max_tiles
@@ -44,7 +45,7 @@ def overview_row(plan: Plan, stages):
             continue
         uri = image_uri(thumbnail(maps.display, THUMBNAIL_PX))
         where = f"block {stage.block} · " if stage.block else ""
-        label = html.escape(f"{where}{stage.title}")
+        label = html.escape(f"{where}{stage.title_in(lang())}")
         items.append(
             f'<a href="#{anchor(stage)}" title="{label}" '
             'style="text-decoration:none;color:inherit;text-align:center;flex:none">'
@@ -83,15 +84,7 @@ def summary_table(plan: Plan):
             "",
         )
     )
-    columns = (
-        "Layer (type)",
-        "Output Shape",
-        "Param #",
-        "MACs",
-        "Memory",
-        "Receptive field (size · jump · start)",
-    )
-    st.markdown(markdown_table(columns, rows))
+    st.markdown(markdown_table(summary_columns(lang()), rows))
     st.markdown(
         f"**Total params: {plan.total_params:,}** (all trainable) · "
         f"multiply-adds per image: {plan.total_macs:,} · "
@@ -199,7 +192,7 @@ def stage_section(
     pipelines; one block's four sections keep the first map on a projector's
     first screen).
     """
-    st.subheader(stage.title, anchor=anchor(stage))
+    st.subheader(stage.title_in(lang()), anchor=anchor(stage))
     signed = is_signed(stage.kind, activation)
     low, high = tile_ranges(color_scale, maps.channel_min, maps.channel_max, signed, pipeline)
     names = tile_names(stage.key, maps.full_shape[2], filter_names)
@@ -233,7 +226,7 @@ def stage_section(
             st.markdown(f"**Output shape:** `{stage.batch_shape}`")
             for rule in stage.rules:
                 st.latex(rule)
-            st.code("\n".join(stage.formulas), language=None, wrap_lines=True)
+            st.code("\n".join(stage.formulas_in(lang())), language=None, wrap_lines=True)
             stats = f"min {maps.minimum:.4g} · max {maps.maximum:.4g} · mean {maps.mean:.4g}"
             if stage.kind in _SPARSE_STAGES or maps.zero_fraction > 0.01:
                 stats += f" · zeros {maps.zero_fraction:.1%}"
