@@ -7,7 +7,7 @@ from cnn_core.kernels import choice_source, filter_labels
 from cnn_core.model import kernel_summary
 from cnn_core.shapes import block_summary, conv_param_formula, glorot_limit
 from ui import cached
-from ui.i18n import lang
+from ui.i18n import lang, t
 from ui.page import plan_layer, start_page
 from ui.stages import markdown_table, tile_page_control
 
@@ -41,9 +41,9 @@ def block_kernels(spec, index):
         kernel, bias = cached.kernels_for(spec, index)
     filters = tile_page_control(f, "tile_page" if index == 0 else f"tile_page_{index + 1}")
     if index == 0:
-        names = ["grayscale"] if c == 1 else ["R", "G", "B"]
+        names = [t("figures.tile.grayscale")] if c == 1 else ["R", "G", "B"]
     else:
-        names = [f"map {i + 1}" for i in range(c)]
+        names = [t("figures.tile.map", number=i + 1) for i in range(c)]
     shown = min(c, CHANNELS_SHOWN)
     left, right = st.columns([3, 1], gap="large")
     with left:
@@ -53,6 +53,7 @@ def block_kernels(spec, index):
                 filters=filters,
                 channel_names=names[:shown],
                 filter_names=filter_labels(block.weights, f, lang()),
+                lang=lang(),
             ),
             width="stretch",
             key=f"kernels_{index + 1}",

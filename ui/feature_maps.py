@@ -5,6 +5,7 @@ import functools
 import streamlit as st
 
 from cnn_core.color_scale import pipeline_range
+from cnn_core.figures import kernel_sum_note
 from cnn_core.guard import estimate_cost
 from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
 from cnn_core.shapes import block_summary
@@ -106,7 +107,7 @@ def render():
             extra = {
                 "activation": block.activation,
                 "kernels": flat_kernels(cached.kernels_for(spec, index)[0]),
-                "kernel_note": f"sum of {channels} channels" if channels > 1 else "",
+                "kernel_note": kernel_sum_note(channels, lang()),
                 "filter_names": filter_labels(block.weights, block.filters, lang()),
             }
         names = tile_names(stage.key, maps.full_shape[2], extra.get("filter_names"))

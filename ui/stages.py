@@ -9,9 +9,10 @@ import streamlit as st
 from cnn_core.color_scale import colorscale, is_signed, tile_ranges
 from cnn_core.display import DisplayBudget, field_overlay, format_bytes, thumbnail
 from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
+from cnn_core.figures import tile_names as figure_tile_names
 from cnn_core.histogram import histogram_figure
 from cnn_core.shapes import Plan, summary_columns
-from ui.i18n import lang
+from ui.i18n import lang, t
 
 #: Most tiles one stage shows at once; more are paged.
 TILES_PER_PAGE = DisplayBudget().max_tiles
@@ -148,13 +149,7 @@ def tile_page_control(filters, key="tile_page"):
 def tile_names(stage_key, channels, filter_names=None):
     """Tile titles of a stage: the input's channels, or the filters (``filter_names``
     when the kernel choice names them)."""
-    if stage_key == "input":
-        if channels == 1:
-            return ["grayscale"]
-        return ["channel 1 (R)", "channel 2 (G)", "channel 3 (B)"]
-    if filter_names is not None:
-        return list(filter_names)
-    return [f"filter {i + 1}" for i in range(channels)]
+    return figure_tile_names(stage_key, channels, filter_names, lang())
 
 
 #: Stages whose histogram states the share of exact zeros.
@@ -199,7 +194,9 @@ def stage_section(
     shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
     # Per map, each tile has its own range: the one colorbar is the first tile's.
     bar_title = (
-        f"value, {names[shown[0]]}" if color_scale == "per map" and len(shown) > 1 else "value"
+        t("figures.colorbar.value_of", name=names[shown[0]])
+        if color_scale == "per map" and len(shown) > 1
+        else t("figures.colorbar.value")
     )
     label = f"{stage.layer_name} · {shape_text(stage.shape)}"
     body = st.expander(label, expanded=True) if collapsible else st.container()
@@ -214,12 +211,13 @@ def stage_section(
                 (low, high),
                 names,
                 tiles=shown,
-                title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step)}",
+                title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step, lang())}",
                 display_ranges=(maps.channel_min, maps.channel_max),
                 signed=signed,
                 kernels=kernels if stage.kind == "conv" else None,
                 kernel_note=kernel_note,
                 colorbar_title=bar_title,
+                lang=lang(),
             )
             st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
         with right:
