@@ -236,6 +236,7 @@ def stage_section(
                         (float(low.min()), float(high.max())),
                         colorscale(signed),
                         maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
+                        lang(),
                     ),
                     width="stretch",
                     key=f"hist_{stage.key}",
