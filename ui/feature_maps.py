@@ -48,7 +48,7 @@ def cost_guard(spec):
     key = cached.model_key(spec)
     if not estimate.over or st.session_state.get("_run_anyway") == key:
         return True
-    advice = "".join(f"\n- {line}" for line in estimate.advice)
+    advice = "".join(f"\n- {line}" for line in estimate.advice_in(lang()))
     st.warning(
         f"**Not started: this setting needs {estimate.macs:,} multiply-adds** per image, "
         f"roughly {estimate.seconds:.0f} s of this server's two cores, while everyone else "
