@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from skimage.util import montage
 
 from cnn_core.display import grid_shape, to_uint8
+from cnn_core.errors import SpecError
 from cnn_core.images import preprocessing_shapes
 from cnn_core.links import spec_to_query
 from cnn_core.model import run_forward
@@ -145,7 +146,7 @@ def full_outputs(models, batch, filters, keys=None, value_range=None):
         as its range in ``filters``, the input and zero padding all of theirs.
     """
     if not all(len(kept) for kept in filters):
-        raise ValueError("Expected at least one filter to export per block.")
+        raise SpecError("errors.internal.export_filters")
 
     def convert(maps):
         return maps if value_range is None else to_uint8(maps, value_range)
@@ -220,9 +221,8 @@ def stage_png(maps, value_range, tile_names, title):
     """
     maps = np.asarray(maps)
     if maps.ndim != 3 or len(tile_names) != maps.shape[2]:
-        raise ValueError(
-            f"Expected maps of shape (H, W, C) and C names. Received: shape {maps.shape}, "
-            f"{len(tile_names)} names"
+        raise SpecError(
+            "errors.internal.export_names", shape=str(maps.shape), count=len(tile_names)
         )
     pixels = maps if maps.dtype == np.uint8 else to_uint8(maps, value_range)
     height, width, count = pixels.shape
