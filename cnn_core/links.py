@@ -43,6 +43,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cnn_core.errors import SpecError
+from cnn_core.explain import counted
 from cnn_core.i18n import LANGUAGES, Message
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES
 from cnn_core.kernels import (
@@ -100,6 +101,8 @@ class Allowed:
         "bias_random": a bias, read only with weights other than random.
         "kernel_size": a size the kernel choice has; ``choices`` holds the
         sentence saying so in English, ``note`` in any language.
+        "filters_fixed": the kernel choice ``choices[0]`` (a ``weights``
+        value) fixes the filter count to ``low``.
     low, high : int or None
     choices : tuple of str
     note : Message or None
@@ -681,7 +684,8 @@ def _fit_kernel_choice(block, found, rejected, suffix=""):
     A custom kernel whose ``w`` is not k*k numbers falls back to Random; a
     preset at a size it does not exist at moves to the nearest size it has; a
     bias with random weights, or a ``w`` without ``weights=custom``, is left
-    out; a choice other than Random sets its own filter count.
+    out; a choice other than Random sets its own filter count, and a
+    different ``filters`` in the link is reported.
     """
     weights, size = block["weights"], block["kernel_size"]
     if weights == "custom" and len(block["custom"]) != size * size:
@@ -717,7 +721,14 @@ def _fit_kernel_choice(block, found, rejected, suffix=""):
             )
         )
         block["kernel_size"] = fitted
-    block["filters"] = choice_filters(weights)
+    fixed = choice_filters(weights)
+    written, text = found.get("filters" + suffix, (None, None))
+    already = any(r.name == written for r in rejected)
+    if written is not None and block["filters"] != fixed and not already:
+        rejected.append(
+            Rejection(written, text, Allowed("filters_fixed", fixed, fixed, (weights,)), str(fixed))
+        )
+    block["filters"] = fixed
 
 
 def _allowed_message(allowed):
@@ -762,6 +773,15 @@ def rejection_message(rejection):
     value = rejection.value.replace("`", "'")
     value = value if len(value) <= 40 else value[:39] + "…"
     shown = value if value.strip() else Message.of("links.rejected.empty")
+    if rejection.allowed.kind == "filters_fixed":
+        return counted(
+            "links.rejected.filters_fixed",
+            rejection.allowed.low,
+            name=rejection.name,
+            value=shown,
+            weights=rejection.allowed.choices[0],
+            default=rejection.default,
+        )
     numbers = {
         "name": rejection.name,
         "value": shown,

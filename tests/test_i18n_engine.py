@@ -148,6 +148,8 @@ def test_every_key_the_engine_names_exists():
                 continue
             arg = node.args[1] if name == "translate" and len(node.args) > 1 else node.args[0]
             for key in _keys_in(arg):
+                if name == "counted" and not key.endswith("*"):
+                    key += ".one"  # its ".other" is written beside it in the catalogue
                 if "." in key and not _exists(key, english):
                     missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {key}")
     assert missing == []
