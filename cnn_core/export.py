@@ -187,7 +187,29 @@ def full_outputs(models, batch, filters, keys=None, value_range=None):
     }
 
 
-def _font(size):
+#: Fonts with Chinese glyphs, where Debian's fonts-noto-cjk puts them; Pillow's
+#: own font has none, and would draw Chinese tile names as empty boxes.
+_CJK_FONTS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+)
+
+
+def _needs_cjk(texts):
+    """Whether any text holds CJK characters (or other East Asian scripts)."""
+    return any(char >= "\u2e80" for text in texts for char in text)
+
+
+def _font(size, cjk=False):
+    """Pillow's font, or for Chinese labels a CJK font if the system has one."""
+    if cjk:
+        for path in _CJK_FONTS:
+            try:
+                return ImageFont.truetype(path, size)
+            except OSError:
+                continue
     return ImageFont.load_default(size=size)
 
 
@@ -269,7 +291,8 @@ def stage_png(maps, value_range, tile_names, title, signed=False):
     ink = _TEXT if lut is None else (_TEXT,) * 3
     draw = ImageDraw.Draw(image)
     draw.rectangle((_LABEL_PX - 1, key_top - 1, _LABEL_PX + key_width, key_top + 10), outline=ink)
-    small, large = _font(13), _font(15)
+    cjk = _needs_cjk([title, *tile_names])
+    small, large = _font(13, cjk), _font(15, cjk)
     draw.text((_LABEL_PX, 8), title, fill=ink, font=large)
     for position, name in enumerate(tile_names):
         row, col = divmod(position, cols)

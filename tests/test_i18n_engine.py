@@ -17,6 +17,7 @@ from cnn_core.conv_step import activation_text, conv_step, pool_lines, pool_step
 from cnn_core.conv_windows import padding_text, step_geometry, unused_text
 from cnn_core.decode import describe_limits
 from cnn_core.errors import ConvlabError, ShapeError, SpecError
+from cnn_core.export import _CJK_FONTS
 from cnn_core.figures import kernel_figure, sampling_note, stage_figure, tile_names
 from cnn_core.guard import estimate_cost
 from cnn_core.histogram import count_values, histogram_figure
@@ -363,3 +364,19 @@ def test_labels_the_ui_translates():
     assert heavy.advice_in("zh")[0] == "减少滤波器数量：64 → 21"
     [rejection] = parse_link({"activation": "swish"}).rejected
     assert rejection_message(rejection).render("zh").startswith("`activation=swish` 不是 `none`")
+
+
+@pytest.mark.skipif(
+    not any(Path(path).is_file() for path in _CJK_FONTS),
+    reason="no CJK font installed (Debian: fonts-noto-cjk)",
+)
+def test_png_export_draws_chinese_labels_with_a_font_that_has_them():
+    from PIL import ImageFont
+
+    from cnn_core.export import _font, _needs_cjk
+
+    assert _needs_cjk(["滤波器 1"]) and not _needs_cjk(["filter 1 · 40x40"])
+    font = _font(13, cjk=True)
+    assert isinstance(font, ImageFont.FreeTypeFont)
+    # A glyph, not the empty box of a font without Chinese.
+    assert font.getmask("滤").getbbox() != font.getmask("\uffff").getbbox()
