@@ -7,6 +7,7 @@ from cnn_core.kernels import choice_source, filter_labels
 from cnn_core.model import kernel_summary
 from cnn_core.shapes import block_summary, conv_param_formula, glorot_limit
 from ui import cached
+from ui.i18n import lang, t
 from ui.page import plan_layer, start_page
 from ui.stages import markdown_table, tile_page_control
 
@@ -19,7 +20,7 @@ def block_kernels(spec, index):
     block = spec.blocks[index]
     k, c, f = block.kernel_size, spec.block_channels(index), block.filters
     if spec.depth > 1:
-        st.header(block_summary(index + 1, block), divider="gray")
+        st.header(block_summary(index + 1, block, lang()), divider="gray")
     source = "the image" if index == 0 else f"block {index}'s {c} maps"
     st.markdown(
         f"Each of the **{f}** filter{'s' if f > 1 else ''} is a {k}x{k}x{c} block of weights "
@@ -34,15 +35,15 @@ def block_kernels(spec, index):
         )
     else:
         color_input = index == 0 and spec.color_mode == "rgb"
-        origin = "\n".join(choice_source(block.weights, k, c, color_input, block.bias))
+        origin = "\n".join(choice_source(block.weights, k, c, color_input, block.bias, lang()))
     st.code(f"{conv_param_formula(k, c, f)}\n{origin}", language=None)
     with st.spinner("Building the layer (the first run loads TensorFlow)..."):
         kernel, bias = cached.kernels_for(spec, index)
     filters = tile_page_control(f, "tile_page" if index == 0 else f"tile_page_{index + 1}")
     if index == 0:
-        names = ["grayscale"] if c == 1 else ["R", "G", "B"]
+        names = [t("figures.tile.grayscale")] if c == 1 else ["R", "G", "B"]
     else:
-        names = [f"map {i + 1}" for i in range(c)]
+        names = [t("figures.tile.map", number=i + 1) for i in range(c)]
     shown = min(c, CHANNELS_SHOWN)
     left, right = st.columns([3, 1], gap="large")
     with left:
@@ -51,7 +52,8 @@ def block_kernels(spec, index):
                 kernel[:, :, :shown],
                 filters=filters,
                 channel_names=names[:shown],
-                filter_names=filter_labels(block.weights, f),
+                filter_names=filter_labels(block.weights, f, lang()),
+                lang=lang(),
             ),
             width="stretch",
             key=f"kernels_{index + 1}",

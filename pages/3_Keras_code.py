@@ -4,6 +4,7 @@ import streamlit as st
 
 from cnn_core.codegen import keras_script
 from ui import cached
+from ui.i18n import lang
 from ui.page import plan_layer, start_page
 
 
@@ -23,7 +24,7 @@ def main():
         f"This script builds and runs exactly the {what} the app shows, with the same {same}, "
         "so it prints the same shapes and computes the same values."
     )
-    script = keras_script(selection.spec, selection.image_label)
+    script = keras_script(selection.spec, selection.image_label, lang())
     st.code(script, language="python", line_numbers=True)
     st.download_button("Download convlab_layer.py", script, "convlab_layer.py", "text/x-python")
     st.markdown("#### What `model.summary()` prints")

@@ -32,6 +32,7 @@ from cnn_core.step_figures import (
     step_grid_figure,
 )
 from ui import cached
+from ui.i18n import lang
 from ui.page import plan_layer, start_page
 
 ROW, COL, FILTER, CLICK = "step_row", "step_col", "step_filter", "step_click"
@@ -177,6 +178,7 @@ def render():
                 mask,
                 mask,
                 play,
+                lang=lang(),
             ),
             width="stretch",
             key="step_input",
@@ -184,13 +186,15 @@ def render():
         every = "" if len(positions) == out else f" (one frame every {positions[1]} positions)"
         st.caption(
             f"▶ Play slides the window along row {row}{every} in your browser. "
-            + padding_text(geometry)
+            + padding_text(geometry, lang())
         )
-        st.caption(unused_text(geometry))
+        st.caption(unused_text(geometry, lang()))
 
     st.subheader("Patch x kernel")
     names = ["gray"] if channels == 1 else ["R", "G", "B"]
-    st.plotly_chart(step_grid_figure(step, names, value_range), width="stretch", key="step_grid")
+    st.plotly_chart(
+        step_grid_figure(step, names, value_range, lang=lang()), width="stretch", key="step_grid"
+    )
     if k > 7:
         st.caption(f"{k}x{k} cells: hover a cell for its value.")
     if step.padding_cells:
@@ -200,7 +204,7 @@ def render():
         )
     difference, bound = abs(step.value - engine), float32_tolerance(step)
     lines = [
-        *step.sum_lines(),
+        *step.sum_lines(lang()),
         f"feature map at ({row}, {col}) = {format_value(engine)}   (from the forward pass)",
     ]
     st.code("\n".join(lines), language=None)
@@ -221,7 +225,7 @@ def render():
     st.subheader("Then")
     if layer.activation != "none":
         st.markdown(f"**Activation ({ACTIVATIONS[layer.activation]})**")
-    st.code(activation_text(engine, layer.activation), language=None)
+    st.code(activation_text(engine, layer.activation, lang()), language=None)
     if layer.pooling != "none":
         st.markdown(f"**{layer.pooling.capitalize()} pooling**")
         if plan.stage("pool") is None:
@@ -233,7 +237,14 @@ def render():
             st.code(
                 "\n".join(
                     pool_lines(
-                        pool, row, col, layer.pooling, layer.pool_size, layer.pool_stride, out
+                        pool,
+                        row,
+                        col,
+                        layer.pooling,
+                        layer.pool_size,
+                        layer.pool_stride,
+                        out,
+                        lang(),
                     )
                 ),
                 language=None,

@@ -5,10 +5,12 @@ import functools
 import streamlit as st
 
 from cnn_core.color_scale import pipeline_range
+from cnn_core.figures import kernel_sum_note
 from cnn_core.guard import estimate_cost
 from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
 from cnn_core.shapes import block_summary
 from ui import cached, exports
+from ui.i18n import lang
 from ui.page import plan_layer, start_page
 from ui.stages import (
     current_tiles,
@@ -33,7 +35,7 @@ def _layer_calls(spec):
 
 def _weights_text(spec):
     """Where the weights come from: one phrase, or one per block when they differ."""
-    texts = [describe_choice(block.weights, block.bias) for block in spec.blocks]
+    texts = [describe_choice(block.weights, block.bias, lang()) for block in spec.blocks]
     if len(set(texts)) == 1:
         return texts[0]
     return "; ".join(f"block {number}: {text}" for number, text in enumerate(texts, 1))
@@ -46,7 +48,7 @@ def cost_guard(spec):
     key = cached.model_key(spec)
     if not estimate.over or st.session_state.get("_run_anyway") == key:
         return True
-    advice = "".join(f"\n- {line}" for line in estimate.advice)
+    advice = "".join(f"\n- {line}" for line in estimate.advice_in(lang()))
     st.warning(
         f"**Not started: this setting needs {estimate.macs:,} multiply-adds** per image, "
         f"roughly {estimate.seconds:.0f} s of this server's two cores, while everyone else "
@@ -105,8 +107,8 @@ def render():
             extra = {
                 "activation": block.activation,
                 "kernels": flat_kernels(cached.kernels_for(spec, index)[0]),
-                "kernel_note": f"sum of {channels} channels" if channels > 1 else "",
-                "filter_names": filter_labels(block.weights, block.filters),
+                "kernel_note": kernel_sum_note(channels, lang()),
+                "filter_names": filter_labels(block.weights, block.filters, lang()),
             }
         names = tile_names(stage.key, maps.full_shape[2], extra.get("filter_names"))
         downloads = functools.partial(exports.png_button, selection, stage, maps, tiles, names)
@@ -127,7 +129,9 @@ def render():
         if not block_stages:
             break
         if spec.depth > 1:
-            st.header(block_summary(number, block), anchor=f"block-{number}", divider="gray")
+            st.header(
+                block_summary(number, block, lang()), anchor=f"block-{number}", divider="gray"
+            )
         tiles = tile_page_control(block.filters, tile_key(number))
         for stage in block_stages:
             if stage.kind == "padding":

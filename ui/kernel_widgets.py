@@ -24,10 +24,11 @@ from cnn_core.kernels import (
     format_weights,
     parse_grid,
     resize_grid,
-    size_note,
+    size_message,
     sizes_text,
 )
 from ui import cached
+from ui.i18n import say
 
 RANDOM = "random"
 
@@ -68,7 +69,7 @@ def _settle(key, index, changed):
     state[_private(key, "weights_was")] = weights
     size = state[key("kernel_size")]
     fitted = fit_kernel_size(choice_sizes(weights), size)
-    state[_private(key, "note")] = size_note(weights, size, fitted)
+    state[_private(key, "note")] = size_message(weights, size, fitted)
     state[key("kernel_size")] = fitted
     fixed = choice_filters(weights)
     if fixed is None:
@@ -117,7 +118,7 @@ def _custom_grid(key, k):
         values = parse_grid(edited.to_numpy().tolist())
     except SpecError as exc:
         st.error(
-            f"Custom kernel: {exc} Type a number in each cell (such as -0.5 or 2). "
+            f"Custom kernel: {say(exc)} Type a number in each cell (such as -0.5 or 2). "
             "The maps show the last kernel that was complete."
         )
         return
@@ -164,7 +165,7 @@ def kernel_widgets(key, index, channels, color_input):
     sizes = choice_sizes(weights)
     note = st.session_state.get(_private(key, "note"))
     if note:
-        st.caption(note)
+        st.caption(say(note))
     elif len(sizes) < 31:
         st.caption(f"{WEIGHTS[weights]} exists at a kernel size {sizes_text(sizes)}.")
     if weights == "custom":

@@ -6,6 +6,7 @@ import streamlit as st
 
 from cnn_core.shapes import plan_pipeline
 from ui.cached import start_loading_keras
+from ui.i18n import say
 from ui.sidebar import render_sidebar
 
 
@@ -30,5 +31,5 @@ def plan_layer(selection):
     """
     plan = plan_pipeline(selection.spec, selection.image.shape)
     if plan.error is not None:
-        st.error(str(plan.error), icon=":material/error:")
+        st.error(say(plan.error), icon=":material/error:")
     return plan

@@ -33,7 +33,7 @@ from cnn_core.spec import (
 from ui import cached
 from ui import links as link
 from ui.display_widgets import color_scale_control
-from ui.i18n import language_control, start_language
+from ui.i18n import lang, language_control, say, start_language
 from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
@@ -175,15 +175,16 @@ def _take(kind, identity, name, load):
         try:
             decoded = load()
         except ConvlabError as exc:
-            st.session_state[f"_{kind}_error"] = f"{name}: {exc}"
+            st.session_state[f"_{kind}_error"] = (name, exc.message)
         else:
             image = decoded.image
             st.session_state[f"_{kind}"] = (name, image, image_digest(image))
             st.session_state[f"_{kind}_warnings"] = decoded.warnings
     if st.session_state.get(f"_{kind}_error"):
-        st.error(st.session_state[f"_{kind}_error"])
+        name, message = st.session_state[f"_{kind}_error"]
+        st.error(f"{name}: {say(message)}")
     for warning in st.session_state.get(f"_{kind}_warnings", ()):
-        st.warning(warning)
+        st.warning(say(warning))
     return st.session_state.get(f"_{kind}")
 
 
@@ -192,9 +193,9 @@ def _uploaded_image():
         "Image file",
         type=list(ACCEPTED_TYPES),
         key="upload_file",
-        help=" ".join(describe_limits()),
+        help=" ".join(describe_limits(lang())),
     )
-    st.caption(" ".join(describe_limits()[:4]))
+    st.caption(" ".join(describe_limits(lang())[:4]))
     if upload is None:
         return st.session_state.get("_upload")
     return _take("upload", upload.file_id, upload.name, lambda: decode_upload(upload.getvalue()))
@@ -407,7 +408,7 @@ def render_sidebar(color_scale=False):
             "A new block starts as 3x3, twice the filters, same padding, relu, max pool 2.",
         )
         for index in range(1, st.session_state[BLOCKS]):
-            title = block_summary(index + 1, _block_from_state(index))
+            title = block_summary(index + 1, _block_from_state(index), lang())
             # Keyed, so the expander stays open while its title follows the settings.
             with st.expander(title, key=f"block_expander_{index + 1}"):
                 _conv_widgets(index)

@@ -9,8 +9,10 @@ import streamlit as st
 from cnn_core.color_scale import colorscale, is_signed, tile_ranges
 from cnn_core.display import DisplayBudget, field_overlay, format_bytes, thumbnail
 from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
+from cnn_core.figures import tile_names as figure_tile_names
 from cnn_core.histogram import histogram_figure
-from cnn_core.shapes import Plan
+from cnn_core.shapes import Plan, summary_columns
+from ui.i18n import lang, t
 
 #: Most tiles one stage shows at once; more are paged.
 TILES_PER_PAGE = DisplayBudget().max_tiles
@@ -44,7 +46,7 @@ def overview_row(plan: Plan, stages):
             continue
         uri = image_uri(thumbnail(maps.display, THUMBNAIL_PX))
         where = f"block {stage.block} · " if stage.block else ""
-        label = html.escape(f"{where}{stage.title}")
+        label = html.escape(f"{where}{stage.title_in(lang())}")
         items.append(
             f'<a href="#{anchor(stage)}" title="{label}" '
             'style="text-decoration:none;color:inherit;text-align:center;flex:none">'
@@ -83,15 +85,7 @@ def summary_table(plan: Plan):
             "",
         )
     )
-    columns = (
-        "Layer (type)",
-        "Output Shape",
-        "Param #",
-        "MACs",
-        "Memory",
-        "Receptive field (size · jump · start)",
-    )
-    st.markdown(markdown_table(columns, rows))
+    st.markdown(markdown_table(summary_columns(lang()), rows))
     st.markdown(
         f"**Total params: {plan.total_params:,}** (all trainable) · "
         f"multiply-adds per image: {plan.total_macs:,} · "
@@ -155,13 +149,7 @@ def tile_page_control(filters, key="tile_page"):
 def tile_names(stage_key, channels, filter_names=None):
     """Tile titles of a stage: the input's channels, or the filters (``filter_names``
     when the kernel choice names them)."""
-    if stage_key == "input":
-        if channels == 1:
-            return ["grayscale"]
-        return ["channel 1 (R)", "channel 2 (G)", "channel 3 (B)"]
-    if filter_names is not None:
-        return list(filter_names)
-    return [f"filter {i + 1}" for i in range(channels)]
+    return figure_tile_names(stage_key, channels, filter_names, lang())
 
 
 #: Stages whose histogram states the share of exact zeros.
@@ -199,14 +187,16 @@ def stage_section(
     pipelines; one block's four sections keep the first map on a projector's
     first screen).
     """
-    st.subheader(stage.title, anchor=anchor(stage))
+    st.subheader(stage.title_in(lang()), anchor=anchor(stage))
     signed = is_signed(stage.kind, activation)
     low, high = tile_ranges(color_scale, maps.channel_min, maps.channel_max, signed, pipeline)
     names = tile_names(stage.key, maps.full_shape[2], filter_names)
     shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
     # Per map, each tile has its own range: the one colorbar is the first tile's.
     bar_title = (
-        f"value, {names[shown[0]]}" if color_scale == "per map" and len(shown) > 1 else "value"
+        t("figures.colorbar.value_of", name=names[shown[0]])
+        if color_scale == "per map" and len(shown) > 1
+        else t("figures.colorbar.value")
     )
     label = f"{stage.layer_name} · {shape_text(stage.shape)}"
     body = st.expander(label, expanded=True) if collapsible else st.container()
@@ -221,19 +211,20 @@ def stage_section(
                 (low, high),
                 names,
                 tiles=shown,
-                title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step)}",
+                title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step, lang())}",
                 display_ranges=(maps.channel_min, maps.channel_max),
                 signed=signed,
                 kernels=kernels if stage.kind == "conv" else None,
                 kernel_note=kernel_note,
                 colorbar_title=bar_title,
+                lang=lang(),
             )
             st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
         with right:
             st.markdown(f"**Output shape:** `{stage.batch_shape}`")
             for rule in stage.rules:
                 st.latex(rule)
-            st.code("\n".join(stage.formulas), language=None, wrap_lines=True)
+            st.code("\n".join(stage.formulas_in(lang())), language=None, wrap_lines=True)
             stats = f"min {maps.minimum:.4g} · max {maps.maximum:.4g} · mean {maps.mean:.4g}"
             if stage.kind in _SPARSE_STAGES or maps.zero_fraction > 0.01:
                 stats += f" · zeros {maps.zero_fraction:.1%}"
@@ -245,6 +236,7 @@ def stage_section(
                         (float(low.min()), float(high.max())),
                         colorscale(signed),
                         maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
+                        lang(),
                     ),
                     width="stretch",
                     key=f"hist_{stage.key}",
