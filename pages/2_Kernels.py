@@ -78,7 +78,7 @@ def block_kernels(spec, index):
 
 
 def main():
-    selection = start_page("Kernels")
+    selection = start_page("kernels")
     spec = selection.spec
     st.title("The kernels")
     plan_layer(selection)

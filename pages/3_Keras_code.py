@@ -8,7 +8,7 @@ from ui.page import plan_layer, start_page
 
 
 def main():
-    selection = start_page("Keras code")
+    selection = start_page("keras_code")
     depth = selection.spec.depth
     what = "layer" if depth == 1 else f"{depth} blocks"
     st.title(f"The same {what} in Keras")

@@ -118,7 +118,7 @@ def _pixel_controls(out, filters):
 
 def render():
     """Draw the Convolution step page."""
-    selection = start_page("Convolution step")
+    selection = start_page("conv_step")
     spec = selection.spec
     layer = first_conv(spec)
     st.title("One output pixel, step by step")
