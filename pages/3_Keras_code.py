@@ -23,8 +23,8 @@ def main():
     st.download_button(
         t("code_page.download", file="convlab_layer.py"),
         script,
-        "convlab_layer.py",
-        "text/x-python",
+        file_name="convlab_layer.py",
+        mime="text/x-python",
     )
     st.markdown("#### " + t("code_page.summary_title"))
     st.caption(t("code_page.summary_note"))
