@@ -195,6 +195,30 @@ def test_no_user_visible_literal_skips_the_catalogue(path):
     assert violations(path.read_text(encoding="utf-8"), name) == []
 
 
+def unfixed_format_funcs(source, name="<snippet>"):
+    """Widgets whose ``format_func`` is not wrapped in ``labels(...)``: Streamlit
+    calls it after the run too, when only ``labels`` knows the language."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.keyword) and node.arg == "format_func":
+            value = node.value
+            wrapped = isinstance(value, ast.Call) and _chain(value.func) == ["labels"]
+            if not wrapped and _chain(value) != ["LANGUAGES", "get"]:
+                found.append(f"{name}:{value.lineno}")
+    return found
+
+
+def test_option_labels_keep_their_language_after_the_run():
+    assert unfixed_format_funcs('st.radio("x", m, format_func=lambda v: t(v))') == ["<snippet>:1"]
+    assert unfixed_format_funcs("st.radio(x, m, format_func=labels(lambda v: t(v)))") == []
+    found = [
+        line
+        for path in UI_FILES
+        for line in unfixed_format_funcs(path.read_text(encoding="utf-8"), path.name)
+    ]
+    assert found == []
+
+
 # ---------------------------------------------------------------------------
 # Every page in Chinese: no English left.
 
@@ -206,11 +230,12 @@ FIGURE_TEXT = {"text", "hovertemplate", "name", "ticktext"}
 
 def _proto_texts(message):
     for field, value in message.ListFields():
+        items = [value] if isinstance(value, str) or hasattr(value, "ListFields") else value
         if field.type == FieldDescriptor.TYPE_MESSAGE:
-            for item in value if field.label == FieldDescriptor.LABEL_REPEATED else [value]:
+            for item in items:
                 yield from _proto_texts(item)
         elif field.type == FieldDescriptor.TYPE_STRING and field.name in TEXT_FIELDS:
-            yield from value if field.label == FieldDescriptor.LABEL_REPEATED else [value]
+            yield from items
 
 
 def _figure_texts(value, key=None):
@@ -260,7 +285,8 @@ def english_phrases():
             continue  # the same in both (a name, "relu", "valid")
         for fragment in _fragments(text):
             fragment = re.sub(r"[*`\"]", "", fragment).strip(" .,:;()")
-            if len(words(fragment)) >= 2:
+            found = words(fragment)
+            if len(found) >= 2 and max(map(len, found)) >= 4:  # not just "of the"
                 phrases.add(fragment)
     return phrases
 

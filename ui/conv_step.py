@@ -31,7 +31,7 @@ from cnn_core.step_figures import (
     step_grid_figure,
 )
 from ui import cached
-from ui.i18n import say, t
+from ui.i18n import labels, say, t
 from ui.page import plan_layer, start_page
 from ui.sidebar import image_title
 
@@ -104,7 +104,7 @@ def _pixel_controls(out, filters):
             chosen = st.selectbox(
                 t("step.filter.label"),
                 range(filters),
-                format_func=lambda i: t("step.filter.option", number=i + 1),
+                format_func=labels(lambda i: t("step.filter.option", number=i + 1)),
                 key=FILTER,
             )
         columns = columns[1:]

@@ -28,7 +28,7 @@ from cnn_core.kernels import (
     sizes_text,
 )
 from ui import cached
-from ui.i18n import say, t
+from ui.i18n import labels, say, t
 
 RANDOM = "random"
 
@@ -144,7 +144,7 @@ def kernel_widgets(key, index, channels, color_input):
     weights = st.selectbox(
         t("sidebar.kernel.label"),
         list(WEIGHTS),
-        format_func=choice_name,
+        format_func=labels(choice_name),
         key=key("weights"),
         on_change=_settle,
         args=(key, index, "weights"),

@@ -34,7 +34,7 @@ from cnn_core.spec import (
 from ui import cached
 from ui import links as link
 from ui.display_widgets import color_scale_control
-from ui.i18n import language_control, say, start_language, t
+from ui.i18n import labels, language_control, say, start_language, t
 from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
@@ -315,7 +315,7 @@ def _conv_widgets(index):
     mode = st.selectbox(
         t("sidebar.padding.label"),
         PADDING_MODES,
-        format_func=lambda mode: t(f"sidebar.padding.{mode}"),
+        format_func=labels(lambda mode: t(f"sidebar.padding.{mode}")),
         key=key("padding_mode"),
         help=t("sidebar.padding.help"),
     )
@@ -324,7 +324,7 @@ def _conv_widgets(index):
     st.selectbox(
         t("sidebar.activation.label"),
         list(ACTIVATIONS),
-        format_func=lambda name: t(f"sidebar.activation.{name}"),
+        format_func=labels(lambda name: t(f"sidebar.activation.{name}")),
         key=key("activation"),
         help=t("sidebar.activation.help"),
     )
@@ -335,7 +335,7 @@ def _pool_widgets(index):
     pooling = st.selectbox(
         t("sidebar.pooling.label"),
         list(POOLINGS),
-        format_func=lambda name: t(f"sidebar.pooling.{name}"),
+        format_func=labels(lambda name: t(f"sidebar.pooling.{name}")),
         key=key("pooling"),
     )
     if pooling != "none":
@@ -344,7 +344,9 @@ def _pool_widgets(index):
         st.selectbox(
             t("sidebar.pool_stride.label"),
             [0, *range(LIMITS["pool_stride"][0], LIMITS["pool_stride"][1] + 1)],
-            format_func=lambda v: str(v) if v else t("sidebar.pool_stride.same", size=pool_size),
+            format_func=labels(
+                lambda v: str(v) if v else t("sidebar.pool_stride.same", size=pool_size)
+            ),
             key=key("pool_stride"),
             help=t("sidebar.pool_stride.help"),
         )
@@ -397,13 +399,13 @@ def render_sidebar(color_scale=False):
         _navigation()
         st.header(t("sidebar.headers.image"))
         source = st.selectbox(
-            t("sidebar.source.label"), SOURCES, format_func=source_label, key="source"
+            t("sidebar.source.label"), SOURCES, format_func=labels(source_label), key="source"
         )
         label, image, image_key = _image_choice(source)
         st.radio(
             t("sidebar.color_mode.label"),
             list(COLOR_MODES),
-            format_func=lambda mode: t(f"sidebar.color_mode.{mode}"),
+            format_func=labels(lambda mode: t(f"sidebar.color_mode.{mode}")),
             key="color_mode",
             horizontal=True,
         )

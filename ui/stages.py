@@ -12,7 +12,7 @@ from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
 from cnn_core.histogram import histogram_figure
 from cnn_core.i18n import translate
 from cnn_core.shapes import Plan
-from ui.i18n import lang, say, t
+from ui.i18n import labels, lang, say, t
 
 #: Most tiles one stage shows at once; more are paged.
 TILES_PER_PAGE = DisplayBudget().max_tiles
@@ -159,8 +159,8 @@ def tile_page_control(filters, key="tile_page"):
     chosen = st.selectbox(
         t("feature_maps.tiles.label"),
         range(len(pages)),
-        format_func=lambda i: t(
-            "feature_maps.tiles.page", first=pages[i].start + 1, last=pages[i].stop
+        format_func=labels(
+            lambda i: t("feature_maps.tiles.page", first=pages[i].start + 1, last=pages[i].stop)
         ),
         key=key,
         help=t("feature_maps.tiles.help", count=TILES_PER_PAGE),
