@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from cnn_core.errors import ImageError
+from cnn_core.i18n import Message
 
 __all__ = [
     "DEFAULT_SAMPLE",
@@ -23,6 +24,7 @@ __all__ = [
     "prepare_input",
     "preprocessing_shapes",
     "preprocessing_steps",
+    "sample_label",
     "to_color_mode",
 ]
 
@@ -56,6 +58,20 @@ _SAMPLE_FILES = {
 }
 
 
+def sample_label(label):
+    """A sample's display name in any language, as a :class:`~cnn_core.i18n.Message`.
+
+    ``label`` (a key of :data:`SAMPLES`) stays the widget's value and the
+    link's; only what the student reads changes with the language.
+
+    Examples
+    --------
+    >>> sample_label("Cat (chelsea)").render("zh")
+    '猫（chelsea）'
+    """
+    return Message.of(f"images.sample.{SAMPLES[label]}")
+
+
 def load_sample(label):
     """Load a bundled sample image.
 
@@ -74,7 +90,7 @@ def load_sample(label):
     (300, 451, 3)
     """
     if label not in SAMPLES:
-        raise ImageError(f"Expected one of the samples {list(SAMPLES)}. Received: {label!r}")
+        raise ImageError("errors.image.unknown_sample", choices=str(list(SAMPLES)), value=label)
     name = SAMPLES[label]
     # skimage.data's loaders go through skimage.io, whose first import scans
     # its plugins (a quarter of a second, more on a busy first page load);
@@ -108,9 +124,7 @@ def to_color_mode(image, color_mode):
         return image if color_mode == "grayscale" else np.repeat(image[..., None], 3, axis=2)
     if image.ndim == 3 and image.shape[2] == 3:
         return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if color_mode == "grayscale" else image
-    raise ImageError(
-        f"Expected an image of shape (H, W) or (H, W, 3). Received: shape {image.shape}"
-    )
+    raise ImageError("errors.image.bad_shape", shape=str(image.shape))
 
 
 @dataclass(frozen=True)

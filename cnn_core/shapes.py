@@ -10,6 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnn_core.errors import ShapeError
+from cnn_core.explain import (
+    ACTIVATION_RULE,
+    ACTIVATION_TEXT,
+    DILATED_SAME_RULES,
+    DILATED_VALID_RULES,
+    POOL_RULE,
+    SAME_RULES,
+    VALID_RULES,
+    conv_param_formula,
+    glorot_formula,
+    valid_formula,
+)
 from cnn_core.geometry import (
     INPUT_FIELD,
     ReceptiveField,
@@ -38,18 +50,6 @@ __all__ = [
     "stage_key",
     "summary_rows",
 ]
-
-
-def conv_param_formula(kernel_size, channels, filters):
-    """The parameter count with the numbers substituted, as shown to students.
-
-    Examples
-    --------
-    >>> conv_param_formula(15, 1, 1)
-    'params = 1*(15*15*1) + 1 = 226'
-    """
-    k, c, f = kernel_size, channels, filters
-    return f"params = {f}*({k}*{k}*{c}) + {f} = {conv_param_count(k, c, f)}"
 
 
 def block_summary(number, block):
@@ -190,51 +190,6 @@ class Plan:
         return tuple(stage for stage in self.stages if stage.block == block)
 
 
-def _number(value):
-    """Format a quotient for a formula: at most two decimals, no trailing zeros."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _valid_formula(n, pad, kernel, stride, out, with_pad=True):
-    numerator = n + 2 * pad - kernel if with_pad else n - kernel
-    inner = f"{n} + 2*{pad} - {kernel}" if with_pad else f"{n} - {kernel}"
-    if numerator % stride == 0:
-        return f"({inner})/{stride} + 1 = {out}"
-    return f"floor(({inner})/{stride}) + 1 = floor({_number(numerator / stride)}) + 1 = {out}"
-
-
-_ACTIVATION_TEXT = {
-    "relu": "relu(x) = max(0, x)",
-    "sigmoid": "sigmoid(x) = 1 / (1 + exp(-x))",
-    "tanh": "tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x))",
-    "leaky_relu": "leaky_relu(x) = x if x > 0 else 0.3*x",
-    "elu": "elu(x) = x if x > 0 else exp(x) - 1",
-}
-
-_ACTIVATION_RULE = {
-    "relu": r"\mathrm{relu}(x) = \max(0,\ x)",
-    "sigmoid": r"\sigma(x) = \frac{1}{1 + e^{-x}}",
-    "tanh": r"\tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
-    "leaky_relu": r"\mathrm{leaky}(x) = \begin{cases} x & x > 0 \\ 0.3\,x & x \le 0 \end{cases}",
-    "elu": r"\mathrm{elu}(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}",
-}
-_PARAMS_RULE = r"\mathrm{params} = f\,(k \cdot k \cdot c) + f"
-_KEFF_RULE = r"k_{\mathrm{eff}} = d\,(k - 1) + 1"
-_VALID_RULES = (
-    r"n_{\mathrm{out}} = \left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1",
-    _PARAMS_RULE,
-)
-_DILATED_VALID_RULES = (
-    _KEFF_RULE,
-    r"n_{\mathrm{out}} = \left\lfloor \frac{n + 2p - k_{\mathrm{eff}}}{s} \right\rfloor + 1",
-    _PARAMS_RULE,
-)
-_SAME_RULES = (r"n_{\mathrm{out}} = \left\lceil \frac{n}{s} \right\rceil", _PARAMS_RULE)
-_DILATED_SAME_RULES = (_KEFF_RULE, *_SAME_RULES)
-_POOL_RULE = r"n_{\mathrm{out}} = \left\lfloor \frac{n - P}{S} \right\rfloor + 1"
-
-
 class _Planner:
     """Walks the layer table block by block, keeping side, channels, field and names."""
 
@@ -331,7 +286,7 @@ class _Planner:
             # The padding stage already added ``pad``; the formula shows it.
             unpadded = n - 2 * pad
             out = conv_output_size(n, k, s, "valid", d)
-            formulas = (*dilated, _valid_formula(unpadded, pad, k_eff, s, out))
+            formulas = (*dilated, valid_formula(unpadded, pad, k_eff, s, out))
             field = self.field.then(k_eff, s, 0)
             padded = n
         if out <= 0:
@@ -352,9 +307,9 @@ class _Planner:
             f"     = {macs:,}",
         )
         if spec_block.padding_mode == "same":
-            rules = _DILATED_SAME_RULES if d > 1 else _SAME_RULES
+            rules = DILATED_SAME_RULES if d > 1 else SAME_RULES
         else:
-            rules = _DILATED_VALID_RULES if d > 1 else _VALID_RULES
+            rules = DILATED_VALID_RULES if d > 1 else VALID_RULES
         self.add(
             call,
             block,
@@ -379,17 +334,17 @@ class _Planner:
             c,
             self.field,
             formulas=(
-                _ACTIVATION_TEXT[name],
+                ACTIVATION_TEXT[name],
                 f"applied to each value, shape unchanged: ({n}, {n}, {c})",
             ),
-            rules=(_ACTIVATION_RULE[name],),
+            rules=(ACTIVATION_RULE[name],),
         )
 
     def pool(self, call, block, spec_block):
         """Add the pooling, or return the ShapeError that stops it."""
         out, p, ps = self.side, spec_block.pool_size, spec_block.effective_pool_stride
         pooled = pool_output_size(out, p, ps)
-        formula = _valid_formula(out, 0, p, ps, pooled, with_pad=False)
+        formula = valid_formula(out, 0, p, ps, pooled, with_pad=False)
         if pooled <= 0:
             where = f"Block {block}: " if self.spec.depth > 1 else ""
             return ShapeError(
@@ -410,7 +365,7 @@ class _Planner:
                 formula,
                 f"{p}x{p} window, stride {ps}, {kind} of each window, no parameters",
             ),
-            rules=(_POOL_RULE,),
+            rules=(POOL_RULE,),
         )
         return None
 
@@ -483,12 +438,7 @@ def glorot_limit(kernel_size, channels, filters):
     fan_in = kernel_size * kernel_size * channels
     fan_out = kernel_size * kernel_size * filters
     limit = (6.0 / (fan_in + fan_out)) ** 0.5
-    k = kernel_size
-    text = (
-        f"limit = sqrt(6 / ({k}*{k}*{channels} + {k}*{k}*{filters})) "
-        f"= sqrt(6 / {fan_in + fan_out}) = {limit:.4f}"
-    )
-    return limit, text
+    return limit, glorot_formula(kernel_size, channels, filters, limit)
 
 
 def summary_rows(plan):

@@ -7,7 +7,7 @@ from cnn_core.kernels import choice_source, filter_labels
 from cnn_core.model import kernel_summary
 from cnn_core.shapes import block_summary, conv_param_formula, glorot_limit
 from ui import cached
-from ui.i18n import say, t
+from ui.i18n import lang, say, t
 from ui.page import plan_layer, start_page
 from ui.stages import markdown_table, tile_page_control
 
@@ -32,8 +32,7 @@ def block_kernels(spec, index):
         origin = t("kernels_page.glorot", seed=block.seed) + "\n" + say(limit_text)
     else:
         color_input = index == 0 and spec.color_mode == "rgb"
-        lines = choice_source(block.weights, k, c, color_input, block.bias)
-        origin = "\n".join(say(line) for line in lines)
+        origin = "\n".join(choice_source(block.weights, k, c, color_input, block.bias, lang()))
     st.code(f"{say(conv_param_formula(k, c, f))}\n{origin}", language=None)
     with st.spinner(t("pages.building")):
         kernel, bias = cached.kernels_for(spec, index)
@@ -50,7 +49,7 @@ def block_kernels(spec, index):
                 kernel[:, :, :shown],
                 filters=filters,
                 channel_names=names[:shown],
-                filter_names=[say(name) for name in filter_labels(block.weights, f)],
+                filter_names=filter_labels(block.weights, f, lang()),
             ),
             width="stretch",
             key=f"kernels_{index + 1}",

@@ -9,7 +9,7 @@ from cnn_core.guard import estimate_cost
 from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
 from cnn_core.shapes import block_summary
 from ui import cached, exports
-from ui.i18n import say, t
+from ui.i18n import lang, say, t
 from ui.page import plan_layer, start_page
 from ui.sidebar import image_title
 from ui.stages import (
@@ -35,7 +35,7 @@ def _layer_calls(spec):
 
 def _weights_text(spec):
     """Where the weights come from: one phrase, or one per block when they differ."""
-    texts = [say(describe_choice(block.weights, block.bias)) for block in spec.blocks]
+    texts = [describe_choice(block.weights, block.bias, lang()) for block in spec.blocks]
     if len(set(texts)) == 1:
         return texts[0]
     return t("feature_maps.separator").join(
@@ -121,10 +121,13 @@ def render():
                 "kernel_note": t("feature_maps.kernel_note", channels=channels)
                 if channels > 1
                 else "",
-                "filter_names": filter_labels(block.weights, block.filters),
+                "filter_names": filter_labels(block.weights, block.filters, lang()),
             }
         # The PNG's labels stay English: its bitmap font has no CJK glyphs.
-        names = tile_names(stage.key, maps.full_shape[2], extra.get("filter_names"), "en")
+        english = None
+        if index is not None:
+            english = filter_labels(spec.blocks[index].weights, spec.blocks[index].filters)
+        names = tile_names(stage.key, maps.full_shape[2], english, "en")
         downloads = functools.partial(exports.png_button, selection, stage, maps, tiles, names)
         stage_section(
             stage,

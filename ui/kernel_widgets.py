@@ -18,17 +18,18 @@ from cnn_core.kernels import (
     LUMINANCE,
     WEIGHTS,
     choice_filters,
+    choice_label,
     choice_sizes,
     fit_kernel_size,
     flat_kernels,
     format_weights,
     parse_grid,
     resize_grid,
-    size_note,
+    size_message,
     sizes_text,
 )
 from ui import cached
-from ui.i18n import labels, say, t
+from ui.i18n import labels, lang, say, t
 
 RANDOM = "random"
 
@@ -69,7 +70,7 @@ def _settle(key, index, changed):
     state[_private(key, "weights_was")] = weights
     size = state[key("kernel_size")]
     fitted = fit_kernel_size(choice_sizes(weights), size)
-    state[_private(key, "note")] = size_note(weights, size, fitted)
+    state[_private(key, "note")] = size_message(weights, size, fitted)  # said at draw time
     state[key("kernel_size")] = fitted
     fixed = choice_filters(weights)
     if fixed is None:
@@ -163,7 +164,7 @@ def kernel_widgets(key, index, channels, color_input):
         st.caption(say(note))
     elif len(sizes) < 31:
         st.caption(
-            t("sidebar.kernel.sizes", name=choice_name(weights), sizes=say(sizes_text(sizes)))
+            t("sidebar.kernel.sizes", name=choice_name(weights), sizes=sizes_text(sizes, lang()))
         )
     if weights == "custom":
         _custom_grid(key, st.session_state[key("kernel_size")])
@@ -197,9 +198,8 @@ def filters_help(weights):
 
 
 def choice_name(weights):
-    """The kernel choice's name in the current language (a preset's name is the
-    engine's message; see :data:`cnn_core.kernels.WEIGHTS`)."""
-    return say(WEIGHTS[weights])
+    """The kernel choice's name in the current language."""
+    return say(choice_label(weights))
 
 
 def kernel_size_changed(key, index):

@@ -11,7 +11,7 @@ import urllib.parse
 
 import streamlit as st
 
-from cnn_core.images import DEFAULT_SAMPLE, SAMPLES
+from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, sample_label
 from cnn_core.links import is_link_name, parse_link, spec_to_query
 from ui.i18n import link_language, say, t
 
@@ -123,7 +123,7 @@ def share(spec, source, url=None, uploaded=False):
     sample = sample_slug(source)
     with st.expander(t("ui.share.title"), icon=":material/share:"):
         if uploaded:
-            st.info(t("ui.share.uploaded", sample=t(f"sidebar.sample.{SAMPLES[DEFAULT_SAMPLE]}")))
+            st.info(t("ui.share.uploaded", sample=say(sample_label(DEFAULT_SAMPLE))))
         st.caption(t("ui.share.this_view"))
         st.code(
             _link(spec_to_query(spec, sample=sample, url=url, lang=link_language())),

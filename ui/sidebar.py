@@ -17,7 +17,13 @@ import streamlit as st
 from cnn_core.decode import ACCEPTED_TYPES, decode_upload, describe_limits
 from cnn_core.errors import ConvlabError
 from cnn_core.fetch import fetch_image
-from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, image_digest, preprocessing_shapes
+from cnn_core.images import (
+    DEFAULT_SAMPLE,
+    SAMPLES,
+    image_digest,
+    preprocessing_shapes,
+    sample_label,
+)
 from cnn_core.shapes import block_summary
 from cnn_core.spec import (
     ACTIVATIONS,
@@ -34,7 +40,7 @@ from cnn_core.spec import (
 from ui import cached
 from ui import links as link
 from ui.display_widgets import color_scale_control
-from ui.i18n import labels, language_control, say, start_language, t
+from ui.i18n import labels, lang, language_control, say, start_language, t
 from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
@@ -64,7 +70,7 @@ def image_title(label):
     """What to call an image in the current language: a sample's or the camera
     picture's translated name, else the file name it came with."""
     if label in SAMPLES:
-        return t(f"sidebar.sample.{SAMPLES[label]}")
+        return say(sample_label(label))
     if label == CAMERA_PICTURE:
         return t("sidebar.camera.picture")
     return label
@@ -196,22 +202,22 @@ def _take(kind, identity, name, load):
         try:
             decoded = load()
         except ConvlabError as exc:
-            # The error itself, said at draw time: a language switch re-says it.
-            st.session_state[f"_{kind}_error"] = (name, exc)
+            # The message itself, said at draw time: a language switch re-says it.
+            st.session_state[f"_{kind}_error"] = (name, exc.message)
         else:
             image = decoded.image
             st.session_state[f"_{kind}"] = (name, image, image_digest(image))
             st.session_state[f"_{kind}_warnings"] = decoded.warnings
     if st.session_state.get(f"_{kind}_error"):
-        failed, error = st.session_state[f"_{kind}_error"]
-        st.error(t("sidebar.image.error", name=image_title(failed), error=say(error)))
+        failed, message = st.session_state[f"_{kind}_error"]
+        st.error(t("sidebar.image.error", name=image_title(failed), error=say(message)))
     for warning in st.session_state.get(f"_{kind}_warnings", ()):
         st.warning(say(warning))
     return st.session_state.get(f"_{kind}")
 
 
 def _uploaded_image():
-    limits = [say(line) for line in describe_limits()]
+    limits = describe_limits(lang())
     upload = st.file_uploader(
         t("sidebar.upload.label"),
         type=list(ACCEPTED_TYPES),
