@@ -18,16 +18,15 @@ from cnn_core.kernels import (
     LUMINANCE,
     WEIGHTS,
     choice_filters,
-    choice_label,
     choice_sizes,
     fit_kernel_size,
     flat_kernels,
     format_weights,
     parse_grid,
     resize_grid,
-    size_message,
     sizes_text,
 )
+from cnn_core.kernels.choice import choice_label, size_message
 from ui import cached
 from ui.i18n import labels, lang, say, t
 
