@@ -764,7 +764,7 @@ def segmented_option(label, option):
         page = session.page
         group = widget(page, "stButtonGroup", label)
         group.wait_for(state="visible", timeout=15_000)
-        return _timed_click(page, group.get_by_role("button", name=option, exact=True))
+        return _timed_click(page, group.get_by_role("radio", name=option, exact=True))
 
     action.__name__ = f"{label}: {option}"
     return action

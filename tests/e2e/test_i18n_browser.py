@@ -13,7 +13,7 @@ def test_chinese_stays_through_a_page_change_and_in_the_link(page, app_url):
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar).to_contain_text("Image source", timeout=60_000)
 
-    sidebar.get_by_role("button", name="中文", exact=True).click()
+    sidebar.get_by_role("radio", name="中文", exact=True).click()
     expect(sidebar).to_contain_text("图像来源", timeout=30_000)
     expect(page.get_by_test_id("stMain")).to_contain_text("一个卷积层对照片做了什么")
     wait_for_rerun(page)
@@ -28,9 +28,7 @@ def test_chinese_stays_through_a_page_change_and_in_the_link(page, app_url):
     main = page.get_by_test_id("stMain")
     expect(main).to_contain_text("每个滤波器", timeout=60_000)
     expect(sidebar).to_contain_text("图像来源")
-    expect(sidebar.get_by_role("button", name="中文", exact=True)).to_have_attribute(
-        "kind", re.compile("Active")
-    )
+    expect(sidebar.get_by_role("radio", name="中文", exact=True)).to_be_checked()
     assert re.search(r"[?&]lang=zh\b", page.url) and re.search(r"[?&]mode=rgb\b", page.url)
     expect(page).to_have_title(re.compile("卷积核 · convlab"))
     expect(page.get_by_test_id("stException")).to_have_count(0)
@@ -46,7 +44,7 @@ def test_a_link_with_lang_zh_opens_in_chinese(browser, app_url):
         main = fresh.get_by_test_id("stMain")
         expect(main).to_contain_text("一个输出像素，一步一步来", timeout=60_000)
         expect(main).to_contain_text("5x5 卷积核")
-        expect(fresh.get_by_test_id("stSidebar")).to_contain_text("卷积核大小")
+        expect(fresh.get_by_test_id("stSidebar")).to_contain_text("卷积核尺寸")
         assert "lang=zh" in fresh.url
     finally:
         context.close()
