@@ -20,6 +20,8 @@ import functools
 import numpy as np
 from plotly.colors import get_colorscale, sample_colorscale
 
+from cnn_core.i18n import Message
+
 __all__ = [
     "COLOR_SCALES",
     "DIVERGING",
@@ -28,6 +30,7 @@ __all__ = [
     "colorscale",
     "is_signed",
     "pipeline_range",
+    "scale_label",
     "tile_ranges",
 ]
 
@@ -39,6 +42,17 @@ SIGNED_ACTIVATIONS = ("none", "tanh", "leaky_relu", "elu")
 DIVERGING = "RdBu_r"
 #: Black to white, as the tiles' gray levels.
 SEQUENTIAL = [[0.0, "rgb(0, 0, 0)"], [1.0, "rgb(255, 255, 255)"]]
+
+
+def scale_label(mode):
+    """The display label of a "Color scale" mode (a value of :data:`COLOR_SCALES`).
+
+    Examples
+    --------
+    >>> scale_label("per map").render("zh")
+    '每张特征图单独'
+    """
+    return Message.of("figures.color_scale." + mode.replace(" ", "_"))
 
 
 def is_signed(stage_key, activation):

@@ -22,6 +22,7 @@ __all__ = [
     "image_digest",
     "load_sample",
     "prepare_input",
+    "preprocessing_messages",
     "preprocessing_shapes",
     "preprocessing_steps",
     "sample_label",
@@ -196,7 +197,27 @@ def preprocessing_shapes(image_shape, spec):
     return tuple(image_shape), converted, resized, (1, n, n, c)
 
 
-def preprocessing_steps(image_shape, spec):
+def preprocessing_messages(image_shape, spec):
+    """Each preprocessing step with the shape it produces, as messages.
+
+    Returns
+    -------
+    tuple of Message
+        Original, color conversion, resize, batch reshape, value range.
+    """
+    original, converted, resized, batch = preprocessing_shapes(image_shape, spec)
+    n, c = spec.input_size, spec.channels
+    key = "explain.preprocess."
+    return (
+        Message.of(key + "original", shape=str(original)),
+        Message.of(key + ("grayscale" if c == 1 else "rgb"), shape=str(converted)),
+        Message.of(key + "resize", n=n, shape=str(resized)),
+        Message.of(key + "batch", shape=str(batch)),
+        Message.of(key + ("scaled" if spec.scale_01 else "kept")),
+    )
+
+
+def preprocessing_steps(image_shape, spec, lang="en"):
     """Describe each preprocessing step with the shape it produces.
 
     Parameters
@@ -204,6 +225,8 @@ def preprocessing_steps(image_shape, spec):
     image_shape : tuple of int
         ``(H, W)`` or ``(H, W, 3)`` as loaded.
     spec : PipelineSpec
+    lang : str, optional
+        The language of the words (the shapes are the same in every language).
 
     Returns
     -------
@@ -220,17 +243,7 @@ def preprocessing_steps(image_shape, spec):
     resize to 512x512 with INTER_AREA: (512, 512)
     reshape to a batch of one: (1, 512, 512, 1)
     """
-    original, converted, resized, batch = preprocessing_shapes(image_shape, spec)
-    n, c = spec.input_size, spec.channels
-    return (
-        f"original image: {original}",
-        f"{'grayscale' if c == 1 else 'RGB'}: {converted}",
-        f"resize to {n}x{n} with INTER_AREA: {resized}",
-        f"reshape to a batch of one: {batch}",
-        "pixel values scaled to 0-1 (divided by 255)"
-        if spec.scale_01
-        else "pixel values kept as 0-255 floats, as in the seed",
-    )
+    return tuple(step.render(lang) for step in preprocessing_messages(image_shape, spec))
 
 
 def image_digest(image):

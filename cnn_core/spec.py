@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import Message
 from cnn_core.kernels import check_choice
 
 __all__ = [
@@ -27,12 +28,16 @@ __all__ = [
     "POOLINGS",
     "BlockSpec",
     "PipelineSpec",
+    "activation_label",
     "new_block",
+    "pooling_label",
 ]
 
 #: Color modes and the number of channels each gives.
 COLOR_MODES = {"grayscale": 1, "rgb": 3}
-#: Activation names, in the order the sidebar lists them, with display labels.
+#: Activation names, in the order the sidebar lists them, with English display
+#: labels (:func:`activation_label` gives them in any language; the keys are
+#: what widgets and links hold, whatever the language).
 ACTIVATIONS = {
     "none": "none",
     "relu": "relu",
@@ -41,8 +46,32 @@ ACTIVATIONS = {
     "leaky_relu": "leaky relu",
     "elu": "elu",
 }
-#: Pooling names with display labels.
+#: Pooling names with English display labels (:func:`pooling_label` for any language).
 POOLINGS = {"none": "none", "max": "max", "average": "average"}
+
+
+def activation_label(name):
+    """The display label of activation ``name`` (a key of :data:`ACTIVATIONS`).
+
+    Examples
+    --------
+    >>> activation_label("leaky_relu").render("en"), activation_label("none").render("zh")
+    ('leaky relu', '无')
+    """
+    return Message.of(f"explain.activation_name.{name}")
+
+
+def pooling_label(name):
+    """The display label of pooling ``name`` (a key of :data:`POOLINGS`).
+
+    Examples
+    --------
+    >>> pooling_label("max").render("zh")
+    '最大池化'
+    """
+    return Message.of(f"explain.pooling_name.{name}")
+
+
 #: Padding modes; "explicit" means zero-padding ``padding`` pixels on every side.
 PADDING_MODES = ("valid", "same", "explicit")
 #: Most blocks a pipeline stacks.

@@ -20,7 +20,7 @@ def block_kernels(spec, index):
     block = spec.blocks[index]
     k, c, f = block.kernel_size, spec.block_channels(index), block.filters
     if spec.depth > 1:
-        st.header(say(block_summary(index + 1, block)), divider="gray")
+        st.header(block_summary(index + 1, block, lang()), divider="gray")
     if index == 0:
         source = t("kernels_page.source_image")
     else:
@@ -33,14 +33,14 @@ def block_kernels(spec, index):
     else:
         color_input = index == 0 and spec.color_mode == "rgb"
         origin = "\n".join(choice_source(block.weights, k, c, color_input, block.bias, lang()))
-    st.code(f"{say(conv_param_formula(k, c, f))}\n{origin}", language=None)
+    st.code(f"{conv_param_formula(k, c, f)}\n{origin}", language=None)
     with st.spinner(t("pages.building")):
         kernel, bias = cached.kernels_for(spec, index)
     filters = tile_page_control(f, "tile_page" if index == 0 else f"tile_page_{index + 1}")
     if index == 0:
-        names = [t("kernels_page.grayscale")] if c == 1 else ["R", "G", "B"]
+        names = [t("figures.tile.grayscale")] if c == 1 else ["R", "G", "B"]
     else:
-        names = [t("kernels_page.map", number=i + 1) for i in range(c)]
+        names = [t("figures.tile.map", number=i + 1) for i in range(c)]
     shown = min(c, CHANNELS_SHOWN)
     left, right = st.columns([3, 1], gap="large")
     with left:
@@ -50,6 +50,7 @@ def block_kernels(spec, index):
                 filters=filters,
                 channel_names=names[:shown],
                 filter_names=filter_labels(block.weights, f, lang()),
+                lang=lang(),
             ),
             width="stretch",
             key=f"kernels_{index + 1}",

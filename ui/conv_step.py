@@ -24,6 +24,7 @@ from cnn_core.conv_step import (
 )
 from cnn_core.conv_windows import padding_text, read_mask, step_geometry, unused_text
 from cnn_core.images import prepare_input
+from cnn_core.spec import activation_label
 from cnn_core.step_figures import (
     animation_positions,
     input_figure,
@@ -228,7 +229,7 @@ def render():
 
     st.subheader(t("step.then"))
     if layer.activation != "none":
-        name = t(f"sidebar.activation.{layer.activation}")
+        name = say(activation_label(layer.activation))
         st.markdown(t("step.activation", name=name))
     st.code(say(activation_text(engine, layer.activation)), language=None)
     if layer.pooling != "none":

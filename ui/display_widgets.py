@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.color_scale import COLOR_SCALES
-from ui.i18n import labels, t
+from cnn_core.color_scale import COLOR_SCALES, scale_label
+from ui.i18n import labels, say, t
 
 
 def color_scale_control():
@@ -13,7 +13,7 @@ def color_scale_control():
     return st.radio(
         t("sidebar.color_scale.label"),
         COLOR_SCALES,
-        format_func=labels(lambda scale: t(f"sidebar.color_scale.{scale.replace(' ', '_')}")),
+        format_func=labels(lambda scale: say(scale_label(scale))),
         key="color_scale",
         horizontal=True,
         help=t("sidebar.color_scale.help"),

@@ -5,6 +5,7 @@ import functools
 import streamlit as st
 
 from cnn_core.color_scale import pipeline_range
+from cnn_core.figures import kernel_sum_note
 from cnn_core.guard import estimate_cost
 from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
 from cnn_core.shapes import block_summary
@@ -118,9 +119,7 @@ def render():
             extra = {
                 "activation": block.activation,
                 "kernels": flat_kernels(cached.kernels_for(spec, index)[0]),
-                "kernel_note": t("feature_maps.kernel_note", channels=channels)
-                if channels > 1
-                else "",
+                "kernel_note": kernel_sum_note(channels, lang()),
                 "filter_names": filter_labels(block.weights, block.filters, lang()),
             }
         # The PNG's labels stay English: its bitmap font has no CJK glyphs.
@@ -146,7 +145,9 @@ def render():
         if not block_stages:
             break
         if spec.depth > 1:
-            st.header(say(block_summary(number, block)), anchor=f"block-{number}", divider="gray")
+            st.header(
+                block_summary(number, block, lang()), anchor=f"block-{number}", divider="gray"
+            )
         tiles = tile_page_control(block.filters, tile_key(number))
         for stage in block_stages:
             if stage.kind == "padding":

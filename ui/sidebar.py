@@ -36,6 +36,8 @@ from cnn_core.spec import (
     POOLINGS,
     BlockSpec,
     PipelineSpec,
+    activation_label,
+    pooling_label,
 )
 from ui import cached
 from ui import links as link
@@ -330,7 +332,7 @@ def _conv_widgets(index):
     st.selectbox(
         t("sidebar.activation.label"),
         list(ACTIVATIONS),
-        format_func=labels(lambda name: t(f"sidebar.activation.{name}")),
+        format_func=labels(lambda name: say(activation_label(name))),
         key=key("activation"),
         help=t("sidebar.activation.help"),
     )
@@ -341,7 +343,7 @@ def _pool_widgets(index):
     pooling = st.selectbox(
         t("sidebar.pooling.label"),
         list(POOLINGS),
-        format_func=labels(lambda name: t(f"sidebar.pooling.{name}")),
+        format_func=labels(lambda name: say(pooling_label(name))),
         key=key("pooling"),
     )
     if pooling != "none":
@@ -435,7 +437,7 @@ def render_sidebar(color_scale=False):
             help=t("sidebar.blocks.help"),
         )
         for index in range(1, st.session_state[BLOCKS]):
-            title = say(block_summary(index + 1, _block_from_state(index)))
+            title = block_summary(index + 1, _block_from_state(index), lang())
             # Keyed, so the expander stays open while its title follows the settings.
             with st.expander(title, key=f"block_expander_{index + 1}"):
                 _conv_widgets(index)

@@ -9,10 +9,10 @@ import streamlit as st
 from cnn_core.color_scale import colorscale, is_signed, tile_ranges
 from cnn_core.display import DisplayBudget, field_overlay, format_bytes, thumbnail
 from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
+from cnn_core.figures import tile_names as figure_tile_names
 from cnn_core.histogram import histogram_figure
-from cnn_core.i18n import translate
-from cnn_core.shapes import Plan
-from ui.i18n import labels, lang, say, t
+from cnn_core.shapes import Plan, summary_columns
+from ui.i18n import labels, lang, t
 
 #: Most tiles one stage shows at once; more are paged.
 TILES_PER_PAGE = DisplayBudget().max_tiles
@@ -45,7 +45,7 @@ def overview_row(plan: Plan, stages):
         if maps is None:
             continue
         uri = image_uri(thumbnail(maps.display, THUMBNAIL_PX))
-        title = say(stage.title)
+        title = stage.title_in(lang())
         if stage.block:
             title = t("feature_maps.overview.in_block", number=stage.block, title=title)
         label = html.escape(title)
@@ -87,11 +87,7 @@ def summary_table(plan: Plan):
             "",
         )
     )
-    columns = [
-        t(f"feature_maps.summary.{name}")
-        for name in ("layer", "output_shape", "params", "macs", "memory", "field")
-    ]
-    st.markdown(markdown_table(columns, rows))
+    st.markdown(markdown_table(summary_columns(lang()), rows))
     st.markdown(
         t(
             "feature_maps.summary.totals",
@@ -171,17 +167,7 @@ def tile_page_control(filters, key="tile_page"):
 def tile_names(stage_key, channels, filter_names=None, language=None):
     """Tile titles of a stage: the input's channels, or the filters (``filter_names``
     when the kernel choice names them), in ``language`` (default: the student's)."""
-    code = language or lang()
-    if stage_key == "input":
-        if channels == 1:
-            return [translate(code, "feature_maps.tiles.grayscale")]
-        return [
-            translate(code, "feature_maps.tiles.channel", number=number, name=name)
-            for number, name in enumerate("RGB", 1)
-        ]
-    if filter_names is not None:
-        return [name.render(code) if hasattr(name, "render") else name for name in filter_names]
-    return [translate(code, "feature_maps.tiles.filter", number=i + 1) for i in range(channels)]
+    return figure_tile_names(stage_key, channels, filter_names, language or lang())
 
 
 #: Stages whose histogram states the share of exact zeros.
@@ -219,16 +205,17 @@ def stage_section(
     pipelines; one block's four sections keep the first map on a projector's
     first screen).
     """
-    st.subheader(say(stage.title), anchor=anchor(stage))
+    st.subheader(stage.title_in(lang()), anchor=anchor(stage))
     signed = is_signed(stage.kind, activation)
     low, high = tile_ranges(color_scale, maps.channel_min, maps.channel_max, signed, pipeline)
     names = tile_names(stage.key, maps.full_shape[2], filter_names)
     shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
     # Per map, each tile has its own range: the one colorbar is the first tile's.
-    if color_scale == "per map" and len(shown) > 1:
-        bar_title = t("feature_maps.colorbar.first", name=names[shown[0]])
-    else:
-        bar_title = t("feature_maps.colorbar.value")
+    bar_title = (
+        t("figures.colorbar.value_of", name=names[shown[0]])
+        if color_scale == "per map" and len(shown) > 1
+        else t("figures.colorbar.value")
+    )
     label = f"{stage.layer_name} · {shape_text(stage.shape)}"
     body = st.expander(label, expanded=True) if collapsible else st.container()
     with body:
@@ -242,19 +229,20 @@ def stage_section(
                 (low, high),
                 names,
                 tiles=shown,
-                title=f"{shape_text(maps.full_shape)} · {say(sampling_note(maps.step))}",
+                title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step, lang())}",
                 display_ranges=(maps.channel_min, maps.channel_max),
                 signed=signed,
                 kernels=kernels if stage.kind == "conv" else None,
                 kernel_note=kernel_note,
                 colorbar_title=bar_title,
+                lang=lang(),
             )
             st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
         with right:
             st.markdown(t("feature_maps.stage.output_shape", shape=f"`{stage.batch_shape}`"))
             for rule in stage.rules:
-                st.latex(say(rule))
-            st.code("\n".join(say(line) for line in stage.formulas), language=None, wrap_lines=True)
+                st.latex(rule)
+            st.code("\n".join(stage.formulas_in(lang())), language=None, wrap_lines=True)
             stats = t(
                 "feature_maps.stage.stats",
                 min=f"{maps.minimum:.4g}",
@@ -271,6 +259,7 @@ def stage_section(
                         (float(low.min()), float(high.max())),
                         colorscale(signed),
                         maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
+                        lang(),
                     ),
                     width="stretch",
                     key=f"hist_{stage.key}",
