@@ -219,6 +219,33 @@ def test_option_labels_keep_their_language_after_the_run():
     assert found == []
 
 
+def catalogue_keys_used(source):
+    """``(line, key, exact)`` of every ``t(...)`` call with a literal key; an
+    f-string key gives its start (``exact`` False)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and _chain(node.func) == ["t"] and node.args:
+            key = node.args[0]
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                yield node.lineno, key.value, True
+            elif isinstance(key, ast.JoinedStr) and isinstance(key.values[0], ast.Constant):
+                yield node.lineno, key.values[0].value, False
+
+
+def test_every_key_the_ui_says_is_in_the_catalogue():
+    keys = catalogue(DEFAULT_LANGUAGE)
+    missing = [
+        f"{path.name}:{line} {key}"
+        for path in UI_FILES
+        for line, key, exact in catalogue_keys_used(path.read_text(encoding="utf-8"))
+        if (key not in keys if exact else not any(k.startswith(key) for k in keys))
+    ]
+    assert missing == []
+    assert list(catalogue_keys_used('t("a.b")\nt(f"c.{d}")')) == [
+        (1, "a.b", True),
+        (2, "c.", False),
+    ]
+
+
 # ---------------------------------------------------------------------------
 # Every page in Chinese: no English left.
 
