@@ -380,3 +380,44 @@ def test_every_page_in_chinese_leaves_no_english(setting):
     assert found == {}
     if setting == "cannot be computed":
         assert at.error, "the setting should not be computable"
+
+
+# ---------------------------------------------------------------------------
+# The switch itself: projector mode, and what the page kept from before.
+
+
+def _switch(at, code):
+    at.button_group(key="lang").set_value(code).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_locked_view_switches_language_and_keeps_its_link():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update({"lang": "zh", "lock": "1", "stride": "2"})
+    at.run()
+    assert [title.value for title in at.title] == ["一个卷积层对照片做了什么"]
+    assert any("锁定视图" in info.value for info in at.sidebar.info)
+    _switch(at, "en")
+    assert [title.value for title in at.title] == ["What one conv layer does to a photo"]
+    assert any("Locked view" in info.value for info in at.sidebar.info)
+    assert not at.sidebar.slider  # still locked: no settings
+    assert at.query_params["lock"] == "1" and at.query_params["stride"] == "2"
+    assert "lang" not in at.query_params  # English is what this browser asks for anyway
+    at.switch_page("pages/2_Kernels.py").run()
+    assert [title.value for title in at.title] == ["The kernels"]
+
+
+def test_an_error_kept_from_before_is_said_again_in_the_new_language():
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.selectbox(key="source").set_value("URL").run()
+    at.text_input(key="image_url").input("ftp://example.org/cat.png").run()
+    [english] = [error.value for error in at.sidebar.error]
+    assert english.startswith("cat.png: ") and "http" in english
+    _switch(at, "zh")
+    [chinese] = [error.value for error in at.sidebar.error]
+    assert chinese.startswith("cat.png：") and chinese != english
+    assert not english_left(at)
+    assert at.query_params["lang"] == "zh"
+    _switch(at, "en")
+    assert [error.value for error in at.sidebar.error] == [english]
