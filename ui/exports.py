@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.color_scale import is_signed, stage_range
 from cnn_core.export import (
     NPZ_MAX_BYTES,
     PNG_MAX_PIXELS,
@@ -56,7 +57,9 @@ def png_button(selection, stage, maps, tiles, tile_names):
     else:
         shown = export_filters(channels, tiles, height * width, PNG_MAX_PIXELS)
         filters = [*earlier, shown]
-    value_range = (maps.minimum, maps.maximum)
+    activation = spec.blocks[stage.block - 1].activation if stage.block else "none"
+    signed = is_signed(stage.kind, activation)
+    value_range = stage_range(maps.minimum, maps.maximum, signed)
     title = f"{stage.layer_name} ({stage.layer_type}) · {height}x{width}x{channels}"
     if len(shown) < channels:
         title += f" · filters {_span(shown)} of {channels}"  # English: see tile_names
@@ -64,7 +67,7 @@ def png_button(selection, stage, maps, tiles, tile_names):
 
     def build():
         outputs = _run(spec, image, filters, (stage.key,), value_range)
-        png = stage_png(outputs.pop(stage.key), value_range, names, title)
+        png = stage_png(outputs.pop(stage.key), value_range, names, title, signed)
         release_free_memory()
         return png
 

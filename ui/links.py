@@ -67,6 +67,15 @@ def rejection_line(rejection):
     """One Markdown bullet for a :class:`~cnn_core.links.Rejection`."""
     if rejection.allowed.kind == "kernel_size":
         return f"- {say(rejection.allowed.choices[0])}"
+    if rejection.allowed.kind == "filters_fixed":
+        count = rejection.allowed.low
+        return "- " + t(
+            "ui.link.filters_fixed_one" if count == 1 else "ui.link.filters_fixed",
+            setting=f"`{rejection.name}={_shown(rejection.value)}`",
+            weights=f"`weights={rejection.allowed.choices[0]}`",
+            count=count,
+            default=rejection.default,
+        )
     if rejection.default:
         outcome = t("ui.link.outcome_default", default=rejection.default)
     else:
