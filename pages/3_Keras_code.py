@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnn_core.codegen import keras_script
 from ui import cached
-from ui.i18n import t
+from ui.i18n import lang, t
 from ui.page import plan_layer, start_page
 
 
@@ -18,7 +18,7 @@ def main():
     random = all(block.weights == "random" for block in selection.spec.blocks)
     same = t("code_page.same_random" if random else "code_page.same_chosen")
     st.markdown(t("code_page.intro", what=what, same=same))
-    script = keras_script(selection.spec, selection.image_label)
+    script = keras_script(selection.spec, selection.image_label, lang())
     st.code(script, language="python", line_numbers=True)
     st.download_button(
         t("code_page.download", file="convlab_layer.py"),

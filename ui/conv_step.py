@@ -32,7 +32,7 @@ from cnn_core.step_figures import (
     step_grid_figure,
 )
 from ui import cached
-from ui.i18n import labels, say, t
+from ui.i18n import labels, lang, say, t
 from ui.page import plan_layer, start_page
 from ui.sidebar import image_title
 
@@ -103,20 +103,20 @@ def _pixel_controls(out, filters):
     if filters > 1:
         with columns[0]:
             chosen = st.selectbox(
-                t("step.filter.label"),
+                t("step_page.filter.label"),
                 range(filters),
-                format_func=labels(lambda i: t("step.filter.option", number=i + 1)),
+                format_func=labels(lambda i: t("step_page.filter.option", number=i + 1)),
                 key=FILTER,
             )
         columns = columns[1:]
     with columns[0]:
-        row = st.number_input(t("step.row"), 0, out - 1, key=ROW)
+        row = st.number_input(t("step_page.row"), 0, out - 1, key=ROW)
     with columns[1]:
-        col = st.number_input(t("step.column"), 0, out - 1, key=COL)
+        col = st.number_input(t("step_page.column"), 0, out - 1, key=COL)
     with columns[2]:
-        st.button(t("step.previous"), on_click=_move, args=(out, -1), width="stretch")
+        st.button(t("step_page.previous"), on_click=_move, args=(out, -1), width="stretch")
     with columns[3]:
-        st.button(t("step.next"), on_click=_move, args=(out, 1), width="stretch")
+        st.button(t("step_page.next"), on_click=_move, args=(out, 1), width="stretch")
     st.session_state[KEPT] = (row, col, chosen)
     return row, col, chosen
 
@@ -126,7 +126,7 @@ def render():
     selection = start_page("conv_step")
     spec = selection.spec
     layer = first_conv(spec)
-    st.title(t("step.title"))
+    st.title(t("step_page.title"))
     plan = plan_layer(selection)  # a setting that cannot be computed: its error, first
     if plan.stage("conv") is None:
         return
@@ -138,7 +138,7 @@ def render():
     out, k = geometry.out, layer.kernel_size
     st.caption(
         t(
-            "step.caption",
+            "step_page.caption",
             image=image_title(selection.image_label),
             n=n,
             channels=channels,
@@ -160,7 +160,7 @@ def render():
 
     left, right = st.columns([1, 1], gap="large")
     with left:
-        st.markdown(t("step.map", number=chosen + 1, out=out))
+        st.markdown(t("step_page.map", number=chosen + 1, out=out))
         streamlit_image_coordinates(
             map_picture(conv, row, col),
             key=CLICK,
@@ -170,14 +170,14 @@ def render():
             on_click=functools.partial(_on_click, out),
             cursor="crosshair",
         )
-        st.caption(t("step.red_box", row=row, col=col, value=format_value(engine)))
+        st.caption(t("step_page.red_box", row=row, col=col, value=format_value(engine)))
     with right:
         positions = animation_positions(out)
         play = [
             (conv_step(pixels, kernel, bias, row, j, chosen, geometry), float(conv[row, j]))
             for j in positions
         ]
-        st.markdown(t("step.input", k=k, row=row, col=col))
+        st.markdown(t("step_page.input", k=k, row=row, col=col))
         st.plotly_chart(
             input_figure(
                 pixels[:, :, 0] if channels == 1 else pixels,
@@ -189,58 +189,61 @@ def render():
                 mask,
                 mask,
                 play,
+                lang=lang(),
             ),
             width="stretch",
             key="step_input",
         )
         if len(positions) == out:
-            play_text = t("step.play", row=row)
+            play_text = t("step_page.play", row=row)
         else:
-            play_text = t("step.play_sampled", row=row, every=positions[1])
-        st.caption(play_text + " " + say(padding_text(geometry)))
-        st.caption(say(unused_text(geometry)))
+            play_text = t("step_page.play_sampled", row=row, every=positions[1])
+        st.caption(play_text + " " + padding_text(geometry, lang()))
+        st.caption(unused_text(geometry, lang()))
 
-    st.subheader(t("step.patch_title"))
-    names = [t("step.gray")] if channels == 1 else ["R", "G", "B"]
-    st.plotly_chart(step_grid_figure(step, names, value_range), width="stretch", key="step_grid")
+    st.subheader(t("step_page.patch_title"))
+    names = [t("step_page.gray")] if channels == 1 else ["R", "G", "B"]
+    st.plotly_chart(
+        step_grid_figure(step, names, value_range, lang=lang()), width="stretch", key="step_grid"
+    )
     if k > 7:
-        st.caption(t("step.hover", k=k))
+        st.caption(t("step_page.hover", k=k))
     if step.padding_cells:
-        st.caption(t("step.padding_cells", count=step.padding_cells, total=k * k))
+        st.caption(t("step_page.padding_cells", count=step.padding_cells, total=k * k))
     difference, bound = abs(step.value - engine), float32_tolerance(step)
     lines = [
-        *(say(line) for line in step.sum_lines()),
-        t("step.engine_value", row=row, col=col, value=format_value(engine)),
+        *step.sum_lines(lang()),
+        t("step_page.engine_value", row=row, col=col, value=format_value(engine)),
     ]
     st.code("\n".join(lines), language=None)
     if difference == 0:
-        st.caption(t("step.identical"))
+        st.caption(t("step_page.identical"))
     elif difference <= bound:
         st.caption(
             t(
-                "step.rounding",
+                "step_page.rounding",
                 difference=f"{difference:.2g}",
                 count=step.products.size,
                 bound=f"{bound:.2g}",
             )
         )
     else:
-        st.warning(t("step.mismatch", difference=f"{difference:.2g}", bound=f"{bound:.2g}"))
+        st.warning(t("step_page.mismatch", difference=f"{difference:.2g}", bound=f"{bound:.2g}"))
 
-    st.subheader(t("step.then"))
+    st.subheader(t("step_page.then"))
     if layer.activation != "none":
         name = say(activation_label(layer.activation))
-        st.markdown(t("step.activation", name=name))
-    st.code(say(activation_text(engine, layer.activation)), language=None)
+        st.markdown(t("step_page.activation", name=name))
+    st.code(activation_text(engine, layer.activation, lang()), language=None)
     if layer.pooling != "none":
-        st.markdown(f"**{t(f'step.pooling.{layer.pooling}')}**")
+        st.markdown(f"**{t(f'step_page.pooling.{layer.pooling}')}**")
         if plan.stage("pool") is None:
-            st.caption(t("step.pool_error"))
+            st.caption(t("step_page.pool_error"))
         else:
             pool = pool_step(
                 conv, row, col, layer.activation, layer.pooling, layer.pool_size, layer.pool_stride
             )
             lines = pool_lines(
-                pool, row, col, layer.pooling, layer.pool_size, layer.pool_stride, out
+                pool, row, col, layer.pooling, layer.pool_size, layer.pool_stride, out, lang()
             )
-            st.code("\n".join(say(line) for line in lines), language=None)
+            st.code("\n".join(lines), language=None)

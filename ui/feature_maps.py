@@ -10,7 +10,7 @@ from cnn_core.guard import estimate_cost
 from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
 from cnn_core.shapes import block_summary
 from ui import cached, exports
-from ui.i18n import lang, say, t
+from ui.i18n import lang, t
 from ui.page import plan_layer, start_page
 from ui.sidebar import image_title
 from ui.stages import (
@@ -52,7 +52,7 @@ def cost_guard(spec):
     key = cached.model_key(spec)
     if not estimate.over or st.session_state.get("_run_anyway") == key:
         return True
-    advice = "".join(f"\n- {say(line)}" for line in estimate.advice)
+    advice = "".join(f"\n- {line}" for line in estimate.advice_in(lang()))
     st.warning(
         t(
             "feature_maps.guard.warning",

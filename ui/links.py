@@ -12,7 +12,7 @@ import urllib.parse
 import streamlit as st
 
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, sample_label
-from cnn_core.links import is_link_name, parse_link, spec_to_query
+from cnn_core.links import is_link_name, parse_link, rejection_message, spec_to_query
 from ui.i18n import link_language, say, t
 
 #: Sample slug -> the sidebar's label.
@@ -38,54 +38,19 @@ def locked():
     return st.session_state.get(_LOCKED)
 
 
-def _allowed(allowed):
-    """What a link value must be, in words: the catalogue's ``ui.link.allowed.*``."""
-    kind = allowed.kind
-    if kind == "number":
-        return t("ui.link.allowed.number", low=f"{allowed.low:g}", high=f"{allowed.high:g}")
-    if kind == "numbers":
-        if allowed.low is None:
-            return t("ui.link.allowed.numbers_square")
-        return t("ui.link.allowed.numbers", count=allowed.low)
-    if kind in ("numbers_custom", "bias_random", "http_url"):
-        return t(f"ui.link.allowed.{kind}")
-    if kind in ("integer", "padding"):
-        return t(f"ui.link.allowed.{kind}", low=allowed.low, high=allowed.high)
-    if len(allowed.choices) == 1:
-        return f"`{allowed.choices[0]}`"
-    choices = t("ui.link.list_separator").join(f"`{choice}`" for choice in allowed.choices)
-    return t("ui.link.allowed.choices", choices=choices)
-
-
-def _shown(value):
-    value = value.replace("`", "'")
-    value = value if len(value) <= 40 else value[:39] + "…"
-    return value if value.strip() else t("ui.link.empty")
-
-
 def rejection_line(rejection):
     """One Markdown bullet for a :class:`~cnn_core.links.Rejection`."""
-    if rejection.allowed.kind == "kernel_size":
-        return f"- {say(rejection.allowed.choices[0])}"
     if rejection.allowed.kind == "filters_fixed":
         count = rejection.allowed.low
+        value = rejection.value.replace("`", "'")[:40]
         return "- " + t(
             "ui.link.filters_fixed_one" if count == 1 else "ui.link.filters_fixed",
-            setting=f"`{rejection.name}={_shown(rejection.value)}`",
+            setting=f"`{rejection.name}={value}`",
             weights=f"`weights={rejection.allowed.choices[0]}`",
             count=count,
             default=rejection.default,
         )
-    if rejection.default:
-        outcome = t("ui.link.outcome_default", default=rejection.default)
-    else:
-        outcome = t("ui.link.outcome_ignored")
-    return "- " + t(
-        "ui.link.rejection",
-        setting=f"`{rejection.name}={_shown(rejection.value)}`",
-        allowed=_allowed(rejection.allowed),
-        outcome=outcome,
-    )
+    return f"- {say(rejection_message(rejection))}"
 
 
 def show_rejections():
@@ -93,7 +58,7 @@ def show_rejections():
     rejected = st.session_state.pop(_REJECTED, ())
     if rejected:
         st.warning(
-            t("ui.link.rejected_intro")
+            t("links.rejected.header")
             + "\n\n"
             + "\n".join(rejection_line(rejection) for rejection in rejected),
             icon=":material/link_off:",
