@@ -252,7 +252,7 @@ def test_every_key_the_ui_says_is_in_the_catalogue():
 #: Proto fields that hold text a student reads.
 TEXT_FIELDS = {"label", "help", "body", "options", "code_text", "placeholder", "content", "text"}
 #: Keys of a Plotly figure's JSON that hold text a student reads (titles, annotations, hover).
-FIGURE_TEXT = {"text", "hovertemplate", "name", "ticktext"}
+FIGURE_TEXT = {"text", "hovertemplate", "name", "ticktext", "label"}
 
 
 def _proto_texts(message):
@@ -318,6 +318,17 @@ def english_phrases():
     return phrases
 
 
+def english_labels():
+    """English catalogue texts of one word ("Filters", "Kernel") that Chinese says otherwise."""
+    english, chinese = catalogue(DEFAULT_LANGUAGE), catalogue("zh")
+    kept = set(chinese.values())  # "valid", "same": Keras's words, kept somewhere on purpose
+    return {
+        text
+        for key, text in english.items()
+        if text not in kept and key != "meta.name" and "{" not in text and len(words(text)) == 1
+    }
+
+
 #: Three English words in a row, outside code: a sentence nobody translated.
 ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:\s+[A-Za-z]{2,}){2,}\b")
 
@@ -325,12 +336,14 @@ ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:\s+[A-Za-z]{2,}){2,}\b")
 def english_left(at, code_too=True):
     """What a Chinese page still says in English: catalogue phrases, and runs of
     three English words outside code."""
-    phrases = english_phrases()
+    phrases, single = english_phrases(), english_labels()
     left = set()
     for kind, text in visible_texts(at):
         if kind == "code" and not code_too:
             continue
         plain = re.sub(r"[*`\"]", "", text)
+        if plain.strip() in single:  # a whole label left in English
+            left.add(plain.strip())
         left |= {phrase for phrase in phrases if phrase in plain}
         if kind == "text":
             left |= {
@@ -347,6 +360,7 @@ def test_the_english_phrases_are_found_on_an_english_page():
     assert not at.exception
     left = english_left(at)
     assert "What one conv layer does to a photo" in left
+    assert {"Filters", "Stride", "Image source"} <= set(left)
     assert any(phrase.startswith("Receptive field") for phrase in left)
 
 
@@ -356,18 +370,29 @@ def _chinese_app():
     return at.run()
 
 
+#: Settings to visit in Chinese: (widget kind, key, value), set in this order.
 SETTINGS = {
-    "defaults": {},
-    "cannot be computed": {"kernel_size": 31, "input_size": 16},
+    "defaults": [],
+    "cannot be computed": [("slider", "kernel_size", 31), ("slider", "input_size", 16)],
+    "two blocks, the classic bank, RGB": [
+        ("radio", "color_mode", "rgb"),
+        ("selectbox", "weights", "bank"),
+        ("slider", "blocks", 2),
+    ],
+    "over the cost limit": [
+        ("slider", "input_size", 1024),
+        ("slider", "filters", 64),
+        ("slider", "kernel_size", 31),
+    ],
 }
 
 
 @pytest.mark.parametrize("setting", list(SETTINGS))
 def test_every_page_in_chinese_leaves_no_english(setting):
     at = _chinese_app()
-    for key, value in SETTINGS[setting].items():
-        at.slider(key=key).set_value(value)
-    at.run()
+    for kind, key, value in SETTINGS[setting]:
+        getattr(at, kind)(key=key).set_value(value)
+        at.run()
     found = {}
     for page in ["app.py", *PAGES]:
         if page != "app.py":
@@ -380,6 +405,9 @@ def test_every_page_in_chinese_leaves_no_english(setting):
     assert found == {}
     if setting == "cannot be computed":
         assert at.error, "the setting should not be computable"
+    if setting == "over the cost limit":
+        at.switch_page("app.py").run()
+        assert [button.key for button in at.main.button] == ["run_anyway"]
 
 
 # ---------------------------------------------------------------------------
