@@ -11,13 +11,13 @@ from ui.page import plan_layer, start_page
 def main():
     selection = start_page("keras_code")
     depth = selection.spec.depth
-    what = t("code_page.layer") if depth == 1 else t("code_page.blocks", depth=depth)
-    st.title(t("code_page.title", what=what))
+    count = "one" if depth == 1 else "many"  # one layer, or so many blocks
+    st.title(t(f"code_page.title.{count}", depth=depth))
     if plan_layer(selection).error is not None:
-        st.caption(t("code_page.cannot_build", what=what))
+        st.caption(t(f"code_page.cannot_build.{count}", depth=depth))
     random = all(block.weights == "random" for block in selection.spec.blocks)
     same = t("code_page.same_random" if random else "code_page.same_chosen")
-    st.markdown(t("code_page.intro", what=what, same=same))
+    st.markdown(t(f"code_page.intro.{count}", depth=depth, same=same))
     script = keras_script(selection.spec, selection.image_label, lang())
     st.code(script, language="python", line_numbers=True)
     st.download_button(
