@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_core.errors import SpecError
 from cnn_core.explain import counted
 from cnn_core.i18n import Message, translate
 
@@ -130,20 +131,22 @@ def conv_step(image, kernel, bias, row, col, filter_index, rows, cols=None):
     image = np.asarray(image, np.float32)
     kernel = np.asarray(kernel, np.float32)
     if image.ndim != 3 or kernel.ndim != 4 or image.shape[2] != kernel.shape[2]:
-        raise ValueError(
-            "Expected an image (n, n, c) and a kernel (k, k, c, f). Received: "
-            f"{image.shape} and {kernel.shape}"
+        raise SpecError(
+            "errors.internal.step_shapes", image=str(image.shape), kernel=str(kernel.shape)
         )
     k = kernel.shape[0]
     if (rows.kernel_size, cols.kernel_size) != (k, k) or (rows.n, cols.n) != image.shape[:2]:
-        raise ValueError(
-            f"Expected the geometry of a {k}x{k} kernel on a {image.shape[0]}x{image.shape[1]} "
-            f"input. Received: kernel {rows.kernel_size}, input {rows.n}x{cols.n}"
+        raise SpecError(
+            "errors.internal.step_geometry",
+            k=k,
+            height=image.shape[0],
+            width=image.shape[1],
+            kernel=rows.kernel_size,
+            rows=rows.n,
+            cols=cols.n,
         )
     if not 0 <= filter_index < kernel.shape[3]:
-        raise ValueError(
-            f"Expected a filter between 0 and {kernel.shape[3] - 1}. Received: {filter_index}"
-        )
+        raise SpecError("errors.step.filter", high=kernel.shape[3] - 1, value=filter_index)
     row_taps, col_taps = rows.taps(row), cols.taps(col)
     row_in = (row_taps >= 0) & (row_taps < rows.n)
     col_in = (col_taps >= 0) & (col_taps < cols.n)
@@ -234,9 +237,7 @@ def activate(values, activation):
     [-0.6, 3.0]
     """
     if activation not in _ACTIVATIONS:
-        raise ValueError(
-            f"Expected activation to be one of {list(_ACTIVATIONS)}. Received: {activation!r}"
-        )
+        raise SpecError("errors.spec.activation", choices=str(list(_ACTIVATIONS)), value=activation)
     with np.errstate(over="ignore"):
         return np.asarray(_ACTIVATIONS[activation](np.asarray(values, np.float64)), np.float64)
 
@@ -337,7 +338,7 @@ def pool_step(conv_map, row, col, activation, pooling, pool_size, pool_stride):
     """
     conv_map = np.asarray(conv_map)
     if pooling not in ("max", "average"):
-        raise ValueError(f"Expected pooling 'max' or 'average'. Received: {pooling!r}")
+        raise SpecError("errors.spec.pooling", value=pooling)
     rows = _windows_containing(row, conv_map.shape[0], pool_size, pool_stride)
     cols = _windows_containing(col, conv_map.shape[1], pool_size, pool_stride)
     if not rows or not cols:
@@ -429,7 +430,7 @@ def row_positions(out, max_frames):
     [0, 1, 2]
     """
     if out < 1 or max_frames < 2:
-        raise ValueError(f"Expected out >= 1 and max_frames >= 2. Received: {out}, {max_frames}")
+        raise SpecError("errors.internal.frames", out=out, frames=max_frames)
     every = max(1, -(-(out - 1) // (max_frames - 1)))
     positions = list(range(0, out, every))
     if positions[-1] != out - 1:
@@ -451,7 +452,7 @@ def pixel_from_click(x, y, width, height, out_rows, out_cols):
     (3, 3)
     """
     if width <= 0 or height <= 0:
-        raise ValueError(f"Expected a picture of positive size. Received: {width}x{height}")
+        raise SpecError("errors.internal.picture_size", width=width, height=height)
     row = min(max(int((y + 0.5) * out_rows // height), 0), out_rows - 1)
     col = min(max(int((x + 0.5) * out_cols // width), 0), out_cols - 1)
     return row, col

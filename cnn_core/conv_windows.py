@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_core.errors import SpecError
 from cnn_core.explain import counted, join
 from cnn_core.i18n import Message, translate
 from cnn_core.shapes import conv_output_size, same_padding
@@ -80,9 +81,7 @@ class StepGeometry:
         [-1, 0, 1]
         """
         if not 0 <= index < self.out:
-            raise ValueError(
-                f"Expected an output position between 0 and {self.out - 1}. Received: {index}"
-            )
+            raise SpecError("errors.step.position", high=self.out - 1, value=index)
         start = index * self.stride - self.pad_before
         return start + np.arange(self.kernel_size) * self.dilation
 
@@ -116,10 +115,13 @@ def step_geometry(n, kernel_size, stride=1, padding_mode="valid", padding=0, dil
     (1, 2, 3)
     """
     if min(n, kernel_size, stride, dilation) < 1 or padding < 0:
-        raise ValueError(
-            "Expected n, kernel_size, stride and dilation >= 1 and padding >= 0. Received: "
-            f"n={n}, kernel_size={kernel_size}, stride={stride}, dilation={dilation}, "
-            f"padding={padding}"
+        raise SpecError(
+            "errors.internal.window_numbers",
+            n=n,
+            kernel_size=kernel_size,
+            stride=stride,
+            dilation=dilation,
+            padding=padding,
         )
     span = dilation * (kernel_size - 1) + 1
     if padding_mode == "same":
@@ -130,15 +132,9 @@ def step_geometry(n, kernel_size, stride=1, padding_mode="valid", padding=0, dil
         before = after = pad
         out = conv_output_size(n + 2 * pad, span, stride, "valid")
     else:
-        raise ValueError(
-            "Expected padding_mode 'valid', 'same' or 'explicit'. "
-            f"Received: padding_mode={padding_mode!r}"
-        )
+        raise SpecError("errors.spec.padding_mode", value=padding_mode)
     if out < 1:
-        raise ValueError(
-            f"Expected a kernel spanning at most the padded input. Received: span {span}, "
-            f"padded input {n + before + after}"
-        )
+        raise SpecError("errors.step.span", span=span, padded=n + before + after)
     return StepGeometry(n, kernel_size, stride, dilation, padding_mode, before, after, out)
 
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_core.errors import ImageError
+from cnn_core.errors import CallError, ImageError
 from cnn_core.i18n import Message
 
 __all__ = [
@@ -423,7 +423,7 @@ def decode_upload(data):
     ((10, 40, 3), 'PNG', [255, 255, 255])
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"Expected the file's contents as bytes. Received: {type(data).__name__}")
+        raise CallError("errors.call.bytes", kind=type(data).__name__)
     data = bytes(data)
     if not data:
         raise ImageError("errors.image.empty", formats=_ACCEPTED_TEXT)

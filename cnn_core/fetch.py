@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
 from cnn_core.decode import MAX_FILE_BYTES, decode_upload
-from cnn_core.errors import FetchError
+from cnn_core.errors import CallError, FetchError, SpecError
 from cnn_core.i18n import Message
 
 __all__ = [
@@ -110,41 +110,32 @@ class FetchPolicy:
                 or not math.isfinite(value)
                 or value <= 0
             ):
-                raise ValueError(
-                    f"Expected {name} to be a positive number of seconds. Received: {value!r}"
-                )
+                raise SpecError("errors.policy.seconds", name=name, value=value)
         for name, low in (("max_bytes", 1), ("max_redirects", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"Expected {name} to be an integer >= {low}. Received: {value!r}")
+                raise SpecError("errors.policy.integer", name=name, low=low, value=value)
         if self.allowed_ports is not None:
             ports = tuple(self.allowed_ports)
             if not all(
                 isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
                 for port in ports
             ):
-                raise ValueError(
-                    "Expected allowed_ports to be None or port numbers 1-65535. "
-                    f"Received: {self.allowed_ports!r}"
-                )
+                raise SpecError("errors.policy.ports", value=repr(self.allowed_ports))
             object.__setattr__(self, "allowed_ports", ports)
         if isinstance(self.allowed_networks, (str, ipaddress.IPv4Network, ipaddress.IPv6Network)):
-            raise ValueError(
-                "Expected allowed_networks to be a tuple of networks. "
-                f"Received: a single {type(self.allowed_networks).__name__}; wrap it in a tuple"
+            raise SpecError(
+                "errors.policy.networks_tuple", kind=type(self.allowed_networks).__name__
             )
         try:
             networks = tuple(ipaddress.ip_network(net) for net in self.allowed_networks)
         except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"Expected allowed_networks to be IP networks such as '127.0.0.1/32'. "
-                f"Received: {self.allowed_networks!r} ({exc})"
+            raise SpecError(
+                "errors.policy.networks", value=repr(self.allowed_networks), detail=str(exc)
             ) from None
         object.__setattr__(self, "allowed_networks", networks)
         if not isinstance(self.user_agent, str) or not self.user_agent.isprintable():
-            raise ValueError(
-                f"Expected user_agent to be a printable string. Received: {self.user_agent!r}"
-            )
+            raise SpecError("errors.policy.user_agent", value=self.user_agent)
 
 
 #: The only policy the app uses: public addresses, ports 80/443/8080/8443.
@@ -195,7 +186,7 @@ def _as_ip(address):
     if isinstance(address, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
         return address
     if not isinstance(address, str):
-        raise TypeError(f"Expected an IP address string. Received: {type(address).__name__}")
+        raise CallError("errors.call.address", kind=type(address).__name__)
     try:
         return ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
@@ -286,7 +277,7 @@ def check_address(address, *, policy=DEFAULT_POLICY):
     IPv4Address('8.8.8.8')
     """
     if not isinstance(policy, FetchPolicy):
-        raise TypeError(f"Expected a FetchPolicy. Received: {type(policy).__name__}")
+        raise CallError("errors.call.policy", kind=type(policy).__name__)
     ip = _as_ip(address)
     if any(ip in network for network in policy.allowed_networks):
         return ip
@@ -651,9 +642,9 @@ def fetch_image_bytes(url, *, policy=DEFAULT_POLICY):
     cnn_core.errors.FetchError: Expected a URL starting with https:// or http://. ...
     """
     if not isinstance(url, str):
-        raise TypeError(f"Expected the URL as a string. Received: {type(url).__name__}")
+        raise CallError("errors.call.url", kind=type(url).__name__)
     if not isinstance(policy, FetchPolicy):
-        raise TypeError(f"Expected a FetchPolicy. Received: {type(policy).__name__}")
+        raise CallError("errors.call.policy", kind=type(policy).__name__)
     url = url.strip()
     if not url:
         raise FetchError("errors.fetch.empty")

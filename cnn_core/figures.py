@@ -18,6 +18,7 @@ from plotly.colors import get_colorscale
 
 from cnn_core.color_scale import DIVERGING, colormap_lut
 from cnn_core.display import grid_shape, sample_step, tile_pages, tile_range, to_uint8
+from cnn_core.errors import ImageError, SpecError
 from cnn_core.i18n import translate
 
 __all__ = [
@@ -260,7 +261,7 @@ def image_uri(pixels, lossless=False):
         ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 90])
         kind = "jpeg"
     if not ok:
-        raise ValueError(f"Could not encode an image of shape {pixels.shape}")
+        raise ImageError("errors.internal.encode", shape=str(pixels.shape))
     return f"data:image/{kind};base64," + base64.b64encode(buffer.tobytes()).decode("ascii")
 
 
@@ -340,15 +341,14 @@ def stage_figure(
     display = np.asarray(display)
     samples = np.asarray(samples)
     if display.ndim != 3 or samples.ndim != 3:
-        raise ValueError(
-            f"Expected display and samples of shape (H, W, C). Received: shapes "
-            f"{display.shape} and {samples.shape}"
+        raise SpecError(
+            "errors.internal.display_shapes", display=str(display.shape), samples=str(samples.shape)
         )
     height, width = full_size
     channels = display.shape[2]
     tiles = list(range(channels) if tiles is None else tiles)
     if not tiles:
-        raise ValueError("Expected at least one tile to show.")
+        raise SpecError("errors.internal.no_tiles")
     low, high = (np.broadcast_to(np.asarray(v, np.float64), (channels,)) for v in value_range)
     shown_low, shown_high = (
         (low, high)
@@ -585,7 +585,7 @@ def kernel_figure(kernel, filters=None, channel_names=None, filter_names=None, l
     """
     kernel = np.asarray(kernel)
     if kernel.ndim != 4:
-        raise ValueError(f"Expected a kernel of shape (k, k, c, f). Received: {kernel.shape}")
+        raise SpecError("errors.internal.kernel_4d", shape=str(kernel.shape))
     k, _, channels, count = kernel.shape
     filters = list(range(count) if filters is None else filters)
     if channel_names is None:

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import plotly.graph_objects as go
 
+from cnn_core.errors import SpecError
 from cnn_core.i18n import translate
 
 __all__ = ["FINE_BINS", "MAX_BINS", "ValueHistogram", "coarsen", "count_values", "histogram_figure"]
@@ -92,7 +93,7 @@ def count_values(values, bins=FINE_BINS, value_range=None):
     """
     values = np.asarray(values)
     if values.size == 0:
-        raise ValueError("Expected at least one value to count.")
+        raise SpecError("errors.internal.no_values")
     if value_range is None:
         value_range = (values.min(), values.max())
     low, high = float(value_range[0]), float(value_range[1])

@@ -43,6 +43,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cnn_core.errors import SpecError
+from cnn_core.explain import counted
 from cnn_core.i18n import LANGUAGES, Message
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES
 from cnn_core.kernels import (
@@ -772,6 +773,15 @@ def rejection_message(rejection):
     value = rejection.value.replace("`", "'")
     value = value if len(value) <= 40 else value[:39] + "…"
     shown = value if value.strip() else Message.of("links.rejected.empty")
+    if rejection.allowed.kind == "filters_fixed":
+        return counted(
+            "links.rejected.filters_fixed",
+            rejection.allowed.low,
+            name=rejection.name,
+            value=shown,
+            weights=rejection.allowed.choices[0],
+            default=rejection.default,
+        )
     numbers = {
         "name": rejection.name,
         "value": shown,

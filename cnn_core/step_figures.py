@@ -16,6 +16,7 @@ from plotly.colors import get_colorscale
 
 from cnn_core.conv_step import format_value, row_positions
 from cnn_core.conv_windows import runs
+from cnn_core.errors import ImageError
 from cnn_core.explain import counted
 from cnn_core.figures import _GRAY, _figure, _Grid, to_uint8
 from cnn_core.i18n import translate
@@ -96,7 +97,7 @@ def _uri(pixels):
         pixels = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2BGR)
     ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
     if not ok:
-        raise ValueError(f"Could not encode a picture of shape {pixels.shape}")
+        raise ImageError("errors.internal.encode", shape=str(pixels.shape))
     return "data:image/jpeg;base64," + base64.b64encode(buffer.tobytes()).decode("ascii")
 
 

@@ -62,7 +62,7 @@ def png_button(selection, stage, maps, tiles, tile_names):
     value_range = stage_range(maps.minimum, maps.maximum, signed)
     title = f"{stage.layer_name} ({stage.layer_type}) · {height}x{width}x{channels}"
     if len(shown) < channels:
-        title += f" · filters {_span(shown)} of {channels}"  # English: see tile_names
+        title += " · " + t("feature_maps.png.of", span=_span(shown), channels=channels)
     names = [tile_names[i] for i in shown]
 
     def build():

@@ -122,11 +122,7 @@ def render():
                 "kernel_note": kernel_sum_note(channels, lang()),
                 "filter_names": filter_labels(block.weights, block.filters, lang()),
             }
-        # The PNG's labels stay English: its bitmap font has no CJK glyphs.
-        english = None
-        if index is not None:
-            english = filter_labels(spec.blocks[index].weights, spec.blocks[index].filters)
-        names = tile_names(stage.key, maps.full_shape[2], english, "en")
+        names = tile_names(stage.key, maps.full_shape[2], extra.get("filter_names"))
         downloads = functools.partial(exports.png_button, selection, stage, maps, tiles, names)
         stage_section(
             stage,

@@ -24,9 +24,10 @@ from cnn_core.kernels import (
     format_weights,
     parse_grid,
     resize_grid,
+    size_message,
     sizes_text,
 )
-from cnn_core.kernels.choice import choice_label, size_message
+from cnn_core.kernels.choice import choice_label
 from ui import cached
 from ui.i18n import labels, lang, say, t
 

@@ -40,16 +40,6 @@ def locked():
 
 def rejection_line(rejection):
     """One Markdown bullet for a :class:`~cnn_core.links.Rejection`."""
-    if rejection.allowed.kind == "filters_fixed":
-        count = rejection.allowed.low
-        value = rejection.value.replace("`", "'")[:40]
-        return "- " + t(
-            "ui.link.filters_fixed_one" if count == 1 else "ui.link.filters_fixed",
-            setting=f"`{rejection.name}={value}`",
-            weights=f"`weights={rejection.allowed.choices[0]}`",
-            count=count,
-            default=rejection.default,
-        )
     return f"- {say(rejection_message(rejection))}"
 
 

@@ -164,10 +164,10 @@ def tile_page_control(filters, key="tile_page"):
     return pages[min(chosen, len(pages) - 1)]
 
 
-def tile_names(stage_key, channels, filter_names=None, language=None):
+def tile_names(stage_key, channels, filter_names=None):
     """Tile titles of a stage: the input's channels, or the filters (``filter_names``
-    when the kernel choice names them), in ``language`` (default: the student's)."""
-    return figure_tile_names(stage_key, channels, filter_names, language or lang())
+    when the kernel choice names them)."""
+    return figure_tile_names(stage_key, channels, filter_names, lang())
 
 
 #: Stages whose histogram states the share of exact zeros.

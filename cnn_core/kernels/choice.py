@@ -262,10 +262,10 @@ def channel_weights(channels, color_input=False):
     [0.25, 0.25, 0.25, 0.25]
     """
     if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
-        raise ValueError(f"Expected channels >= 1. Received: channels={channels!r}")
+        raise SpecError("errors.internal.channels", value=channels)
     if color_input:
         if channels != 3:
-            raise ValueError(f"Expected 3 channels for a color input. Received: {channels}")
+            raise SpecError("errors.internal.color_channels", value=channels)
         return np.array(LUMINANCE, np.float32)
     return np.full(channels, 1.0 / channels, np.float32)
 
@@ -298,7 +298,7 @@ def layer_weights(kernels, channels, bias=0.0, color_input=False):
     """
     kernels = np.asarray(kernels, np.float32)
     if kernels.ndim != 3 or kernels.shape[0] != kernels.shape[1]:
-        raise ValueError(f"Expected kernels of shape (k, k, f). Received: {kernels.shape}")
+        raise SpecError("errors.internal.kernels_3d", shape=str(kernels.shape))
     shares = channel_weights(channels, color_input)
     kernel = kernels[:, :, None, :] * shares[None, None, :, None]
     return kernel.astype(np.float32), np.full(kernels.shape[2], bias, np.float32)
@@ -327,7 +327,7 @@ def flat_kernels(kernel):
     """
     kernel = np.asarray(kernel, np.float32)
     if kernel.ndim != 4:
-        raise ValueError(f"Expected a kernel of shape (k, k, c, f). Received: {kernel.shape}")
+        raise SpecError("errors.internal.kernel_4d", shape=str(kernel.shape))
     return kernel.sum(axis=2)
 
 
