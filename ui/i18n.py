@@ -50,7 +50,7 @@ def t(key, /, **params):
 
 
 def labels(format_func):
-    """A widget's ``format_func`` that says its labels in today's language.
+    """A widget's ``format_func`` that says its labels in the language of this run.
 
     Streamlit keeps a widget's ``format_func`` and may call it after the run
     (AppTest does, to find the chosen option among the labels), when the
