@@ -31,11 +31,11 @@ from cnn_core.compare import (
 from cnn_core.errors import ConvlabError
 from cnn_core.figures import sampling_note, stage_figure
 from cnn_core.kernels import filter_labels, flat_kernels
-from cnn_core.shapes import block_summary
+from cnn_core.shapes import block_summary, summary_columns
 from cnn_core.spec import ACTIVATIONS, COLOR_MODES, LIMITS, PADDING_MODES, POOLINGS
 from ui import cached
 from ui.feature_maps import cost_guard
-from ui.i18n import say, t
+from ui.i18n import lang, say, t
 from ui.links import locked
 from ui.page import plan_layer, start_page
 from ui.stages import TILES_PER_PAGE, markdown_table, shape_text, tile_names
@@ -200,7 +200,7 @@ def _marked(segments):
 
 def _summary_tables(plan_a, plan_b):
     rows = table_cells(plan_a, plan_b)
-    columns = (t("compare.table.layer"), t("compare.table.shape"), t("compare.table.params"))
+    columns = summary_columns(lang())[:3]
     for column, side in zip(st.columns(2), (0, 1), strict=True):
         column.markdown(
             markdown_table(columns, [[_marked([cell]) for cell in row[side]] for row in rows])
@@ -209,8 +209,8 @@ def _summary_tables(plan_a, plan_b):
 
 def _formulas(stage_a, stage_b):
     """A's and B's formula lines, aligned row by row, differing numbers highlighted."""
-    lines_a = [say(line) for line in stage_a.formulas] if stage_a else []
-    lines_b = [say(line) for line in stage_b.formulas] if stage_b else []
+    lines_a = list(stage_a.formulas_in(lang())) if stage_a else []
+    lines_b = list(stage_b.formulas_in(lang())) if stage_b else []
     rows = aligned_lines(lines_a, lines_b)
     if rows:
         st.markdown(markdown_table(("A", "B"), [(_marked(a), _marked(b)) for a, b in rows]))
@@ -225,7 +225,7 @@ def _figure(spec, stage, maps, value_range, signed):
         if stage.kind == "conv":
             extra["kernels"] = flat_kernels(cached.kernels_for(spec, index)[0])
         names = tile_names(
-            stage.key, maps.full_shape[2], filter_labels(block.weights, block.filters)
+            stage.key, maps.full_shape[2], filter_labels(block.weights, block.filters, lang())
         )
     else:
         names = tile_names(stage.key, maps.full_shape[2])
@@ -238,9 +238,11 @@ def _figure(spec, stage, maps, value_range, signed):
         value_range,
         names,
         tiles=shown,
-        title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step)}",
+        title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step, lang())}",
         display_ranges=(maps.channel_min, maps.channel_max),
         signed=signed,
+        colorbar_title=t("figures.colorbar.value"),
+        lang=lang(),
         **extra,
     )
 
@@ -253,7 +255,7 @@ def _stage_row(key, specs, plans, stages, differs):
     """One stage as two columns on one colour scale, then the aligned formulas."""
     pair = [plan.stage(key) for plan in plans]
     present = [stage for stage in pair if stage is not None]
-    st.subheader(say(present[0].title), anchor=f"compare-{key.replace('_', '-')}")
+    st.subheader(present[0].title_in(lang()), anchor=f"compare-{key.replace('_', '-')}")
     if differs:
         names = t("compare.separator").join(t(f"compare.number.{name}") for name in differs)
         st.caption(t("compare.differs", what=names))
@@ -288,7 +290,7 @@ def _stage_row(key, specs, plans, stages, differs):
 
 def _side_caption(spec):
     settings = " · ".join(
-        say(block_summary(number, block)) for number, block in enumerate(spec.blocks, 1)
+        block_summary(number, block, lang()) for number, block in enumerate(spec.blocks, 1)
     )
     return (
         f"{t(f'compare.color.{spec.color_mode}')}, {spec.input_size}x{spec.input_size} · {settings}"
@@ -297,7 +299,7 @@ def _side_caption(spec):
 
 def render():
     """Draw the Compare page."""
-    selection = start_page(t("compare.page_title"))
+    selection = start_page("compare.nav")
     spec_a = selection.spec
     st.title(t("compare.title"))
     st.caption(t("compare.intro", image=selection.image_label))

@@ -26,7 +26,7 @@ from cnn_core.lessons import (
     tally,
 )
 from ui import cached
-from ui.i18n import say, t
+from ui.i18n import lang, say, t
 from ui.page import plan_layer, start_page
 from ui.stages import TILES_PER_PAGE, markdown_table, stage_section, summary_table
 
@@ -95,7 +95,7 @@ def _kernel_tiles(spec):
     return {
         "activation": block.activation,
         "kernels": flat_kernels(cached.kernels_for(spec, 0)[0]),
-        "filter_names": filter_labels(block.weights, block.filters),
+        "filter_names": filter_labels(block.weights, block.filters, lang()),
     }
 
 
@@ -239,7 +239,7 @@ def _show_rejections(rejected):
 
 def render():
     """Draw the Lesson page."""
-    selection = start_page(t("lessons.page_title"))
+    selection = start_page("lessons.nav")
     rejected = _read_link()
     st.title(t("lessons.title"))
     st.caption(t("lessons.intro"))
