@@ -266,3 +266,15 @@ def test_as_error_comes_first_and_bs_in_its_column():
     assert first.type == "error"
     assert "(16 + 2*0 - 31)/1 + 1 = -14" in first.value
     assert len(at.error) == 1  # B (kernel 3) computes
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"size": "16", "kernel": "31"}, {"b_mode": "rgb", "b_filters": "8"}]
+)
+def test_the_compare_page_in_chinese_leaves_no_english(query):
+    from tests.test_i18n_ui import english_left
+
+    at = open_compare(lang="zh", **query)
+    at.button(key="compare_quick_stride").click().run()
+    assert not at.exception
+    assert english_left(at) == []

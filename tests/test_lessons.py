@@ -333,3 +333,22 @@ def test_the_lesson_page_in_chinese():
     assert "你的答案是 497：这是 512 - 15" in errors
     assert "不对" in errors
     assert "预测正确 0 次，共 1 次" in _texts(at.caption)
+
+
+@pytest.mark.parametrize("lesson_index", range(len(LESSONS)))
+def test_every_step_in_chinese_leaves_no_english(lesson_index):
+    from tests.test_i18n_ui import english_left
+
+    lesson = LESSONS[lesson_index]
+    at = open_lesson(lang="zh", lesson=str(lesson_index + 1))
+    found = {}
+    for index, step in enumerate(lesson.steps):
+        if step.asks is not None:
+            at.button(key="lesson_show").click().run()
+            assert not at.exception, [e.value for e in at.exception]
+        left = english_left(at)
+        if left:
+            found[step.key] = left
+        if index < len(lesson.steps) - 1:
+            at.button(key="lesson_next").click().run()
+    assert found == {}

@@ -32,12 +32,21 @@ from cnn_core.errors import ConvlabError
 from cnn_core.figures import sampling_note, stage_figure
 from cnn_core.kernels import filter_labels, flat_kernels
 from cnn_core.shapes import block_summary, summary_columns
-from cnn_core.spec import ACTIVATIONS, COLOR_MODES, LIMITS, PADDING_MODES, POOLINGS
+from cnn_core.spec import (
+    ACTIVATIONS,
+    COLOR_MODES,
+    LIMITS,
+    PADDING_MODES,
+    POOLINGS,
+    activation_label,
+    pooling_label,
+)
 from ui import cached
 from ui.feature_maps import cost_guard
-from ui.i18n import lang, say, t
+from ui.i18n import labels, lang, say, t
 from ui.links import locked
 from ui.page import plan_layer, start_page
+from ui.sidebar import image_title
 from ui.stages import TILES_PER_PAGE, markdown_table, shape_text, tile_names
 
 #: Session keys: B's differences from A (b_ link names), the A they were last
@@ -101,11 +110,6 @@ def _edited():
         st.session_state[_EDIT_ERROR] = error
 
 
-def _labels(prefix, names):
-    """A format function with this run's texts (AppTest formats values after the run)."""
-    return {name: t(f"{prefix}.{name}") for name in names}.get
-
-
 def _controls(spec_b):
     """B's settings in two compact rows; every value is re-assigned from B first."""
     block = spec_b.blocks[0]
@@ -118,7 +122,7 @@ def _controls(spec_b):
     top[0].selectbox(
         t("compare.b.color_mode"),
         list(COLOR_MODES),
-        format_func=_labels("compare.color", COLOR_MODES),
+        format_func=labels(lambda mode: t(f"compare.color.{mode}")),
         key=CONTROLS["color_mode"],
         **common,
     )
@@ -130,7 +134,7 @@ def _controls(spec_b):
     bottom[0].selectbox(
         t("compare.b.padding_mode"),
         list(PADDING_MODES),
-        format_func=_labels("compare.padding", PADDING_MODES),
+        format_func=labels(lambda mode: t(f"compare.padding.{mode}")),
         key=CONTROLS["padding_mode"],
         **common,
     )
@@ -144,14 +148,14 @@ def _controls(spec_b):
     bottom[2].selectbox(
         t("compare.b.activation"),
         list(ACTIVATIONS),
-        format_func=ACTIVATIONS.get,
+        format_func=labels(lambda name: say(activation_label(name))),
         key=CONTROLS["activation"],
         **common,
     )
     bottom[3].selectbox(
         t("compare.b.pooling"),
         list(POOLINGS),
-        format_func=_labels("compare.pooling", POOLINGS),
+        format_func=labels(lambda name: say(pooling_label(name))),
         key=CONTROLS["pooling"],
         **common,
     )
@@ -302,7 +306,7 @@ def render():
     selection = start_page("compare.nav")
     spec_a = selection.spec
     st.title(t("compare.title"))
-    st.caption(t("compare.intro", image=selection.image_label))
+    st.caption(t("compare.intro", image=image_title(selection.image_label)))
     # A is the sidebar's: its error goes first, as on every page; B's sits in B's column.
     plan_a = plan_layer(selection)
     if DIFFERENCE not in st.session_state:

@@ -26,7 +26,7 @@ from cnn_core.lessons import (
     tally,
 )
 from ui import cached
-from ui.i18n import lang, say, t
+from ui.i18n import labels, lang, say, t
 from ui.page import plan_layer, start_page
 from ui.stages import TILES_PER_PAGE, markdown_table, stage_section, summary_table
 
@@ -248,8 +248,7 @@ def render():
     st.selectbox(
         t("lessons.choose.label"),
         range(len(LESSONS)),
-        # Labels made now, in this run's language (AppTest formats values after the run).
-        format_func={i: t(f"lessons.{lesson.key}.title") for i, lesson in enumerate(LESSONS)}.get,
+        format_func=labels(lambda index: t(f"lessons.{LESSONS[index].key}.title")),
         key=LESSON,
         on_change=_lesson_changed,
         help=t("lessons.choose.help"),

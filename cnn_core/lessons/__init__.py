@@ -61,7 +61,8 @@ def step_facts(step, image_shape):
     dict of str to object
         :func:`numbers` and the preprocessing shapes: ``original``,
         ``converted``, ``resized``, ``batch`` (text such as ``(300, 451, 3)``),
-        ``height``, ``width``.
+        ``height``, ``width``, and ``resize_call``, the seed's OpenCV call (code,
+        the same in every language).
 
     Examples
     --------
@@ -70,11 +71,13 @@ def step_facts(step, image_shape):
     ('(300, 451, 3)', '(1, 512, 512, 1)', 15)
     """
     original, converted, resized, batch = preprocessing_shapes(image_shape, step.spec)
+    n = step.spec.input_size
     return numbers(step) | {
         "original": _shape(original),
         "converted": _shape(converted),
         "resized": _shape(resized),
         "batch": _shape(batch),
+        "resize_call": f"cv2.resize(gray, ({n}, {n}), interpolation=cv2.INTER_AREA)",
         "height": image_shape[0],
         "width": image_shape[1],
     }
