@@ -33,7 +33,7 @@ import re
 import numpy as np
 
 from cnn_core.color_scale import tile_ranges
-from cnn_core.errors import ConvlabError
+from cnn_core.errors import CallError, ConvlabError
 from cnn_core.kernels import choice_filters
 from cnn_core.links import BLOCK, PIPELINE, Rejection
 from cnn_core.shapes import summary_rows
@@ -169,7 +169,7 @@ def edit_b(spec_a, spec_b, **changes):
     values = _values(spec_b)
     unknown = set(changes) - set(values)
     if unknown:
-        raise ValueError(f"Expected input or block fields. Received: {sorted(unknown)}")
+        raise CallError("compare.internal.fields", fields=sorted(unknown))
     return _build(spec_a, values | changes)
 
 

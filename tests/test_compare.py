@@ -132,7 +132,7 @@ def test_b_values_that_make_no_valid_spec_leave_b_as_a():
 
 def test_edit_b_refuses_unknown_fields_and_bad_values():
     a = PipelineSpec()
-    with pytest.raises(ValueError, match="fields"):
+    with pytest.raises(TypeError, match="fields"):
         edit_b(a, a, depth=2)
     with pytest.raises(SpecError):
         edit_b(a, a, kernel_size=99)

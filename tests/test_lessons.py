@@ -169,7 +169,7 @@ def test_channel_swap_on_the_cat_matches_opencv():
 
 
 def test_channel_swap_refuses_a_gray_image():
-    with pytest.raises(ValueError, match="RGB"):
+    with pytest.raises(TypeError, match="RGB"):
         channel_swap(np.zeros((4, 4), np.uint8))
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from cnn_core.errors import CallError
 from cnn_core.geometry import conv_output_size, conv_param_count, pool_output_size
 from cnn_core.i18n import Message
 
@@ -86,7 +87,7 @@ def answer(step):
 
     Raises
     ------
-    ValueError
+    CallError
         When the step asks nothing.
     """
     values = numbers(step)
@@ -98,7 +99,7 @@ def answer(step):
         return values["f"]
     if step.asks == "pool_side":
         return values["pool"]
-    raise ValueError(f"Step {step.key!r} asks no prediction.")
+    raise CallError("lessons.internal.no_question", step=step.key)
 
 
 @dataclass(frozen=True)

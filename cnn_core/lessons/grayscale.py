@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from cnn_core.errors import CallError
 from cnn_core.images import to_color_mode
 
 __all__ = ["ChannelSwap", "channel_swap"]
@@ -66,10 +67,7 @@ def channel_swap(image):
     """
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(
-            f"Expected an RGB image of uint8, shape (H, W, 3). Received: {image.dtype} "
-            f"{image.shape}"
-        )
+        raise CallError("lessons.internal.rgb", dtype=str(image.dtype), shape=image.shape)
     correct = to_color_mode(image, "grayscale")
     swapped = to_color_mode(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), "grayscale")
     difference = np.abs(correct.astype(np.int16) - swapped.astype(np.int16))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnn_core.errors import CallError
 from cnn_core.kernels import choice_filters
 from cnn_core.spec import PipelineSpec
 
@@ -55,9 +56,9 @@ class Step:
 
     def __post_init__(self):
         if self.shows not in SHOWS:
-            raise ValueError(f"Expected shows to be one of {SHOWS}. Received: {self.shows!r}")
+            raise CallError("lessons.internal.shows", choices=SHOWS, value=self.shows)
         if self.asks is not None and self.asks not in ASKS:
-            raise ValueError(f"Expected asks to be one of {ASKS}. Received: {self.asks!r}")
+            raise CallError("lessons.internal.asks", choices=ASKS, value=self.asks)
 
 
 @dataclass(frozen=True)
