@@ -330,7 +330,7 @@ def test_step_figures_in_chinese():
     )
     layout = picture.to_dict()["layout"]
     assert layout["xaxis"]["title"]["text"] == "列 (x)"
-    assert {a["text"] for a in layout["annotations"]} == {"1 行零", "1 列零"}
+    assert {a["text"] for a in layout["annotations"]} == {"1 行零填充", "1 列零填充"}
     grid = step_grid_figure(step, ["gray"], (0, 35), lang="zh").to_dict()
     assert [a["text"] for a in grid["layout"]["annotations"]] == [
         "图像块",
