@@ -9,8 +9,10 @@ def _main(page):
     return page.get_by_test_id("stMain")
 
 
-def _next(page):
+def _next(page, step, total=10):
+    """Press Next and wait until step ``step`` is drawn (not just any rerun)."""
     _main(page).get_by_role("button", name="Next").click()
+    expect(_main(page)).to_contain_text(f"Step {step} of {total}", timeout=60_000)
     wait_for_rerun(page)
 
 
@@ -19,6 +21,7 @@ def _predict(page, number):
     field.fill(str(number))
     field.press("Enter")
     wait_for_rerun(page)
+    expect(field).to_have_value(str(number))
     _main(page).get_by_role("button", name="Check", exact=True).click()
     wait_for_rerun(page)
 
@@ -32,12 +35,11 @@ def test_lesson_one_end_to_end_with_a_wrong_and_a_right_prediction(page, app_url
     expect(main).to_contain_text("Step 1 of 10")
     expect(main).to_contain_text("(300, 451, 3)")
     assert "lesson=1" in page.url and "step=1" in page.url
-    _next(page)
+    _next(page, 2)
     expect(main).to_contain_text("Largest difference between the two")
     expect(main.get_by_test_id("stImage")).to_have_count(2)
-    for _ in range(3):
-        _next(page)
-    expect(main).to_contain_text("Step 5 of 10")
+    for step in (3, 4, 5):
+        _next(page, step)
     expect(main).not_to_contain_text("(None, 498, 498, 1)")  # hidden until checked
 
     _predict(page, 497)
@@ -47,20 +49,18 @@ def test_lesson_one_end_to_end_with_a_wrong_and_a_right_prediction(page, app_url
     expect(main).to_contain_text("0 of 1 predictions right")
     assert "step=5" in page.url
 
-    _next(page)
+    _next(page, 6)
     _predict(page, 226)
     expect(main).to_contain_text("Right: 226.")
     expect(main).to_contain_text("1 of 2 predictions right")
 
-    for _ in range(3):
-        _next(page)
-    expect(main).to_contain_text("Step 9 of 10")
+    for step in (7, 8, 9):
+        _next(page, step)
     main.get_by_role("button", name="Show answer").click()
     wait_for_rerun(page)
     expect(main).to_contain_text("The answer is 249.")
     expect(main).to_contain_text("1 of 3 predictions right")
-    _next(page)
-    expect(main).to_contain_text("Step 10 of 10")
+    _next(page, 10)
     expect(main).to_contain_text("a one-layer CNN")
     expect(main).to_contain_text("max_pooling2d (MaxPooling2D)")
     expect(main.get_by_role("button", name="Next")).to_be_disabled()
