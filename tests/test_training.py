@@ -1,0 +1,208 @@
+"""The digits, the drawing preprocessing, the classifier, training and the committed model."""
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn_core.layer_table import block_layers
+from cnn_core.training.data import (
+    block_counts,
+    digit_splits,
+    drawing_to_digit,
+    ink_mask,
+    normalise_bitmap,
+)
+from cnn_core.training.loop import TrainingTurns, evaluate, train
+from cnn_core.training.model import TrainSettings, build_classifier, model_blocks, summary_rows
+from cnn_core.training.pretrain import PRETRAINED_PATH
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_splits_are_disjoint_stratified_and_scaled():
+    splits = digit_splits()
+    sizes = [len(splits.x_train), len(splits.x_val), len(splits.x_test)]
+    assert sum(sizes) == 1797
+    assert sizes[1] == sizes[2] == 360
+    assert splits.x_train.shape[1:] == (8, 8, 1)
+    assert splits.x_train.dtype == np.float32
+    assert splits.x_train.min() >= 0 and splits.x_train.max() == 1
+    for labels in (splits.y_train, splits.y_val, splits.y_test):
+        assert sorted(set(labels.tolist())) == list(range(10))
+    flat = [x.reshape(len(x), -1) for x in (splits.x_train, splits.x_val, splits.x_test)]
+    train_rows = {row.tobytes() for row in flat[0]}
+    # scikit-learn's digits hold a few exact duplicates; the split is by sample, not pixels.
+    assert sum(row.tobytes() in train_rows for row in flat[2]) <= 3
+
+
+def test_the_counts_are_what_the_digits_were_made_of():
+    from sklearn.datasets import load_digits
+
+    images = load_digits().images
+    assert set(np.unique(images)) <= set(range(17))
+
+
+def _canvas(bitmap, scale=8):
+    """A 32x32 bitmap as the canvas sends it: RGBA, ink opaque black, the rest transparent."""
+    big = np.kron(bitmap.astype(np.uint8), np.ones((scale, scale), np.uint8)).astype(bool)
+    image = np.zeros((*big.shape, 4), np.uint8)
+    image[big, 3] = 255
+    return image
+
+
+def test_a_drawing_is_cropped_scaled_to_the_height_and_centred():
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[40:240, 120:160, 3] = 255  # a bar: 200 tall, 40 wide
+    bitmap, counts = drawing_to_digit(canvas)
+    assert bitmap.shape == (32, 32) and counts.shape == (8, 8)
+    assert bitmap[:, 16].all()  # fills the height
+    columns = np.flatnonzero(bitmap.any(axis=0))
+    assert columns.tolist() == list(range(13, 19))  # 40*32/200 = 6.4 -> 6 wide, centred
+    assert counts.sum() == bitmap.sum() == 32 * 6
+
+
+def test_an_empty_canvas_is_no_digit():
+    assert drawing_to_digit(np.zeros((200, 200, 4), np.uint8)) == (None, None)
+
+
+def test_ink_mask_reads_rgba_rgb_and_gray():
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[1, 2, 3] = 255
+    gray = np.full((4, 4), 255, np.uint8)
+    gray[1, 2] = 0
+    rgb = np.repeat(gray[:, :, None], 3, axis=2)
+    for image in (rgba, rgb, gray):
+        assert np.flatnonzero(ink_mask(image)).tolist() == [6]
+    with pytest.raises(ValueError):
+        ink_mask(np.zeros((2, 2, 5)))
+
+
+def test_block_counts_reference():
+    bitmap = np.zeros((32, 32), bool)
+    bitmap[0:4, 4:8] = True
+    bitmap[31, 31] = True
+    counts = block_counts(bitmap)
+    expected = np.zeros((8, 8), int)
+    expected[0, 1], expected[7, 7] = 16, 1
+    np.testing.assert_array_equal(counts, expected)
+    assert normalise_bitmap(np.zeros((5, 5), bool)) is None
+
+
+def test_the_classifier_is_built_from_the_explorer_blocks():
+    settings = TrainSettings()
+    model = build_classifier(settings)
+    blocks = model_blocks(settings)
+    expected = [call.keras_class for block in blocks for call in block_layers(block)]
+    assert [layer.__class__.__name__ for layer in model.layers[1:]] == [
+        *expected,
+        "Flatten",
+        "Dense",
+    ]
+    rows = summary_rows(model)
+    assert [row[2] for row in rows] == [
+        (None, 8, 8, 1),
+        (None, 8, 8, 16),
+        (None, 8, 8, 16),
+        (None, 4, 4, 16),
+        (None, 4, 4, 32),
+        (None, 4, 4, 32),
+        (None, 2, 2, 32),
+        (None, 128),
+        (None, 10),
+    ]
+    assert sum(row[3] for row in rows) == model.count_params() == 16 * 10 + 32 * 145 + 1290
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match="filters"):
+        TrainSettings(filters=0)
+    with pytest.raises(ValueError, match="learning_rate"):
+        TrainSettings(learning_rate=1.0)
+
+
+def test_training_reports_every_batch_and_epoch_and_stop_keeps_the_model():
+    splits = digit_splits()
+    stop = threading.Event()
+    seen = []
+
+    def report(progress):
+        seen.append((progress.epoch, progress.batch))
+        if (progress.epoch, progress.batch) == (1, 3):  # three batches into epoch 2
+            stop.set()
+
+    settings = TrainSettings(filters=4, epochs=5)
+    result = train(settings, splits, report, stop)
+    batches = -(-len(splits.x_train) // 32)
+    assert seen[:batches] == [(0, b) for b in range(1, batches + 1)]
+    assert (1, batches) in seen  # the end of epoch 1
+    assert (1, 5) not in seen  # stopped after the batch in which Stop came
+    assert result.stopped and result.epochs_done == 2  # stopped during epoch 2
+    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(values) == 2 for values in result.history.values())
+    accuracy, predicted = evaluate(result.model, splits.x_val, splits.y_val)
+    assert predicted.shape == (360,)
+    assert accuracy > 0.5  # two epochs learn something; the model was kept
+
+
+def test_turns_queue_first_come_first_served():
+    turns = TrainingTurns()
+    assert turns.join("a") == 0
+    assert turns.join("b") == 1
+    assert turns.join("b") == 1
+    order = []
+
+    def second():
+        with turns.turn("b") as ready:
+            order.append(("b", ready))
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive() and turns.place("b") == 1
+    order.append(("a", True))
+    turns.leave("a")
+    thread.join(5)
+    assert order == [("a", True), ("b", True)]
+    assert turns.running is None and turns.place("b") is None
+
+
+def test_a_cancelled_wait_gives_up():
+    turns = TrainingTurns()
+    turns.join("a")
+    cancelled = threading.Event()
+    cancelled.set()
+    with turns.turn("b", cancelled) as ready:
+        assert ready is False
+    assert turns.place("b") is None and turns.running == "a"
+
+
+def test_the_committed_model_is_small_and_accurate():
+    import keras
+
+    assert PRETRAINED_PATH.stat().st_size < 1_000_000
+    model = keras.saving.load_model(PRETRAINED_PATH)
+    splits = digit_splits()
+    accuracy, _ = evaluate(model, splits.x_test, splits.y_test)
+    assert accuracy >= 0.97
+
+
+def test_the_script_reproduces_the_committed_weights(tmp_path):
+    import keras
+
+    output = tmp_path / "digits.keras"
+    subprocess.run(
+        [sys.executable, "-m", "cnn_core.training.pretrain", "--output", str(output)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    committed = keras.saving.load_model(PRETRAINED_PATH).get_weights()
+    rerun = keras.saving.load_model(output).get_weights()
+    assert [w.shape for w in rerun] == [w.shape for w in committed]
+    for new, old in zip(rerun, committed, strict=True):
+        np.testing.assert_allclose(new, old, atol=1e-5, rtol=0)
