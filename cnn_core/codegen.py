@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cnn_core.i18n import Message
 from cnn_core.images import SAMPLES
 from cnn_core.kernels import (
     LUMINANCE,
@@ -10,6 +11,7 @@ from cnn_core.kernels import (
     format_weights,
     kernel_stack,
 )
+from cnn_core.kernels.learned import LEARNED, learned_layer
 from cnn_core.layer_table import GlorotSeed
 from cnn_core.shapes import plan_pipeline, stage_key
 
@@ -172,7 +174,20 @@ def weight_lines(block, channels, color_input, target, number=None):
     'conv.set_weights([kernel, bias])'
     """
     kernels = kernel_stack(block.weights, block.kernel_size, block.custom)
-    if block.weights in PRESETS:
+    bias = [f'bias = np.full({block.filters}, {format_weights((block.bias,))}, dtype="float32")']
+    if block.weights == LEARNED:
+        what = str(Message.of("train.learned.code_comment"))
+        values = learned_layer(block.kernel_size, block.custom)[1]
+        rows = [values[i : i + 6] for i in range(0, len(values), 6)]
+        bias = [
+            "bias = np.array(",
+            "    [",
+            *("        " + format_weights(row).replace(",", ", ") + "," for row in rows),
+            "    ],",
+            '    dtype="float32",',
+            ")",
+        ]
+    elif block.weights in PRESETS:
         what = f"{WEIGHTS[block.weights]}: {PRESETS[block.weights].source}"
     elif block.weights == "bank":
         what = "The classic bank, one filter per preset: " + ", ".join(
@@ -204,6 +219,6 @@ def weight_lines(block, channels, color_input, target, number=None):
         f").transpose(1, 2, 0)  # (k, k, filters) = {kernels.shape}",
         *spread,
         "kernel = kernels_2d[:, :, None, :] * channel_weights[None, None, :, None]",
-        f'bias = np.full({block.filters}, {format_weights((block.bias,))}, dtype="float32")',
+        *bias,
         f"{target}.set_weights([kernel, bias])",
     ]

@@ -1,5 +1,6 @@
 """The digits, the drawing preprocessing, the classifier, training and the committed model."""
 
+import itertools
 import subprocess
 import sys
 import threading
@@ -14,6 +15,7 @@ from cnn_core.training.data import (
     digit_splits,
     drawing_to_digit,
     ink_mask,
+    model_input,
     normalise_bitmap,
 )
 from cnn_core.training.loop import TrainingTurns, evaluate, train
@@ -63,6 +65,64 @@ def test_a_drawing_is_cropped_scaled_to_the_height_and_centred():
     columns = np.flatnonzero(bitmap.any(axis=0))
     assert columns.tolist() == list(range(13, 19))  # 40*32/200 = 6.4 -> 6 wide, centred
     assert counts.sum() == bitmap.sum() == 32 * 6
+
+
+def _fill_order(row_edge, col_edge):
+    """A 4x4 block's pixels: nearest the given edge row/column first, then the centre."""
+    cells = [(r, c) for r in range(4) for c in range(4)]
+    return sorted(
+        cells,
+        key=lambda rc: (
+            0 if row_edge is None else abs(rc[0] - row_edge),
+            0 if col_edge is None else abs(rc[1] - col_edge),
+            (rc[0] - 1.5) ** 2 + (rc[1] - 1.5) ** 2,
+            rc,
+        ),
+    )
+
+
+def _bitmap_from_counts(counts, left_edge, right_edge):
+    """A 32x32 bitmap with these 4x4 block counts: the top and bottom block rows
+    touch the bitmap's edges (the digits fill its height), and the outermost ink
+    columns sit at ``left_edge``/``right_edge`` inside their blocks."""
+    columns = np.flatnonzero(counts.any(axis=0))
+    bitmap = np.zeros((32, 32), bool)
+    for r, c in itertools.product(range(8), range(8)):
+        row_edge = {0: 0, 7: 3}.get(r)
+        col_edge = {columns[0]: left_edge, columns[-1]: right_edge}.get(c)
+        for rr, cc in _fill_order(row_edge, col_edge)[: counts[r, c]]:
+            bitmap[4 * r + rr, 4 * c + cc] = True
+    return bitmap
+
+
+def _drawn(counts):
+    """A digit drawn back as a 32x32 bitmap: one the canvas path keeps exactly
+    (ink centred the way it centres it) if there is one, else the nearest."""
+    for left, right in itertools.product(range(4), range(4)):
+        bitmap = _bitmap_from_counts(counts, left, right)
+        if (normalise_bitmap(bitmap) == bitmap).all():
+            return bitmap, True
+    return _bitmap_from_counts(counts, 1, 2), False
+
+
+def test_held_out_digits_through_the_canvas_path_get_the_model_s_own_predictions():
+    import keras
+
+    splits = digit_splits()
+    model = keras.saving.load_model(PRETRAINED_PATH)
+    counts = np.rint(splits.x_test[..., 0] * 16).astype(np.int64)
+    drawn, exact = zip(*(_drawn(c) for c in counts), strict=True)
+    through = np.array([drawing_to_digit(_canvas(bitmap))[1] for bitmap in drawn])
+    exact = np.array(exact)
+    # The originals were not all centred by their ink's extent: those the canvas
+    # path (which centres the ink) can keep exactly give back their counts...
+    assert exact.mean() > 0.75
+    np.testing.assert_array_equal(through[exact], counts[exact])
+    _, own = evaluate(model, splits.x_test, splits.y_test)
+    _, drawn_predictions = evaluate(model, model_input(through), splits.y_test)
+    # ... and so the model's own predictions; the rest move a pixel or two sideways.
+    np.testing.assert_array_equal(drawn_predictions[exact], own[exact])
+    assert (drawn_predictions == own).mean() >= 0.97
 
 
 def test_an_empty_canvas_is_no_digit():

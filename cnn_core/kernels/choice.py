@@ -12,7 +12,9 @@ import math
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import Message
 from cnn_core.kernels.custom import MAX_WEIGHT
+from cnn_core.kernels.learned import LEARNED, check_learned, learned_layer, pretrained_shape
 from cnn_core.kernels.presets import (
     BANK,
     KERNEL_SIZES,
@@ -45,6 +47,7 @@ WEIGHTS = {
     **{name: preset.label for name, preset in PRESETS.items()},
     "bank": "Classic bank",
     "custom": "Custom",
+    LEARNED: "Learned (trained on digits)",
 }
 #: ITU-R BT.601 luma weights, the ones cv2.COLOR_RGB2GRAY uses.
 LUMINANCE = (0.299, 0.587, 0.114)
@@ -66,6 +69,8 @@ def choice_sizes(weights):
         return PRESETS[weights].sizes
     if weights == "bank":
         return bank_sizes()
+    if weights == LEARNED:
+        return (pretrained_shape()[0],)
     if weights in WEIGHTS:
         return tuple(KERNEL_SIZES)
     raise SpecError(f"Expected weights to be one of {list(WEIGHTS)}. Received: {weights!r}")
@@ -82,6 +87,8 @@ def choice_filters(weights):
     choice_sizes(weights)
     if weights == "random":
         return None
+    if weights == LEARNED:
+        return pretrained_shape()[1]
     return len(BANK) if weights == "bank" else 1
 
 
@@ -113,9 +120,17 @@ def check_choice(weights, kernel_size, filters, custom=(), bias=0.0):
     kernel_size, filters : int
     custom : tuple of float
         ``kernel_size**2`` values, row-major, when ``weights == "custom"``;
-        empty otherwise.
+        a trained first layer's values for "learned" (see
+        :mod:`cnn_core.kernels.learned`); empty otherwise.
     bias : float
     """
+    if weights == LEARNED:
+        if not isinstance(custom, tuple):
+            raise SpecError(
+                f"Expected custom weights as a tuple. Received: {type(custom).__name__}"
+            )
+        check_learned(kernel_size, filters, custom, bias)
+        return
     sizes = choice_sizes(weights)
     if kernel_size not in sizes:
         raise SpecError(
@@ -168,6 +183,8 @@ def kernel_stack(weights, kernel_size, custom=()):
     """
     if weights == "bank":
         return bank_kernels(kernel_size)[0]
+    if weights == LEARNED:
+        return learned_layer(kernel_size, custom)[0]
     if weights == "custom":
         if len(custom) != kernel_size**2:
             raise SpecError(f"Expected {kernel_size**2} custom weights. Received: {len(custom)}")
@@ -301,6 +318,8 @@ def describe_choice(weights, bias=0.0):
     """
     if weights == "random":
         return "random Glorot-uniform weights, untrained: the maps show the arithmetic"
+    if weights == LEARNED:
+        return str(Message.of("train.learned.describe"))
     what = (
         "the classic bank: one filter per preset"
         if weights == "bank"
@@ -327,6 +346,8 @@ def choice_source(weights, kernel_size, channels, color_input, bias=0.0):
         ]
     elif weights == "custom":
         lines = [f"Custom: the {kernel_size}x{kernel_size} numbers typed in the sidebar"]
+    elif weights == LEARNED:
+        lines = [str(Message.of("train.learned.source", k=kernel_size))]
     else:
         lines = [f"{WEIGHTS[weights]}: {PRESETS[weights].source}"]
     if color_input:
@@ -334,5 +355,6 @@ def choice_source(weights, kernel_size, channels, color_input, bias=0.0):
         lines.append(f"spread over the {channels} input channels by luminance ({shares})")
     elif channels > 1:
         lines.append(f"spread over the {channels} input channels, 1/{channels} each")
-    lines.append(f"bias {bias:g} for every filter")
+    if weights != LEARNED:
+        lines.append(f"bias {bias:g} for every filter")
     return lines

@@ -21,7 +21,6 @@ __all__ = [
     "DIGIT",
     "MAX_COUNT",
     "DigitSplits",
-    "bitmap_from_counts",
     "block_counts",
     "digit_splits",
     "drawing_to_digit",
@@ -207,41 +206,3 @@ def drawing_to_digit(image):
     if bitmap is None:
         return None, None
     return bitmap, block_counts(bitmap)
-
-
-#: The order pixels of a 4x4 block are set in by :func:`bitmap_from_counts`:
-#: outward from the block's centre, so a count of 1-4 sits in the middle.
-_FILL_ORDER = sorted(
-    ((r, c) for r in range(BLOCK) for c in range(BLOCK)),
-    key=lambda rc: ((rc[0] - 1.5) ** 2 + (rc[1] - 1.5) ** 2, rc),
-)
-
-
-def bitmap_from_counts(counts):
-    """A 32x32 bitmap whose 4x4 block counts are ``counts``: a digit drawn back.
-
-    Each block gets ``count`` pixels set, from its centre outward; in the
-    top and bottom block rows the first pixel set touches the bitmap's edge,
-    so the ink spans the full height as in the original bitmaps.
-
-    Examples
-    --------
-    >>> counts = np.arange(64).reshape(8, 8) % 17
-    >>> bool((block_counts(bitmap_from_counts(counts)) == counts).all())
-    True
-    """
-    counts = np.asarray(counts)
-    if counts.shape != (DIGIT, DIGIT) or counts.min() < 0 or counts.max() > MAX_COUNT:
-        raise ValueError(f"Expected 8x8 counts in 0..16. Received: {counts.shape}")
-    bitmap = np.zeros((BITMAP, BITMAP), bool)
-    for r in range(DIGIT):
-        order = _FILL_ORDER
-        if r in (0, DIGIT - 1):
-            edge = 0 if r == 0 else BLOCK - 1
-            order = sorted(
-                _FILL_ORDER, key=lambda rc, e=edge: (abs(rc[0] - e), _FILL_ORDER.index(rc))
-            )
-        for c in range(DIGIT):
-            for rr, cc in order[: int(counts[r, c])]:
-                bitmap[r * BLOCK + rr, c * BLOCK + cc] = True
-    return bitmap
