@@ -119,8 +119,9 @@ def ink_mask(image):
     Parameters
     ----------
     image : ndarray of uint8, shape (h, w, 4) or (h, w, 3) or (h, w)
-        RGBA from the canvas (strokes are opaque, the rest transparent), or
-        RGB/gray with dark ink on a light background.
+        RGBA from the canvas, seen over white paper (dark opaque strokes on
+        a transparent or white background), or RGB/gray with dark ink on a
+        light background.
 
     Returns
     -------
@@ -128,7 +129,10 @@ def ink_mask(image):
     """
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 4:
-        return image[:, :, 3] >= 128
+        # Over a white page: transparent is paper, opaque dark is ink.
+        alpha = image[:, :, 3].astype(np.float32) / 255
+        gray = cv2.cvtColor(np.ascontiguousarray(image[:, :, :3], np.uint8), cv2.COLOR_RGB2GRAY)
+        return alpha * gray + (1 - alpha) * 255 < 128
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image.astype(np.uint8), cv2.COLOR_RGB2GRAY)
     if image.ndim != 2:

@@ -17,7 +17,15 @@ import numpy as np
 from cnn_core.model import load_keras
 from cnn_core.training.model import build_classifier, first_layer
 
-__all__ = ["HISTORY_KEYS", "Progress", "TrainResult", "TrainingTurns", "evaluate", "train"]
+__all__ = [
+    "HISTORY_KEYS",
+    "Progress",
+    "TrainResult",
+    "TrainingJob",
+    "TrainingTurns",
+    "evaluate",
+    "train",
+]
 
 #: What the curves show, per epoch.
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -221,3 +229,72 @@ class _Turn:
     def __exit__(self, *exc):
         self.turns.leave(self.ticket)
         return False
+
+
+class TrainingJob:
+    """One student's training, run in a worker thread, waiting its turn.
+
+    The page starts it, polls :meth:`snapshot` to draw, and calls
+    :meth:`stop`; nothing here draws. The job (and the trained model in its
+    :attr:`result`) belongs to whoever holds it: a session's state.
+
+    Parameters
+    ----------
+    settings : TrainSettings
+    turns : TrainingTurns
+        Shared by every job of the process: one training at a time.
+    splits : DigitSplits
+    ticket : str
+        Identifies this job in the queue.
+    """
+
+    def __init__(self, settings, turns, splits, ticket):
+        self.settings, self.turns, self.splits, self.ticket = settings, turns, splits, ticket
+        self.stop_event = threading.Event()
+        self.progress = None
+        self.result = None
+        self.error = None
+        self.state = "queued"
+        self._thread = threading.Thread(target=self._run, name=f"convlab-train-{ticket}")
+        self._thread.daemon = True
+
+    def start(self):
+        """Queue the job and start its thread; returns the job."""
+        self.turns.join(self.ticket)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Stop: a queued job leaves the queue, a running one ends after its batch."""
+        self.stop_event.set()
+        if self.state == "queued":
+            self.turns.leave(self.ticket)
+
+    def _report(self, progress):
+        self.progress = progress
+
+    def _run(self):
+        try:
+            with self.turns.turn(self.ticket, self.stop_event) as ready:
+                if not ready:
+                    self.state = "cancelled"
+                    return
+                self.state = "running"
+                self.result = train(self.settings, self.splits, self._report, self.stop_event)
+                self.state = "stopped" if self.result.stopped else "done"
+        except Exception as exc:  # shown to the student; the server keeps running
+            self.error = exc
+            self.state = "failed"
+
+    @property
+    def active(self):
+        """True while queued or running."""
+        return self.state in ("queued", "running")
+
+    def place(self):
+        """Trainings ahead of this one in the queue (0 when running), or None."""
+        return self.turns.place(self.ticket)
+
+    def join(self, timeout=None):
+        """Wait for the thread to end (tests, shutdown)."""
+        self._thread.join(timeout)
