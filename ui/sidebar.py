@@ -33,10 +33,11 @@ from cnn_core.spec import (
 from ui import cached
 from ui import links as link
 from ui.display_widgets import color_scale_control
-from ui.i18n import language_control, start_language
+from ui.i18n import language_control, start_language, t
 from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
+    follow_learned,
     kernel_size_changed,
     kernel_widgets,
 )
@@ -46,6 +47,7 @@ PAGES = (
     ("pages/1_Convolution_step.py", "Convolution step", ":material/filter_center_focus:"),
     ("pages/2_Kernels.py", "Kernels", ":material/blur_on:"),
     ("pages/3_Keras_code.py", "Keras code", ":material/code:"),
+    ("pages/6_Train.py", "train.nav", ":material/model_training:"),
 )
 UPLOAD = "Upload"
 URL = "URL"
@@ -251,7 +253,8 @@ def _image_choice(source, url=None):
 
 def _navigation():
     for path, label, icon in PAGES:
-        st.page_link(path, label=label, icon=icon)
+        # A label with a dot is a catalogue key (the Train page's).
+        st.page_link(path, label=t(label) if "." in label else label, icon=icon)
     st.divider()
 
 
@@ -265,6 +268,7 @@ def _conv_widgets(index):
     activation of block ``index``."""
     key = _block_keys(index)
     low, high = LIMITS["kernel_size"]
+    learned = follow_learned(key)
     st.slider(
         "Kernel size",
         low,
@@ -273,6 +277,7 @@ def _conv_widgets(index):
         help="Side k of the k x k kernel.",
         on_change=kernel_size_changed,
         args=(key, index),
+        disabled=learned,
     )
     if index == 0:
         color_mode = st.session_state["color_mode"]

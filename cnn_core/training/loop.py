@@ -70,6 +70,7 @@ class TrainResult:
     epochs_done: int
     stopped: bool
     settings: object = None
+    test_accuracy: float | None = None
 
 
 def _callback_class():
@@ -280,8 +281,12 @@ class TrainingJob:
                     self.state = "cancelled"
                     return
                 self.state = "running"
-                self.result = train(self.settings, self.splits, self._report, self.stop_event)
-                self.state = "stopped" if self.result.stopped else "done"
+                result = train(self.settings, self.splits, self._report, self.stop_event)
+                result.test_accuracy, _ = evaluate(
+                    result.model, self.splits.x_test, self.splits.y_test
+                )
+                self.result = result
+                self.state = "stopped" if result.stopped else "done"
         except Exception as exc:  # shown to the student; the server keeps running
             self.error = exc
             self.state = "failed"
