@@ -144,9 +144,12 @@ def _words():
 
 
 def _filters(kernel, caption):
-    names = [t("train.filter", number=i + 1) for i in range(kernel.shape[3])]
+    """The first layer's filters: a kernel (k, k, 1, f) or its ready figure."""
+    if not hasattr(kernel, "to_plotly_json"):
+        names = [t("train.filter", number=i + 1) for i in range(kernel.shape[3])]
+        kernel = kernel_figure(kernel, filter_names=names)
     st.markdown(f"**{t('train.filters.header')}**")
-    st.plotly_chart(kernel_figure(kernel, filter_names=names), key="train_filters_chart")
+    st.plotly_chart(kernel, key="train_filters_chart")
     st.caption(caption)
 
 
@@ -166,11 +169,23 @@ def _progress(job):
         min(1.0, progress.batch / progress.batches),
         text=t("train.progress.batch", batch=progress.batch, batches=progress.batches),
     )
-    left, right = st.columns([3, 2])
+    # Curves and filters change once per epoch: build their figures once per epoch.
+    epoch_key = (job.ticket, progress.epoch, st.session_state.get("lang"))
+    cached_figures = st.session_state.get("_live_figures")
+    if cached_figures is None or cached_figures[0] != epoch_key:
+        names = [t("train.filter", number=i + 1) for i in range(progress.kernel.shape[3])]
+        cached_figures = (
+            epoch_key,
+            curves_figure(progress.history, _words()),
+            kernel_figure(progress.kernel, filter_names=names),
+        )
+        st.session_state["_live_figures"] = cached_figures
+    _, curves, kernels = cached_figures
+    left, right = st.columns(2)
     with left:
-        st.plotly_chart(curves_figure(progress.history, _words()), key="train_curves")
+        st.plotly_chart(curves, key="train_curves")
     with right:
-        _filters(progress.kernel, t("train.filters.live"))
+        _filters(kernels, t("train.filters.live"))
 
 
 def _outcome(result):
@@ -185,7 +200,7 @@ def _outcome(result):
         ),
         icon=":material/check_circle:",
     )
-    left, right = st.columns([3, 2])
+    left, right = st.columns(2)
     with left:
         st.plotly_chart(curves_figure(history, _words()), key="train_curves")
     with right:
@@ -259,7 +274,6 @@ def _drawing():
 
     st.header(t("train.draw.header"), divider="gray")
     probe, own = _classifier()
-    st.caption(t("train.draw.model_own" if own else "train.draw.model_committed"))
     left, right = st.columns([1, 2])
     with left:
         canvas = st_canvas(
@@ -276,6 +290,7 @@ def _drawing():
     image = canvas.image_data if canvas is not None else None
     bitmap, counts = drawing_to_digit(image) if image is not None else (None, None)
     with right:
+        st.caption(t("train.draw.model_own" if own else "train.draw.model_committed"))
         if counts is None:
             st.info(t("train.draw.hint"), icon=":material/draw:")
             st.caption(t("train.draw.how", bitmap=BITMAP, digit=DIGIT))
@@ -289,7 +304,11 @@ def _drawing():
         b.plotly_chart(digit_figure(counts, t("train.draw.counts")), key="drawn_counts")
     prediction = predict_digit(probe, counts)
     words = {
-        "title": t("train.draw.top"),
+        "title": t(
+            "train.draw.top",
+            digit=prediction.digit,
+            percent=f"{prediction.probabilities[prediction.digit]:.1%}",
+        ),
         "digit": t("train.draw.digit"),
         "probability": t("train.draw.probability"),
     }

@@ -108,16 +108,15 @@ def probabilities_figure(probabilities, words):
     ----------
     probabilities : ndarray, shape (10,)
     words : dict
-        ``title`` (a format string with ``{digit}`` and ``{percent}``),
-        ``digit``, ``probability``.
+        ``title`` (naming the top digit), ``digit``, ``probability``.
 
     Examples
     --------
     >>> p = np.full(10, 0.05); p[3] = 0.55
-    >>> figure = probabilities_figure(p, {"title": "{digit}: {percent}", "digit": "digit",
+    >>> figure = probabilities_figure(p, {"title": "a 3", "digit": "digit",
     ...                                   "probability": "probability"})
     >>> figure.layout.title.text, figure.data[0].marker.color[3]
-    ('3: 55.0%', '#1f5fbf')
+    ('a 3', '#1f5fbf')
     """
     probabilities = np.asarray(probabilities, np.float64)
     top = int(probabilities.argmax())
@@ -133,7 +132,7 @@ def probabilities_figure(probabilities, words):
         )
     )
     figure.update_layout(
-        title={"text": words["title"].format(digit=top, percent=f"{probabilities[top]:.1%}")},
+        title={"text": words["title"]},
         xaxis_title=words["digit"],
         yaxis={"title": words["probability"], "range": [0, 1.1]},
         height=300,
@@ -186,7 +185,10 @@ def maps_figure(maps, title, names):
             col=c % cols + 1,
         )
     figure.update_yaxes(autorange="reversed", showticklabels=False)
-    figure.update_xaxes(showticklabels=False)
+    figure.update_xaxes(showticklabels=False, constrain="domain")
+    for c in range(channels):  # square pixels in every tile
+        suffix = "" if c == 0 else str(c + 1)
+        figure.layout[f"yaxis{suffix}"].scaleanchor = f"x{suffix}"
     figure.update_annotations(font={"size": 10})
     figure.update_layout(
         title={"text": title, "font": {"size": 14}},
