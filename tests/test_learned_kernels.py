@@ -1,7 +1,10 @@
 """The "Learned" kernel choice: the committed model's first layer, or a session's own."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from cnn_core.codegen import keras_script, weight_lines
 from cnn_core.errors import SpecError
@@ -143,3 +146,83 @@ def test_a_link_carries_the_committed_model_never_a_session_one():
     # weights=learned alone: the committed model's size and filters.
     block = parse_link({"weights": "learned"}).spec.blocks[0]
     assert (block.kernel_size, block.filters, block.custom) == (*pretrained_shape(), ())
+
+
+# The sidebar and the pages (AppTest).
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+def _ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return True
+
+
+def test_learned_in_the_sidebar_follows_the_committed_model_and_the_pages_show_it(committed):
+    kernel, bias = committed
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="weights").set_value("learned").run()
+    assert _ok(at)
+    k, f = pretrained_shape()
+    assert at.slider(key="kernel_size").value == k and at.slider(key="kernel_size").disabled
+    assert at.slider(key="filters").value == f and at.slider(key="filters").disabled
+    captions = "\n".join(c.value for c in at.caption)
+    assert f"the committed model's first layer, {f} filters of {k}x{k}" in captions
+    assert not [n for n in at.number_input if n.key == "bias"]
+    assert at.query_params["weights"] == "learned"
+    at.switch_page("pages/3_Keras_code.py").run()
+    assert _ok(at)
+    script = at.code[0].value
+    weights = script[script.index("kernels_2d = np.array(") : script.index("model.summary()")]
+    namespace = {"np": np, "model": type("M", (), {})()}
+
+    class Layer:
+        def set_weights(self, values):
+            self.values = values
+
+    namespace["model"].layers = [Layer()]
+    exec(weights, namespace)
+    got_kernel, got_bias = namespace["model"].layers[0].values
+    np.testing.assert_array_equal(got_kernel, kernel)
+    np.testing.assert_array_equal(got_bias, bias)
+    at.switch_page("pages/2_Kernels.py").run()
+    assert _ok(at)
+    assert "first layer of a CNN trained on handwritten digits" in "\n".join(
+        c.value for c in at.code
+    )
+
+
+def test_learned_follows_the_session_s_own_model_and_says_a_link_cannot_carry_it():
+    rng = np.random.default_rng(1)
+    values = learned_values(rng.normal(size=(5, 5, 1, 4)), rng.normal(size=4))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["_learned_layer"] = (5, 4, values)
+    at.run()
+    at.selectbox(key="weights").set_value("learned").run()
+    assert _ok(at)
+    assert at.slider(key="kernel_size").value == 5
+    assert at.slider(key="filters").value == 4
+    captions = "\n".join(c.value for c in at.caption)
+    assert "the model you trained in this session, 4 filters of 5x5" in captions
+    assert "your own model stays in this session" in captions
+    assert at.session_state["custom"] == values
+    # The link is the committed model's.
+    k, f = pretrained_shape()
+    assert at.query_params["kernel"] == str(k) and at.query_params["filters"] == str(f)
+    # Back to Random: the filter count from before returns.
+    at.selectbox(key="weights").set_value("random").run()
+    assert _ok(at)
+    assert at.slider(key="filters").value == 1 and not at.slider(key="kernel_size").disabled
+
+
+def test_a_link_with_weights_learned_opens_the_committed_model():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["weights"] = "learned"
+    at.query_params["kernel"] = "3"
+    at.query_params["filters"] = "16"
+    at.run()
+    assert _ok(at)
+    assert at.selectbox(key="weights").value == "learned"
+    assert at.session_state["custom"] == ()

@@ -266,3 +266,101 @@ def test_the_script_reproduces_the_committed_weights(tmp_path):
     assert [w.shape for w in rerun] == [w.shape for w in committed]
     for new, old in zip(rerun, committed, strict=True):
         np.testing.assert_allclose(new, old, atol=1e-5, rtol=0)
+
+
+# The Train page (AppTest).
+
+PAGE = "pages/6_Train.py"
+
+
+def _page(**state):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    return at
+
+
+def _ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return True
+
+
+def _text(at):
+    parts = [e.value for kind in ("markdown", "caption", "info", "success") for e in at.get(kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_the_page_at_the_defaults_shows_the_committed_model_and_a_drawing_hint():
+    at = _page()
+    assert _ok(at)
+    text = _text(at)
+    assert "No model trained in this session yet" in text
+    assert "held-out accuracy 97" in text
+    assert "Draw a digit from 0 to 9" in text
+    assert at.slider(key="train_filters").value == TrainSettings().filters
+    assert not at.button(key="train_start").disabled and at.button(key="train_stop").disabled
+
+
+def test_the_page_in_chinese():
+    at = _page(lang="zh")
+    assert _ok(at)
+    text = _text(at)
+    assert "本次会话还没有训练模型" in text and "No model" not in text
+    assert at.slider(key="train_epochs").label == "轮次（epoch）"
+
+
+def _wait(at, state="done"):
+    job = at.session_state["_train_job"]
+    job.join(300)
+    assert job.state == state, job.error
+    at.run()
+    return job
+
+
+def test_train_queue_stop_and_the_model_belongs_to_the_session():
+    import gc
+    import weakref
+
+    from cnn_core.model import load_keras
+    from ui.train import training_turns
+
+    # As the server's warm-up does before any session exists: Keras's import ends
+    # with gc.freeze(), and a session frozen with it would never be collected.
+    load_keras()
+    at = _page(train_epochs=2, train_filters=2)
+    turns = training_turns()
+    turns.join("another student")  # someone else's training runs now
+    try:
+        at.button(key="train_start").click().run()
+        assert _ok(at)
+        job = at.session_state["_train_job"]
+        assert job.state == "queued"
+        assert "Another training is running; yours starts when it ends" in _text(at)
+        assert "ahead of yours: 1" in _text(at)
+        assert at.button(key="train_start").disabled and not at.button(key="train_stop").disabled
+    finally:
+        turns.leave("another student")
+    _wait(at)
+    assert _ok(at)
+    assert "Trained 2 epochs" in _text(at)
+    assert at.session_state["_learned_layer"][:2] == (3, 2)
+    model = weakref.ref(at.session_state["_trained"].model)
+    # Stop: the model trained so far is kept.
+    at.slider(key="train_epochs").set_value(60).run()
+    at.button(key="train_start").click().run()
+    at.session_state["_train_job"].stop()
+    stopped = _wait(at, "stopped")
+    assert _ok(at)
+    assert "Stopped after" in _text(at)
+    assert at.session_state["_trained"] is stopped.result
+    assert stopped.result.epochs_done < 60
+    # Memory: the models live in this session only and go with it.
+    newest = weakref.ref(stopped.result.model)
+    del at, stopped, job
+    gc.collect()
+    assert model() is None and newest() is None

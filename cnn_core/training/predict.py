@@ -47,7 +47,7 @@ def layer_probe(model):
         Outputs: one per layer after the input, in order (the softmax last).
     """
     keras = load_keras()
-    return keras.Model(model.inputs, [layer.output for layer in model.layers[1:]])
+    return keras.Model(model.input, [layer.output for layer in model.layers[1:]])
 
 
 def predict_digit(probe, counts):
