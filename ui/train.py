@@ -181,11 +181,8 @@ def _progress(job):
         )
         st.session_state["_live_figures"] = cached_figures
     _, curves, kernels = cached_figures
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(curves, key="train_curves")
-    with right:
-        _filters(kernels, t("train.filters.live"))
+    st.plotly_chart(curves, key="train_curves")
+    _filters(kernels, t("train.filters.live"))
 
 
 def _outcome(result):
@@ -200,12 +197,9 @@ def _outcome(result):
         ),
         icon=":material/check_circle:",
     )
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(curves_figure(history, _words()), key="train_curves")
-    with right:
-        kernel, _ = first_layer(result.model)
-        _filters(kernel, t("train.filters.trained"))
+    st.plotly_chart(curves_figure(history, _words()), key="train_curves")
+    kernel, _ = first_layer(result.model)
+    _filters(kernel, t("train.filters.trained"))
 
 
 def _panel():

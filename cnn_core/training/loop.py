@@ -48,7 +48,8 @@ class Progress:
     history : dict of str to tuple of float
         :data:`HISTORY_KEYS` -> one value per completed epoch.
     kernel : ndarray of float32, shape (k, k, 1, f)
-        The first layer's kernel now.
+        The first layer's kernel at the end of the last epoch (at the start
+        during the first).
     bias : ndarray of float32, shape (f,)
     """
 
@@ -85,12 +86,15 @@ def _callback_class():
             self.epochs, self.batches = epochs, batches
             self.history = {key: [] for key in HISTORY_KEYS}
             self.epoch = 0
+            self.weights = None
 
-        def _send(self, batch):
-            kernel, bias = first_layer(self.model)
+        def _send(self, batch, new_weights=False):
+            if new_weights or self.weights is None:
+                # The filters are drawn once per epoch: copy them then (and at the start).
+                self.weights = first_layer(self.model)
             history = {key: tuple(values) for key, values in self.history.items()}
             self.report(
-                Progress(self.epoch, self.epochs, batch, self.batches, history, kernel, bias)
+                Progress(self.epoch, self.epochs, batch, self.batches, history, *self.weights)
             )
 
         def on_train_batch_end(self, batch, logs=None):
@@ -102,7 +106,7 @@ def _callback_class():
             for key in HISTORY_KEYS:
                 self.history[key].append(float(logs[key]))
             self.epoch = epoch + 1
-            self._send(self.batches)
+            self._send(self.batches, new_weights=True)
             if self.stop.is_set():
                 self.model.stop_training = True
 
