@@ -259,6 +259,10 @@ def _classifier():
     return probe, True
 
 
+def _axes():
+    return t("train.hover.row"), t("train.hover.column")
+
+
 def _clear():
     st.session_state["_canvas_version"] = st.session_state.get("_canvas_version", 0) + 1
 
@@ -292,10 +296,14 @@ def _drawing():
         st.caption(t("train.draw.how", bitmap=BITMAP, digit=DIGIT))
         a, b = st.columns(2)
         a.plotly_chart(
-            digit_figure(bitmap, t("train.draw.bitmap"), max_value=1, show_numbers=False),
+            digit_figure(
+                bitmap, t("train.draw.bitmap"), max_value=1, show_numbers=False, axes=_axes()
+            ),
             key="drawn_bitmap",
         )
-        b.plotly_chart(digit_figure(counts, t("train.draw.counts")), key="drawn_counts")
+        b.plotly_chart(
+            digit_figure(counts, t("train.draw.counts"), axes=_axes()), key="drawn_counts"
+        )
     prediction = predict_digit(probe, counts)
     words = {
         "title": t(
@@ -313,7 +321,9 @@ def _drawing():
         with tab:
             names = [t("train.map", number=i + 1) for i in range(maps.shape[2])]
             st.plotly_chart(
-                maps_figure(maps, t("train.draw.maps_title", layer=name, kind=kind), names),
+                maps_figure(
+                    maps, t("train.draw.maps_title", layer=name, kind=kind), names, _axes()
+                ),
                 key=f"drawn_maps_{name}",
             )
 

@@ -68,10 +68,20 @@ def curves_figure(history, words):
     return figure
 
 
-def digit_figure(values, title, max_value=16, show_numbers=True):
+_HOVER = ("row", "column")
+
+
+def _hover(axes, value):
+    """A hover template: "row %{y}, column %{x}: <value>", in the page's words."""
+    row, column = axes
+    return f"{row} %{{y}}, {column} %{{x}}: {value}<extra></extra>"
+
+
+def digit_figure(values, title, max_value=16, show_numbers=True, axes=_HOVER):
     """A small grid of values (the 8x8 counts, or the 32x32 bitmap) as a heatmap.
 
     Ink is dark, as drawn; with ``show_numbers`` each cell prints its value.
+    ``axes`` are the words for row and column in the hover text.
 
     Examples
     --------
@@ -86,7 +96,7 @@ def digit_figure(values, title, max_value=16, show_numbers=True):
         zmax=max_value,
         colorscale="Greys",
         showscale=False,
-        hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>",
+        hovertemplate=_hover(axes, "%{z}"),
         texttemplate="%{z}" if show_numbers else None,
         textfont={"size": 11},
     )
@@ -141,7 +151,7 @@ def probabilities_figure(probabilities, words):
     return figure
 
 
-def maps_figure(maps, title, names):
+def maps_figure(maps, title, names, axes=_HOVER):
     """One layer's maps for the drawn digit, a small heatmap per channel.
 
     Parameters
@@ -150,6 +160,8 @@ def maps_figure(maps, title, names):
     title : str
     names : sequence of str
         One tile title per channel.
+    axes : (str, str)
+        The words for row and column in the hover text.
 
     Examples
     --------
@@ -179,7 +191,7 @@ def maps_figure(maps, title, names):
                 colorscale="Viridis",
                 showscale=c == 0,
                 colorbar={"len": 0.8, "thickness": 12},
-                hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
+                hovertemplate=_hover(axes, "%{z:.3f}"),
             ),
             row=c // cols + 1,
             col=c % cols + 1,
