@@ -22,6 +22,9 @@ import cv2
 import numpy as np
 import plotly.graph_objects as go
 
+from cnn_core.errors import SpecError
+from cnn_core.i18n import translate
+
 __all__ = ["FINE_BINS", "MAX_BINS", "ValueHistogram", "coarsen", "count_values", "histogram_figure"]
 
 #: Most bins a histogram on the page has.
@@ -90,7 +93,7 @@ def count_values(values, bins=FINE_BINS, value_range=None):
     """
     values = np.asarray(values)
     if values.size == 0:
-        raise ValueError("Expected at least one value to count.")
+        raise SpecError("errors.internal.no_values")
     if value_range is None:
         value_range = (values.min(), values.max())
     low, high = float(value_range[0]), float(value_range[1])
@@ -156,7 +159,7 @@ def coarsen(parts, low, high, bins=MAX_BINS):
     return ValueHistogram(counts, edges)
 
 
-def histogram_figure(histogram, value_range, colorscale, zero_fraction=None):
+def histogram_figure(histogram, value_range, colorscale, zero_fraction=None, lang="en"):
     """A small bar chart of a stage's values, bars coloured like the tiles.
 
     Parameters
@@ -170,6 +173,8 @@ def histogram_figure(histogram, value_range, colorscale, zero_fraction=None):
     zero_fraction : float, optional
         Share of values exactly zero, stated in the title (after an
         activation or pooling: the sparsity ReLU creates).
+    lang : str
+        The language of the title, axis titles and hover text.
 
     Returns
     -------
@@ -181,12 +186,16 @@ def histogram_figure(histogram, value_range, colorscale, zero_fraction=None):
     >>> fig = histogram_figure(h, (0.0, 3.0), [[0, "black"], [1, "white"]], 0.5)
     >>> fig.layout.title.text
     '4 values in 4 bins · exactly zero: 50.0%'
+    >>> histogram_figure(h, (0.0, 3.0), [[0, "black"], [1, "white"]], 0.5, "zh").layout.title.text
+    '4 个值，分为 4 个区间 · 恰好为零：50.0%'
     """
     widths = np.diff(histogram.edges)
     low, high = value_range
-    title = f"{histogram.total:,} values in {len(histogram.counts)} bins"
+    title = translate(
+        lang, "figures.histogram.title", total=histogram.total, bins=len(histogram.counts)
+    )
     if zero_fraction is not None:
-        title += f" · exactly zero: {zero_fraction:.1%}"
+        title += " · " + translate(lang, "figures.histogram.zeros", share=zero_fraction)
     bar = {
         "type": "bar",
         "x": histogram.centres.astype(np.float32),
@@ -202,8 +211,7 @@ def histogram_figure(histogram, value_range, colorscale, zero_fraction=None):
         "customdata": np.stack([histogram.edges[:-1], histogram.edges[1:]], axis=1).astype(
             np.float32
         ),
-        "hovertemplate": "%{customdata[0]:.4g} to %{customdata[1]:.4g}: %{y:,} values"
-        "<extra></extra>",
+        "hovertemplate": translate(lang, "figures.histogram.hover"),
     }
     layout = {
         "title": {"text": title, "font": {"size": 12}, "x": 0, "xanchor": "left"},
@@ -211,11 +219,15 @@ def histogram_figure(histogram, value_range, colorscale, zero_fraction=None):
         "margin": {"l": 50, "r": 10, "t": 30, "b": 48, "autoexpand": False},
         "bargap": 0,
         "xaxis": {
-            "title": {"text": "value", "standoff": 4},
+            "title": {"text": translate(lang, "figures.colorbar.value"), "standoff": 4},
             "ticklabeloverflow": "allow",
             "zeroline": False,
         },
-        "yaxis": {"title": {"text": "count"}, "ticklabeloverflow": "allow", "rangemode": "tozero"},
+        "yaxis": {
+            "title": {"text": translate(lang, "figures.histogram.count")},
+            "ticklabeloverflow": "allow",
+            "rangemode": "tozero",
+        },
         "plot_bgcolor": "rgba(0,0,0,0)",
         "showlegend": False,
         # Not Plotly's default template (7 kB, nine tenths of this figure):

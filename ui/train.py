@@ -330,7 +330,7 @@ def _drawing():
 
 def render():
     """Draw the Train page."""
-    start_page(t("train.nav"))
+    start_page("train.nav")
     st.title(t("train.title"))
     st.markdown(t("train.intro"))
     _training()

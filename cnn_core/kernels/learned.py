@@ -62,7 +62,7 @@ def pretrained_shape(path=PRETRAINED_PATH):
         if layer["class_name"] == "Conv2D":
             settings = layer["config"]
             return int(settings["kernel_size"][0]), int(settings["filters"])
-    raise ValueError(f"{path} has no Conv2D layer")
+    raise SpecError("train.errors.no_conv", path=str(path))
 
 
 @functools.cache
@@ -98,11 +98,11 @@ def learned_values(kernel, bias):
     kernel = np.asarray(kernel, np.float32)
     if kernel.ndim == 4:
         if kernel.shape[2] != 1:
-            raise ValueError(f"Expected a one-channel first layer. Received: {kernel.shape}")
+            raise SpecError("train.errors.first_layer", shape=str(kernel.shape))
         kernel = kernel[:, :, 0, :]
     bias = np.asarray(bias, np.float32)
     if kernel.ndim != 3 or bias.shape != (kernel.shape[2],):
-        raise ValueError(f"Expected a kernel (k, k, f) and f biases. Received: {kernel.shape}")
+        raise SpecError("train.errors.kernel_bias", shape=str(kernel.shape))
     return tuple(float(v) for v in np.concatenate([kernel.ravel(), bias]))
 
 

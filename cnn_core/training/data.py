@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from cnn_core.errors import SpecError
+
 __all__ = [
     "BITMAP",
     "BLOCK",
@@ -81,7 +83,7 @@ def model_input(counts):
     """
     counts = np.asarray(counts, np.float32)
     if counts.shape[-2:] != (DIGIT, DIGIT):
-        raise ValueError(f"Expected block counts of shape (..., 8, 8). Received: {counts.shape}")
+        raise SpecError("train.errors.counts_shape", shape=str(counts.shape))
     return (counts / MAX_COUNT)[..., None]
 
 
@@ -136,7 +138,7 @@ def ink_mask(image):
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image.astype(np.uint8), cv2.COLOR_RGB2GRAY)
     if image.ndim != 2:
-        raise ValueError(f"Expected a gray, RGB or RGBA image. Received: {image.shape}")
+        raise SpecError("train.errors.drawing_shape", shape=str(image.shape))
     return image < 128
 
 
@@ -189,7 +191,7 @@ def block_counts(bitmap):
     """
     bitmap = np.asarray(bitmap, bool)
     if bitmap.shape != (BITMAP, BITMAP):
-        raise ValueError(f"Expected a 32x32 bitmap. Received: {bitmap.shape}")
+        raise SpecError("train.errors.bitmap_shape", shape=str(bitmap.shape))
     return bitmap.reshape(DIGIT, BLOCK, DIGIT, BLOCK).sum(axis=(1, 3)).astype(np.int64)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_core.errors import SpecError
 from cnn_core.layer_table import block_layers, layer_names
 from cnn_core.model import _serialized, keras_layer, load_keras
 from cnn_core.spec import BlockSpec
@@ -71,10 +72,12 @@ class TrainSettings:
         for name, (low, high) in SETTING_LIMITS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not low <= value <= high:
-                raise ValueError(f"Expected {name} between {low} and {high}. Received: {value!r}")
+                raise SpecError(
+                    "train.errors.setting_range", name=name, low=low, high=high, value=value
+                )
         for name in ("filters", "kernel_size", "epochs", "seed", "batch_size"):
             if not isinstance(getattr(self, name), int):
-                raise ValueError(f"Expected {name} to be an integer.")
+                raise SpecError("train.errors.setting_integer", name=name, value=value)
 
     def replace(self, **changes):
         """A copy with ``changes``, validated."""
