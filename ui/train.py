@@ -25,7 +25,7 @@ from cnn_core.training.model import (
 )
 from cnn_core.training.predict import layer_probe, load_classifier, predict_digit
 from ui import trained
-from ui.i18n import t
+from ui.i18n import labels, t
 from ui.page import start_page
 from ui.stages import markdown_table, shape_text
 
@@ -91,7 +91,7 @@ def _settings_widgets(disabled):
         t("train.settings.learning_rate"),
         LEARNING_RATES,
         key="train_learning_rate",
-        format_func=lambda rate: f"{rate:g}",
+        format_func=labels(lambda rate: f"{rate:g}"),
         help=t("train.settings.learning_rate_help"),
         disabled=disabled,
     )
