@@ -16,6 +16,7 @@ import numpy as np
 
 from cnn_core.errors import SpecError
 from cnn_core.kernels import kernel_stack, layer_weights
+from cnn_core.kernels.learned import LEARNED, learned_layer
 from cnn_core.layer_table import GlorotSeed
 from cnn_core.shapes import plan_pipeline, stage_key
 
@@ -217,6 +218,15 @@ def kernel_weights(spec, index=0):
     bias : ndarray of float32, shape (filters,)
     """
     block = spec.blocks[index]
+    if block.weights == LEARNED:
+        # Per-filter biases, as the trained layer has them.
+        kernels, bias = learned_layer(block.kernel_size, block.custom)
+        kernel, _ = layer_weights(
+            kernels,
+            spec.block_channels(index),
+            color_input=index == 0 and spec.color_mode == "rgb",
+        )
+        return kernel, bias
     if block.weights != "random":
         # A 2-D kernel per filter, spread over the block's input channels: by
         # luminance for the RGB image, 1/c each for a later block's maps.

@@ -46,6 +46,7 @@ from ui.i18n import labels, lang, language_control, say, start_language, t
 from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
+    follow_learned,
     kernel_size_changed,
     kernel_widgets,
 )
@@ -56,6 +57,7 @@ PAGES = (
     ("pages/1_Convolution_step.py", "conv_step", ":material/filter_center_focus:"),
     ("pages/2_Kernels.py", "kernels", ":material/blur_on:"),
     ("pages/3_Keras_code.py", "keras_code", ":material/code:"),
+    ("pages/6_Train.py", "train.nav", ":material/model_training:"),
 )
 #: Image sources beside the samples. The select's values never change with
 #: the language; its labels are the catalogue's ``sidebar.source.*``.
@@ -277,7 +279,9 @@ def _image_choice(source, url=None):
 
 def _navigation():
     for path, name, icon in PAGES:
-        st.page_link(path, label=t(f"pages.{name}.nav"), icon=icon)
+        # A name with a dot is a whole catalogue key (the Train page's, in train.toml).
+        key = name if "." in name else f"pages.{name}.nav"
+        st.page_link(path, label=t(key), icon=icon)
     st.divider()
 
 
@@ -293,6 +297,7 @@ def _conv_widgets(index):
     activation of block ``index``."""
     key = _block_keys(index)
     low, high = LIMITS["kernel_size"]
+    learned = follow_learned(key)
     st.slider(
         t("sidebar.kernel_size.label"),
         low,
@@ -301,6 +306,7 @@ def _conv_widgets(index):
         help=t("sidebar.kernel_size.help"),
         on_change=kernel_size_changed,
         args=(key, index),
+        disabled=learned,
     )
     if index == 0:
         color_mode = st.session_state["color_mode"]
