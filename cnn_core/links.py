@@ -98,6 +98,7 @@ class Allowed:
         "number": a number from ``low`` to ``high``. "numbers": comma-separated
         numbers, ``low`` of them (k*k) or any square count when ``low`` is None.
         "numbers_custom": numbers read only with ``weights=custom``.
+        "needs_w": ``weights=custom`` without the ``w`` of ``low`` numbers.
         "bias_random": a bias, read only with weights other than random.
         "kernel_size": a size the kernel choice has; ``choices`` holds the
         sentence saying so in English, ``note`` in any language.
@@ -689,12 +690,16 @@ def _fit_kernel_choice(block, found, rejected, suffix=""):
     """
     weights, size = block["weights"], block["kernel_size"]
     if weights == "custom" and len(block["custom"]) != size * size:
-        written, text = found.get("w" + suffix, ("w" + suffix, ""))
+        if "w" + suffix in found:
+            written, text = found["w" + suffix]
+            allowed = Allowed("numbers", size * size)
+        else:
+            # No w at all: the line names the weights the link did write.
+            written, text = found["weights" + suffix]
+            allowed = Allowed("needs_w", size * size)
         # One line for this w, saying what it needed and what happens instead.
         rejected[:] = [r for r in rejected if r.name != written]
-        rejected.append(
-            Rejection(written, text, Allowed("numbers", size * size), f"weights{suffix}=random")
-        )
+        rejected.append(Rejection(written, text, allowed, f"weights{suffix}=random"))
         weights = block["weights"] = "random"
     elif weights != "custom" and block["custom"]:
         written, text = found["w" + suffix]
@@ -735,6 +740,8 @@ def _allowed_message(allowed):
     key = "links.allowed."
     if allowed.kind == "number":
         return Message.of(key + "number", low=allowed.low, high=allowed.high)
+    if allowed.kind == "needs_w":
+        return Message.of(key + "needs_w", count=allowed.low)
     if allowed.kind == "numbers":
         if allowed.low is None:
             return Message.of(key + "numbers_any")

@@ -11,7 +11,7 @@ import urllib.parse
 
 import streamlit as st
 
-from cnn_core.images import DEFAULT_SAMPLE, SAMPLES
+from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, sample_label
 from cnn_core.links import is_link_name, parse_link, rejection_message, spec_to_query
 from ui.i18n import link_language, say, t
 
@@ -85,19 +85,16 @@ def sync_url(spec, sample=None, url=None):
 def share(spec, source, url=None, uploaded=False):
     """The sidebar's "Share this view": this view's link, and the same link locked."""
     sample = sample_slug(source)
-    with st.expander("Share this view", icon=":material/share:"):
+    with st.expander(t("ui.share.title"), icon=":material/share:"):
         if uploaded:
-            st.info(
-                "An uploaded image cannot travel in a link: this link opens the "
-                f"{DEFAULT_SAMPLE} sample with the same settings."
-            )
-        st.caption("This view:")
+            st.info(t("ui.share.uploaded", sample=say(sample_label(DEFAULT_SAMPLE))))
+        st.caption(t("ui.share.this_view"))
         st.code(
             _link(spec_to_query(spec, sample=sample, url=url, lang=link_language())),
             language=None,
             wrap_lines=True,
         )
-        st.caption("For a projector (settings hidden and locked):")
+        st.caption(t("ui.share.projector"))
         st.code(
             _link(spec_to_query(spec, sample=sample, url=url, lock=True, lang=link_language())),
             language=None,
@@ -107,10 +104,6 @@ def share(spec, source, url=None, uploaded=False):
 
 def lock_note(state):
     """What a locked view says instead of the settings."""
-    st.info(
-        "**Locked view: settings come from the link.** To change them, open the "
-        "address without `lock=1`:",
-        icon=":material/lock:",
-    )
-    query = spec_to_query(state.spec, sample=state.sample, url=state.url)
+    st.info(t("ui.lock.note"), icon=":material/lock:")
+    query = spec_to_query(state.spec, sample=state.sample, url=state.url, lang=link_language())
     st.code(_link(query), language=None, wrap_lines=True)

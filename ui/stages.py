@@ -12,7 +12,7 @@ from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
 from cnn_core.figures import tile_names as figure_tile_names
 from cnn_core.histogram import histogram_figure
 from cnn_core.shapes import Plan, summary_columns
-from ui.i18n import lang, t
+from ui.i18n import labels, lang, t
 
 #: Most tiles one stage shows at once; more are paged.
 TILES_PER_PAGE = DisplayBudget().max_tiles
@@ -45,8 +45,10 @@ def overview_row(plan: Plan, stages):
         if maps is None:
             continue
         uri = image_uri(thumbnail(maps.display, THUMBNAIL_PX))
-        where = f"block {stage.block} · " if stage.block else ""
-        label = html.escape(f"{where}{stage.title_in(lang())}")
+        title = stage.title_in(lang())
+        if stage.block:
+            title = t("feature_maps.overview.in_block", number=stage.block, title=title)
+        label = html.escape(title)
         items.append(
             f'<a href="#{anchor(stage)}" title="{label}" '
             'style="text-decoration:none;color:inherit;text-align:center;flex:none">'
@@ -77,7 +79,7 @@ def summary_table(plan: Plan):
     ]
     rows.append(
         (
-            "**Total**",
+            f"**{t('feature_maps.summary.total')}**",
             "",
             f"**{plan.total_params:,}**",
             f"**{plan.total_macs:,}**",
@@ -87,9 +89,12 @@ def summary_table(plan: Plan):
     )
     st.markdown(markdown_table(summary_columns(lang()), rows))
     st.markdown(
-        f"**Total params: {plan.total_params:,}** (all trainable) · "
-        f"multiply-adds per image: {plan.total_macs:,} · "
-        f"activation memory: {format_bytes(plan.total_memory)} (float32, batch of 1)"
+        t(
+            "feature_maps.summary.totals",
+            params=f"{plan.total_params:,}",
+            macs=f"{plan.total_macs:,}",
+            memory=format_bytes(plan.total_memory),
+        )
     )
 
 
@@ -107,13 +112,17 @@ def receptive_field_note(plan: Plan, input_maps):
         )
     with right:
         st.caption(
-            f"**Receptive field**: the square of input pixels one output value depends on. "
-            f"One value of the last stage, `{last.layer_name}`, at row and column {middle}, "
-            f"sees input rows and columns {rows[0]} to {rows[1]}: {field.size}x{field.size} "
-            f"pixels (red square; parts outside the image are zero padding). Neighbouring "
-            f"values' fields are {field.jump} pixel{'s' if field.jump != 1 else ''} apart "
-            "(the jump); start is where value 0's field begins. Stacking blocks grows the "
-            "field: deeper maps respond to larger parts of the photo."
+            t(
+                "feature_maps.field.note",
+                layer=last.layer_name,
+                middle=middle,
+                first=rows[0],
+                last=rows[1],
+                size=field.size,
+                jump=t("feature_maps.field.pixels", count=field.jump)
+                if field.jump != 1
+                else t("feature_maps.field.pixel"),
+            )
         )
 
 
@@ -123,12 +132,19 @@ def summary_label(plan: Plan):
     if plan.spec.depth == 1:
         parts = [f"{stage.layer_type} `{shape_text(stage.shape)}`" for stage in plan.stages]
     else:
-        parts = [f"Input `{shape_text(plan.stages[0].shape)}`"]
+        parts = [t("feature_maps.overview.input", shape=shape_text(plan.stages[0].shape))]
         for number in range(1, plan.spec.depth + 1):
             stages = plan.block_stages(number)
             if stages:
-                parts.append(f"Block {number} `{shape_text(stages[-1].shape)}`")
-    return f"{' → '.join(parts)} · **Total params: {plan.total_params:,}**"
+                parts.append(
+                    t(
+                        "feature_maps.overview.block",
+                        number=number,
+                        shape=shape_text(stages[-1].shape),
+                    )
+                )
+    params = t("feature_maps.summary.total_params", params=f"{plan.total_params:,}")
+    return f"{' → '.join(parts)} · **{params}**"
 
 
 def tile_page_control(filters, key="tile_page"):
@@ -137,11 +153,13 @@ def tile_page_control(filters, key="tile_page"):
         return range(filters)
     pages = tile_pages(filters, TILES_PER_PAGE)
     chosen = st.selectbox(
-        "Filters shown",
+        t("feature_maps.tiles.label"),
         range(len(pages)),
-        format_func=lambda i: f"filters {pages[i].start + 1}-{pages[i].stop}",
+        format_func=labels(
+            lambda i: t("feature_maps.tiles.page", first=pages[i].start + 1, last=pages[i].stop)
+        ),
         key=key,
-        help=f"At most {TILES_PER_PAGE} maps per stage are drawn at once.",
+        help=t("feature_maps.tiles.help", count=TILES_PER_PAGE),
     )
     return pages[min(chosen, len(pages) - 1)]
 
@@ -221,13 +239,18 @@ def stage_section(
             )
             st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
         with right:
-            st.markdown(f"**Output shape:** `{stage.batch_shape}`")
+            st.markdown(t("feature_maps.stage.output_shape", shape=f"`{stage.batch_shape}`"))
             for rule in stage.rules:
                 st.latex(rule)
             st.code("\n".join(stage.formulas_in(lang())), language=None, wrap_lines=True)
-            stats = f"min {maps.minimum:.4g} · max {maps.maximum:.4g} · mean {maps.mean:.4g}"
+            stats = t(
+                "feature_maps.stage.stats",
+                min=f"{maps.minimum:.4g}",
+                max=f"{maps.maximum:.4g}",
+                mean=f"{maps.mean:.4g}",
+            )
             if stage.kind in _SPARSE_STAGES or maps.zero_fraction > 0.01:
-                stats += f" · zeros {maps.zero_fraction:.1%}"
+                stats += t("feature_maps.stage.zeros", share=f"{maps.zero_fraction:.1%}")
             st.caption(stats)
             with st.container(key=f"histogram_{stage.key}"):
                 st.plotly_chart(
