@@ -22,7 +22,18 @@ import cv2
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["FINE_BINS", "MAX_BINS", "ValueHistogram", "coarsen", "count_values", "histogram_figure"]
+__all__ = [
+    "FINE_BINS",
+    "HISTOGRAM_GAP_PX",
+    "HISTOGRAM_PLOT_PX",
+    "MAX_BINS",
+    "ValueHistogram",
+    "coarsen",
+    "count_values",
+    "histogram_title",
+    "histogram_trace",
+    "with_histogram",
+]
 
 #: Most bins a histogram on the page has.
 MAX_BINS = 64
@@ -156,38 +167,33 @@ def coarsen(parts, low, high, bins=MAX_BINS):
     return ValueHistogram(counts, edges)
 
 
-def histogram_figure(histogram, value_range, colorscale, zero_fraction=None):
-    """A small bar chart of a stage's values, bars coloured like the tiles.
+#: Pixels a histogram adds under a stage figure's tiles: the gap that holds
+#: the tiles' x tick labels and axis title and the histogram's title, then
+#: the histogram's plot area (its own tick labels and axis title sit in the
+#: figure's bottom margin, where the tiles' were).
+HISTOGRAM_GAP_PX = 72
+HISTOGRAM_PLOT_PX = 110
+
+
+def histogram_trace(histogram, value_range, colorscale):
+    """The bars of a histogram, each coloured like the tiles at its middle value.
 
     Parameters
     ----------
     histogram : ValueHistogram
     value_range : tuple of float
-        The range the stage's colour map spans; each bar gets the colour its
-        middle value has in the tiles.
+        The range the stage's colour map spans.
     colorscale : list
         Plotly colour scale as colours (see :func:`cnn_core.color_scale.colorscale`).
-    zero_fraction : float, optional
-        Share of values exactly zero, stated in the title (after an
-        activation or pooling: the sparsity ReLU creates).
 
     Returns
     -------
-    plotly.graph_objects.Figure
-
-    Examples
-    --------
-    >>> h = count_values(np.array([0.0, 0.0, 1.0, 3.0]), bins=4)
-    >>> fig = histogram_figure(h, (0.0, 3.0), [[0, "black"], [1, "white"]], 0.5)
-    >>> fig.layout.title.text
-    '4 values in 4 bins · exactly zero: 50.0%'
+    dict
+        A Plotly bar trace.
     """
     widths = np.diff(histogram.edges)
     low, high = value_range
-    title = f"{histogram.total:,} values in {len(histogram.counts)} bins"
-    if zero_fraction is not None:
-        title += f" · exactly zero: {zero_fraction:.1%}"
-    bar = {
+    return {
         "type": "bar",
         "x": histogram.centres.astype(np.float32),
         "y": histogram.counts.astype(np.int32),
@@ -205,22 +211,118 @@ def histogram_figure(histogram, value_range, colorscale, zero_fraction=None):
         "hovertemplate": "%{customdata[0]:.4g} to %{customdata[1]:.4g}: %{y:,} values"
         "<extra></extra>",
     }
-    layout = {
-        "title": {"text": title, "font": {"size": 12}, "x": 0, "xanchor": "left"},
-        "height": 185,
-        "margin": {"l": 50, "r": 10, "t": 30, "b": 48, "autoexpand": False},
-        "bargap": 0,
-        "xaxis": {
+
+
+def histogram_title(histogram, zero_fraction=None):
+    """What a histogram counts, and the share of exact zeros if given.
+
+    Examples
+    --------
+    >>> histogram_title(count_values(np.array([0.0, 0.0, 1.0, 3.0]), bins=4), 0.5)
+    '4 values in 4 bins · exactly zero: 50.0%'
+    """
+    title = f"{histogram.total:,} values in {len(histogram.counts)} bins"
+    if zero_fraction is not None:
+        title += f" · exactly zero: {zero_fraction:.1%}"
+    return title
+
+
+def _histogram_axes(suffix, y_domain):
+    return {
+        f"xaxis{suffix}": {
+            "domain": [0.0, 1.0],
+            "anchor": f"y{suffix}",
             "title": {"text": "value", "standoff": 4},
             "ticklabeloverflow": "allow",
             "zeroline": False,
         },
-        "yaxis": {"title": {"text": "count"}, "ticklabeloverflow": "allow", "rangemode": "tozero"},
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "showlegend": False,
-        # Not Plotly's default template (7 kB, nine tenths of this figure):
-        # Streamlit's theme fills this one in the browser. Under Streamlit's
-        # 10 kB message cache, a small chart is sent again on every rerun.
-        "template": {"layout": {}},
+        f"yaxis{suffix}": {
+            "domain": y_domain,
+            "anchor": f"x{suffix}",
+            "title": {"text": "count"},
+            "ticklabeloverflow": "allow",
+            "rangemode": "tozero",
+        },
     }
-    return go.Figure({"data": [bar], "layout": layout}, _validate=False)
+
+
+def with_histogram(figure, histogram, value_range, colorscale, zero_fraction=None):
+    """A stage figure with its histogram drawn under the tiles, in the same chart.
+
+    One chart per stage instead of two: the browser lays out, draws and
+    updates each Plotly chart on its own, and a small chart of its own is
+    sent again on every rerun (Streamlit caches only messages over 10 kB).
+    The figure grows by :data:`HISTOGRAM_GAP_PX` + :data:`HISTOGRAM_PLOT_PX`
+    pixels; everything it had keeps its size in pixels.
+
+    Parameters
+    ----------
+    figure : plotly.graph_objects.Figure
+        A figure of :mod:`cnn_core.figures` (fixed pixel margins and height,
+        axes ``x``, ``x2``, ...).
+    histogram : ValueHistogram
+    value_range : tuple of float
+        The range the stage's colour map spans (see :func:`histogram_trace`).
+    colorscale : list
+        Plotly colour scale as colours.
+    zero_fraction : float, optional
+        Share of values exactly zero, stated in the histogram's title (after
+        an activation or pooling: the sparsity ReLU creates).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        A new figure; ``figure`` is left as it was.
+
+    Examples
+    --------
+    >>> fig = go.Figure({"data": [], "layout": {"height": 300, "margin": {"t": 50, "b": 50}}})
+    >>> h = count_values(np.array([0.0, 0.0, 1.0, 3.0]), bins=4)
+    >>> out = with_histogram(fig, h, (0.0, 3.0), [[0, "black"], [1, "white"]], 0.5)
+    >>> out.layout.height, [trace.type for trace in out.data], out.layout.yaxis.domain
+    (482, ['bar'], (0.0, 0.287958))
+    >>> out.layout.annotations[0].text
+    '4 values in 4 bins · exactly zero: 50.0%'
+    """
+    spec = figure.to_dict()
+    layout = spec["layout"]
+    margin = layout["margin"]
+    old_plot = layout["height"] - margin["t"] - margin["b"]
+    added = HISTOGRAM_GAP_PX + HISTOGRAM_PLOT_PX
+    plot = old_plot + added
+
+    def lifted(y):  # a paper y of the old plot area, in the new one
+        return round((added + y * old_plot) / plot, 6)
+
+    taken = 0
+    for key, axis in layout.items():
+        if key.startswith("yaxis") and "domain" in axis:
+            axis["domain"] = [lifted(axis["domain"][0]), lifted(axis["domain"][1])]
+        if key.startswith(("xaxis", "yaxis")):
+            taken = max(taken, int(key[5:] or 1))
+    annotations = layout.setdefault("annotations", [])
+    for note in annotations:
+        if note.get("yref") == "paper":
+            note["y"] = lifted(note["y"])
+    top = round(HISTOGRAM_PLOT_PX / plot, 6)
+    suffix = "" if taken == 0 else str(taken + 1)
+    layout.update(_histogram_axes(suffix, [0.0, top]))
+    layout["height"] = layout["height"] + added
+    layout["bargap"] = 0
+    annotations.append(
+        {
+            "text": histogram_title(histogram, zero_fraction),
+            "x": 0,
+            "y": top,
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": 12},
+        }
+    )
+    bar = histogram_trace(histogram, value_range, colorscale)
+    bar.update({"xaxis": f"x{suffix}", "yaxis": f"y{suffix}", "showlegend": False})
+    spec["data"].append(bar)
+    return go.Figure(spec, _validate=False)

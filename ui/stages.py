@@ -9,7 +9,7 @@ import streamlit as st
 from cnn_core.color_scale import colorscale, is_signed, tile_ranges
 from cnn_core.display import DisplayBudget, field_overlay, format_bytes, thumbnail
 from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
-from cnn_core.histogram import histogram_figure
+from cnn_core.histogram import with_histogram
 from cnn_core.shapes import Plan
 
 #: Most tiles one stage shows at once; more are paged.
@@ -190,8 +190,8 @@ def stage_section(
     downloads=None,
     collapsible=False,
 ):
-    """Draw one stage: a heading to jump to, then tiles on the left and shape,
-    formulas and histogram on the right.
+    """Draw one stage: a heading to jump to, then one chart of the tiles and
+    their histogram on the left, and shape and formulas on the right.
 
     ``kernels`` (k, k, filters) are drawn under the conv tiles; ``filter_names``
     title them. ``downloads``, if given, is called in the right column to draw them.
@@ -228,6 +228,14 @@ def stage_section(
                 kernel_note=kernel_note,
                 colorbar_title=bar_title,
             )
+            # The histogram is a subplot under the tiles: one chart per stage.
+            fig = with_histogram(
+                fig,
+                maps.histogram,
+                (float(low.min()), float(high.max())),
+                colorscale(signed),
+                maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
+            )
             st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
         with right:
             st.markdown(f"**Output shape:** `{stage.batch_shape}`")
@@ -238,17 +246,5 @@ def stage_section(
             if stage.kind in _SPARSE_STAGES or maps.zero_fraction > 0.01:
                 stats += f" · zeros {maps.zero_fraction:.1%}"
             st.caption(stats)
-            with st.container(key=f"histogram_{stage.key}"):
-                st.plotly_chart(
-                    histogram_figure(
-                        maps.histogram,
-                        (float(low.min()), float(high.max())),
-                        colorscale(signed),
-                        maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
-                    ),
-                    width="stretch",
-                    key=f"hist_{stage.key}",
-                    config={"displayModeBar": False},
-                )
             if downloads is not None:
                 downloads()
