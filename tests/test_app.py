@@ -660,3 +660,29 @@ def test_a_locked_link_that_asks_for_an_upload_shows_the_cat():
     assert "original image: (300, 451, 3)" in text(at)
     assert len(charts(at)) == 4
     assert not at.sidebar.get("file_uploader")
+
+
+def test_stage_figures_are_built_once_per_setting_and_shared(at, monkeypatch):
+    """A rerun that changes nothing builds no figure; a change of activation
+    rebuilds only the stages it changes; a new session on a setting another
+    session has drawn builds none."""
+    import ui.stages
+
+    built = []
+    original = ui.stages.stage_figure
+
+    def counting(*args, **kwargs):
+        built.append(kwargs.get("title"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ui.stages, "stage_figure", counting)
+    at.run()
+    assert no_exception(at) and built == []
+    at.selectbox(key="activation").set_value("tanh").run()
+    assert no_exception(at)
+    assert len(built) == 2  # the activation and pooling stages; input and conv are unchanged
+    before = charts(at)
+    again = AppTest.from_file(APP, default_timeout=120).run()
+    again.selectbox(key="activation").set_value("tanh").run()
+    assert no_exception(again) and len(built) == 2
+    assert charts(again) == before

@@ -81,6 +81,21 @@ def conv_map_for(image_key, spec, filter_index, _image):
     return result
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def stage_chart(key, _build):
+    """A stage's finished figure, built by ``_build()`` once per ``key``.
+
+    ``key`` must hold everything that decides the figure (image, spec, stage,
+    the tiles shown, the colour scale, the language). Building a stage's
+    figure (encoding its tiles, laying out its axes) is most of a rerun's
+    script time once the forward pass is cached; with it cached, a rerun that
+    changes one stage rebuilds only that one, and a class on the teacher's
+    link builds each figure once. Shared by every session: never mutate it
+    (``st.plotly_chart`` copies it before sending).
+    """
+    return _build()
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def kernels_for(spec, index):
     """Block ``index``'s conv kernel (k, k, c, f) and bias (f,) in a spec's model."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 
+import numpy as np
 import streamlit as st
 
 from cnn_core.color_scale import colorscale, is_signed, tile_ranges
@@ -11,6 +13,8 @@ from cnn_core.display import DisplayBudget, field_overlay, format_bytes, thumbna
 from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
 from cnn_core.histogram import with_histogram
 from cnn_core.shapes import Plan
+from ui import cached
+from ui.i18n import lang
 
 #: Most tiles one stage shows at once; more are paged.
 TILES_PER_PAGE = DisplayBudget().max_tiles
@@ -168,6 +172,45 @@ def tile_names(stage_key, channels, filter_names=None):
 _SPARSE_STAGES = ("activation", "pool")
 
 
+def content_key(maps, parts, arrays):
+    """A digest of everything a stage's chart is drawn from.
+
+    ``maps`` (a :class:`cnn_core.forward.StageMaps`), ``parts`` (anything
+    with a faithful ``repr``) and ``arrays`` (numpy arrays or None). Two
+    settings that give a stage the same maps and ranges, in any session,
+    share its figure: an activation change leaves the input's and the
+    convolution's charts as they were, and builds none of them again.
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    values = (
+        maps.key,
+        maps.step,
+        maps.full_shape,
+        maps.minimum,
+        maps.maximum,
+        maps.mean,
+        maps.zero_fraction,
+        *parts,
+    )
+    digest.update(repr(values).encode())
+    for array in (
+        maps.display,
+        maps.samples,
+        maps.channel_min,
+        maps.channel_max,
+        maps.histogram.counts,
+        maps.histogram.edges,
+        *arrays,
+    ):
+        if array is None:
+            digest.update(b"-")
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
+
+
 def current_tiles(filters, key="tile_page"):
     """The filters :func:`tile_page_control` with ``key`` shows, without drawing it."""
     if filters <= TILES_PER_PAGE:
@@ -197,7 +240,8 @@ def stage_section(
     title them. ``downloads``, if given, is called in the right column to draw them.
     ``collapsible`` puts tiles and formulas in an open expander (for long
     pipelines; one block's four sections keep the first map on a projector's
-    first screen).
+    first screen). The chart is built once per content
+    (:func:`content_key`, :func:`ui.cached.stage_chart`) and shared.
     """
     st.subheader(stage.title, anchor=anchor(stage))
     signed = is_signed(stage.kind, activation)
@@ -213,29 +257,35 @@ def stage_section(
     with body:
         left, right = st.columns([5, 4], gap="medium")
         with left:
-            fig = stage_figure(
-                maps.display,
-                maps.samples,
-                maps.step,
-                maps.full_shape[:2],
-                (low, high),
-                names,
-                tiles=shown,
-                title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step)}",
-                display_ranges=(maps.channel_min, maps.channel_max),
-                signed=signed,
-                kernels=kernels if stage.kind == "conv" else None,
-                kernel_note=kernel_note,
-                colorbar_title=bar_title,
-            )
-            # The histogram is a subplot under the tiles: one chart per stage.
-            fig = with_histogram(
-                fig,
-                maps.histogram,
-                (float(low.min()), float(high.max())),
-                colorscale(signed),
-                maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
-            )
+
+            def build():
+                fig = stage_figure(
+                    maps.display,
+                    maps.samples,
+                    maps.step,
+                    maps.full_shape[:2],
+                    (low, high),
+                    names,
+                    tiles=shown,
+                    title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step)}",
+                    display_ranges=(maps.channel_min, maps.channel_max),
+                    signed=signed,
+                    kernels=kernels if stage.kind == "conv" else None,
+                    kernel_note=kernel_note,
+                    colorbar_title=bar_title,
+                )
+                # The histogram is a subplot under the tiles: one chart per stage.
+                return with_histogram(
+                    fig,
+                    maps.histogram,
+                    (float(low.min()), float(high.max())),
+                    colorscale(signed),
+                    maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
+                )
+
+            parts = (stage.kind, names, list(shown), signed, kernel_note, bar_title, lang())
+            arrays = (low, high, kernels if stage.kind == "conv" else None)
+            fig = cached.stage_chart(content_key(maps, parts, arrays), build)
             st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
         with right:
             st.markdown(f"**Output shape:** `{stage.batch_shape}`")
