@@ -277,6 +277,13 @@ class RunResult:
         the browser's main thread had drawn the result.
     first_delta_seconds : float or None
         Input event to the first element delta: server work before output.
+    server_cpu : float or None
+        CPU seconds the server process spent (all threads) from the input
+        event to the end of the measurement: far steadier than times on a
+        busy machine.
+    browser_task : float or None
+        Seconds the page's main thread was busy in that time (Chrome's
+        ``TaskDuration``: parsing, React, Plotly's drawing, layout).
     runs : int
         Script runs started (more than one means the app reran itself).
     by_element : dict
@@ -293,6 +300,8 @@ class RunResult:
     send_seconds: float | None = None
     painted_seconds: float | None = None
     first_delta_seconds: float | None = None
+    server_cpu: float | None = None
+    browser_task: float | None = None
     runs: int = 1
     by_element: dict = field(default_factory=dict)
     exceptions: list = field(default_factory=list)
@@ -318,6 +327,8 @@ class RunResult:
             "first_delta_seconds": None
             if self.first_delta_seconds is None
             else round(self.first_delta_seconds, 4),
+            "server_cpu": None if self.server_cpu is None else round(self.server_cpu, 4),
+            "browser_task": None if self.browser_task is None else round(self.browser_task, 4),
             "runs": self.runs,
             "by_element": self.by_element,
             "exceptions": self.exceptions,
@@ -428,6 +439,22 @@ class Session:
         self.page.on("websocket", self._on_ws)
         self.page.on("response", self._on_response)
         self.page.on("crash", self._on_crash)
+        self.cdp = None
+        with contextlib.suppress(Exception):  # the CPU figures are extras
+            self.cdp = self.context.new_cdp_session(self.page)
+            self.cdp.send("Performance.enable")
+
+    def cpu_mark(self):
+        """(server CPU seconds so far, page main-thread busy seconds so far)."""
+        server = browser = None
+        with contextlib.suppress(Exception):
+            times = psutil.Process(self.server.proc.pid).cpu_times()
+            server = times.user + times.system
+        if self.cdp is not None:
+            with contextlib.suppress(Exception):
+                metrics = self.cdp.send("Performance.getMetrics")["metrics"]
+                browser = next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+        return server, browser
 
     # -- event plumbing
     def _on_crash(self, _page):
@@ -595,9 +622,15 @@ class Session:
     def act(self, action, timeout=60.0, paint=True):
         """Perform ``action(session)`` -> t0 and wait for the rerun it causes."""
         start = self.mark()
+        server, browser = self.cpu_mark()
         t0 = action(self)
         result = self.wait_done(start, t0, timeout, paint=paint)
         result.exceptions = self.exceptions()
+        server_after, browser_after = self.cpu_mark()
+        if server is not None and server_after is not None:
+            result.server_cpu = server_after - server
+        if browser is not None and browser_after is not None:
+            result.browser_task = browser_after - browser
         return result
 
     def close(self):
