@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from plotly.colors import sample_colorscale
 
 __all__ = [
     "FINE_BINS",
@@ -27,6 +28,7 @@ __all__ = [
     "HISTOGRAM_PLOT_PX",
     "MAX_BINS",
     "ValueHistogram",
+    "bar_colors",
     "coarsen",
     "count_values",
     "histogram_title",
@@ -197,11 +199,11 @@ def histogram_trace(histogram, value_range, colorscale):
         "x": histogram.centres.astype(np.float32),
         "y": histogram.counts.astype(np.int32),
         "width": (widths * 0.98).astype(np.float32),
+        # CSS colours, not numbers on a colour scale: plotly.js reads a
+        # typed array of numbers here as colour names, warns once per bar
+        # (a console.trace each, on every draw) and paints them black.
         "marker": {
-            "color": histogram.centres.astype(np.float32),
-            "colorscale": colorscale,
-            "cmin": low,
-            "cmax": high if high > low else low + 1,
+            "color": bar_colors(histogram.centres, (low, high), colorscale),
             "line": {"width": 0.5, "color": "rgba(0,0,0,0.35)"},
         },
         "customdata": np.stack([histogram.edges[:-1], histogram.edges[1:]], axis=1).astype(
@@ -210,6 +212,24 @@ def histogram_trace(histogram, value_range, colorscale):
         "hovertemplate": "%{customdata[0]:.4g} to %{customdata[1]:.4g}: %{y:,} values"
         "<extra></extra>",
     }
+
+
+def bar_colors(values, value_range, colorscale):
+    """The colour ``colorscale`` gives each value over ``value_range``, as CSS colours.
+
+    Examples
+    --------
+    >>> gray = [[0, "rgb(0, 0, 0)"], [1, "rgb(255, 255, 255)"]]
+    >>> bar_colors(np.array([0.0, 0.5, 2.0]), (0.0, 1.0), gray)
+    ['rgb(0, 0, 0)', 'rgb(128, 128, 128)', 'rgb(255, 255, 255)']
+    """
+    low, high = value_range
+    span = high - low if high > low else 1.0
+    positions = np.clip((np.asarray(values, np.float64) - low) / span, 0.0, 1.0)
+    colors = sample_colorscale(colorscale, positions.tolist(), colortype="tuple")
+    return [
+        "rgb({}, {}, {})".format(*(round(channel * 255) for channel in color)) for color in colors
+    ]
 
 
 def histogram_title(histogram, zero_fraction=None):
@@ -279,7 +299,8 @@ def with_histogram(figure, histogram, value_range, colorscale, zero_fraction=Non
     >>> layout = {"height": 300, "margin": {"t": 50, "b": 50}}
     >>> fig = go.Figure({"data": [], "layout": layout}, _validate=False)
     >>> h = count_values(np.array([0.0, 0.0, 1.0, 3.0]), bins=4)
-    >>> out = with_histogram(fig, h, (0.0, 3.0), [[0, "black"], [1, "white"]], 0.5)
+    >>> gray = [[0, "rgb(0, 0, 0)"], [1, "rgb(255, 255, 255)"]]
+    >>> out = with_histogram(fig, h, (0.0, 3.0), gray, 0.5)
     >>> out.layout.height, [trace.type for trace in out.data], out.layout.yaxis.domain
     (482, ['bar'], (0.0, 0.287958))
     >>> out.layout.annotations[0].text

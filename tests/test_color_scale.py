@@ -173,7 +173,7 @@ def test_histogram_under_the_tiles_counts_add_up_and_states_zeros(with_kernels):
             tiles(),
             maps.histogram,
             (maps.minimum, maps.maximum),
-            [[0, "black"], [1, "white"]],
+            [[0, "rgb(0, 0, 0)"], [1, "rgb(255, 255, 255)"]],
             maps.zero_fraction,
         )
     )
@@ -183,6 +183,11 @@ def test_histogram_under_the_tiles_counts_add_up_and_states_zeros(with_kernels):
     from tests.test_figures import as_array
 
     assert as_array(bar.y).sum() == values.size
+    # Each bar in the tiles' colour at its middle value, as a CSS colour
+    # (plotly.js paints numbers given here black).
+    levels = [int(color[4:].split(",")[0]) for color in bar.marker.color]
+    assert len(levels) == len(bar.y) and levels == sorted(levels)
+    assert levels[0] < 10 and levels[-1] > 245
     share = np.mean(values == 0)
     [title] = [a.text for a in fig.layout.annotations if "values in" in a.text]
     assert f"exactly zero: {share:.1%}" in title
