@@ -186,7 +186,7 @@ def test_histogram_under_the_tiles_counts_add_up_and_states_zeros(with_kernels):
     # Each bar in the tiles' colour at its middle value, as a CSS colour
     # (plotly.js paints numbers given here black).
     levels = [int(color[4:].split(",")[0]) for color in bar.marker.color]
-    assert len(levels) == len(bar.y) and levels == sorted(levels)
+    assert len(levels) == len(as_array(bar.y)) and levels == sorted(levels)
     assert levels[0] < 10 and levels[-1] > 245
     share = np.mean(values == 0)
     [title] = [a.text for a in fig.layout.annotations if "values in" in a.text]
