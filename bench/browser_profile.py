@@ -33,6 +33,19 @@ STEPS = {
 }
 
 
+#: Counts nodes added inside Plotly charts (a redrawn chart replaces its SVG).
+MUTATIONS_START = """() => {
+    window.__convlabMutations = 0;
+    new MutationObserver((records) => {
+        for (const record of records) {
+            if (record.target.closest && record.target.closest("[data-testid='stPlotlyChart']")) {
+                window.__convlabMutations += record.addedNodes.length;
+            }
+        }
+    }).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -77,7 +90,9 @@ def main(argv=None):
             cdp.send("Profiler.setSamplingInterval", {"interval": 200})
             cdp.send("Profiler.start")
             console.clear()
+            session.page.evaluate(MUTATIONS_START)
             result = session.act(step)
+            mutations = session.page.evaluate("() => window.__convlabMutations")
             profile = cdp.send("Profiler.stop")["profile"]
             charts = session.page.locator("[data-testid='stPlotlyChart']").count()
             browser.close()
@@ -96,6 +111,7 @@ def main(argv=None):
     print("by script:", ", ".join(f"{s} {t:.2f} s" for s, t in by_script.most_common(8)))
     for (function, script), seconds in totals.most_common(args.top):
         print(f"{seconds:7.3f} s  {function:<40} {script}")
+    print(f"DOM nodes added inside Plotly charts during the step: {mutations}")
     for text, count in console.most_common(10):
         print(f"console x{count}: {text}")
 
