@@ -28,6 +28,7 @@ __all__ = [
     "colorscale",
     "is_signed",
     "pipeline_range",
+    "stage_range",
     "tile_ranges",
 ]
 
@@ -91,6 +92,21 @@ def pipeline_range(stages):
 def _symmetric(low, high):
     limit = np.maximum(np.abs(low), np.abs(high))
     return -limit, limit
+
+
+def stage_range(minimum, maximum, signed):
+    """One stage's colour range as "per stage" shows it: symmetric around zero
+    when the stage is signed, else its own minimum..maximum.
+
+    Examples
+    --------
+    >>> stage_range(-2.0, 5.0, signed=True), stage_range(0.0, 5.0, signed=False)
+    ((-5.0, 5.0), (0.0, 5.0))
+    """
+    if signed:
+        low, high = _symmetric(minimum, maximum)
+        return float(low), float(high)
+    return float(minimum), float(maximum)
 
 
 def tile_ranges(mode, channel_min, channel_max, signed, pipeline=None):

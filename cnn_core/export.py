@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from skimage.util import montage
 
+from cnn_core.color_scale import colormap_lut
 from cnn_core.display import grid_shape, to_uint8
 from cnn_core.images import preprocessing_shapes
 from cnn_core.links import spec_to_query
@@ -189,12 +190,15 @@ def _font(size):
     return ImageFont.load_default(size=size)
 
 
-def stage_png(maps, value_range, tile_names, title):
+def stage_png(maps, value_range, tile_names, title, signed=False):
     """One stage's maps as a PNG grid at full resolution, labelled, with a colour key.
 
-    Gray levels are the screen's: ``value_range`` (the whole stage's minimum
-    and maximum) maps to black and white, the same for every tile. Tiles
-    smaller than :data:`MIN_TILE_PX` are enlarged by a whole factor.
+    Colours are the screen's "per stage" colours: ``value_range`` (the whole
+    stage's range) maps to black..white, the same for every tile; a signed
+    stage (``signed=True``: it can be negative) uses the screen's
+    blue-white-red map over a range symmetric around zero (see
+    :func:`cnn_core.color_scale.stage_range`), so zero is white. Tiles smaller
+    than :data:`MIN_TILE_PX` are enlarged by a whole factor.
 
     Parameters
     ----------
@@ -205,11 +209,13 @@ def stage_png(maps, value_range, tile_names, title):
         One label per channel.
     title : str
         Printed above the grid.
+    signed : bool
+        Draw with the diverging colour map (an RGB PNG) instead of gray.
 
     Returns
     -------
     bytes
-        A grayscale PNG.
+        A grayscale PNG, or an RGB PNG when ``signed``.
 
     Examples
     --------
@@ -244,20 +250,36 @@ def stage_png(maps, value_range, tile_names, title):
     key_width = min(_KEY_WIDTH, canvas_width - 2 * _LABEL_PX)
     gradient = np.linspace(0, 255, key_width).round().astype(np.uint8)
     canvas[key_top : key_top + 10, _LABEL_PX : _LABEL_PX + key_width] = gradient
+    lut = colormap_lut(True) if signed else None
     image = Image.fromarray(canvas, mode="L")
+    if lut is not None:
+        # Only the tiles and the key are levels; the rest (white, text gray) stays gray.
+        colored = np.repeat(canvas[..., np.newaxis], 3, axis=2)
+        tiles = canvas[_TITLE_PX : _TITLE_PX + grid.shape[0], : grid.shape[1]]
+        inside = montage(
+            np.ones((count, height, width), bool),
+            fill=False,
+            grid_shape=(rows, cols),
+            padding_width=_LABEL_PX,
+        )
+        colored[_TITLE_PX : _TITLE_PX + grid.shape[0], : grid.shape[1]][inside] = lut[tiles[inside]]
+        band = (slice(key_top, key_top + 10), slice(_LABEL_PX, _LABEL_PX + key_width))
+        colored[band] = lut[canvas[band]]
+        image = Image.fromarray(colored, mode="RGB")
+    ink = _TEXT if lut is None else (_TEXT,) * 3
     draw = ImageDraw.Draw(image)
-    draw.rectangle((_LABEL_PX - 1, key_top - 1, _LABEL_PX + key_width, key_top + 10), outline=_TEXT)
+    draw.rectangle((_LABEL_PX - 1, key_top - 1, _LABEL_PX + key_width, key_top + 10), outline=ink)
     small, large = _font(13), _font(15)
-    draw.text((_LABEL_PX, 8), title, fill=_TEXT, font=large)
+    draw.text((_LABEL_PX, 8), title, fill=ink, font=large)
     for position, name in enumerate(tile_names):
         row, col = divmod(position, cols)
         x = _LABEL_PX + col * (width + _LABEL_PX)
         y = _TITLE_PX + row * (height + _LABEL_PX) + 3
-        draw.text((x, y), name, fill=_TEXT, font=small)
+        draw.text((x, y), name, fill=ink, font=small)
     low, high = value_range
-    draw.text((_LABEL_PX, key_top + 14), f"{low:.4g}", fill=_TEXT, font=small)
+    draw.text((_LABEL_PX, key_top + 14), f"{low:.4g}", fill=ink, font=small)
     draw.text(
-        (_LABEL_PX + key_width, key_top + 14), f"{high:.4g}", fill=_TEXT, font=small, anchor="ra"
+        (_LABEL_PX + key_width, key_top + 14), f"{high:.4g}", fill=ink, font=small, anchor="ra"
     )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=6)

@@ -98,7 +98,8 @@ class Allowed:
         "numbers_custom": numbers read only with ``weights=custom``.
         "bias_random": a bias, read only with weights other than random.
         "kernel_size": a size the kernel choice has; ``choices`` holds the
-        sentence saying so.
+        sentence saying so. "filters_fixed": the kernel choice ``choices[0]``
+        (a ``weights`` value) fixes the filter count to ``low``.
     low, high : int or None
     choices : tuple of str
     """
@@ -678,7 +679,8 @@ def _fit_kernel_choice(block, found, rejected, suffix=""):
     A custom kernel whose ``w`` is not k*k numbers falls back to Random; a
     preset at a size it does not exist at moves to the nearest size it has; a
     bias with random weights, or a ``w`` without ``weights=custom``, is left
-    out; a choice other than Random sets its own filter count.
+    out; a choice other than Random sets its own filter count, and a
+    different ``filters`` in the link is reported.
     """
     weights, size = block["weights"], block["kernel_size"]
     if weights == "custom" and len(block["custom"]) != size * size:
@@ -713,4 +715,11 @@ def _fit_kernel_choice(block, found, rejected, suffix=""):
             )
         )
         block["kernel_size"] = fitted
-    block["filters"] = choice_filters(weights)
+    fixed = choice_filters(weights)
+    written, text = found.get("filters" + suffix, (None, None))
+    already = any(r.name == written for r in rejected)
+    if written is not None and block["filters"] != fixed and not already:
+        rejected.append(
+            Rejection(written, text, Allowed("filters_fixed", fixed, fixed, (weights,)), str(fixed))
+        )
+    block["filters"] = fixed

@@ -188,6 +188,17 @@ def test_a_link_to_a_preset_at_another_size_says_where_kernel_size_went():
     )
 
 
+def test_a_link_whose_filters_a_preset_overrules_names_it():
+    at = from_link({"weights": "sobel_x", "filters": "8"})
+    assert ok(at)
+    assert at.slider(key="filters").value == 1
+    [warning] = at.warning
+    assert (
+        "`filters=8` does not apply: the kernel `weights=sobel_x` has 1 filter, so 1 is used."
+        in (warning.value)
+    )
+
+
 def test_a_later_block_has_its_own_kernel_choice(at):
     at.slider(key="filters").set_value(2).run()
     at.slider(key="blocks").set_value(2).run()

@@ -219,3 +219,24 @@ def test_two_blocks_export_block_after_block():
         np.testing.assert_allclose(npz["conv2d_1"], expected["conv_2"], rtol=1e-5, atol=1e-4)
         assert "blocks=2" in str(npz["link"])
     assert outputs_nbytes(plan, [3, 5]) == sum(stage.memory for stage in plan.stages)
+
+
+def test_png_of_a_signed_stage_has_the_screens_diverging_colours():
+    from cnn_core.color_scale import colormap_lut, stage_range
+
+    maps = np.array([[-2.0, 0.0], [1.0, 2.0]], np.float32)[..., np.newaxis]
+    value_range = stage_range(float(maps.min()), float(maps.max()), signed=True)
+    assert value_range == (-2.0, 2.0)
+    png = stage_png(maps, value_range, ["filter 1"], "conv2d (Conv2D)", signed=True)
+    image = Image.open(io.BytesIO(png))
+    assert image.mode == "RGB"
+    pixels = np.asarray(image)
+    factor = -(-MIN_TILE_PX // 2)
+    tile = pixels[_TITLE_PX + _LABEL_PX :, _LABEL_PX:][: 2 * factor : factor, : 2 * factor : factor]
+    lut = colormap_lut(True)
+    levels = to_uint8(maps[..., 0], value_range)
+    np.testing.assert_array_equal(tile, lut[levels])
+    # zero is the diverging map's white middle, as on screen
+    assert tile[0, 1].tolist() == lut[128].tolist() and min(tile[0, 1]) > 240
+    # negative values are blue, positive red
+    assert tile[0, 0][2] > tile[0, 0][0] and tile[1, 1][0] > tile[1, 1][2]

@@ -40,7 +40,8 @@ def test_names_are_block_entries_and_short():
 def test_a_preset_moves_to_a_size_it_has_and_says_so():
     state = parse_link({"weights": "sobel_y", "kernel": "4", "filters": "9"})
     assert (state.spec.blocks[0].kernel_size, state.spec.blocks[0].filters) == (5, 1)
-    [rejection] = state.rejected
+    rejection, filters = state.rejected
+    assert (filters.name, filters.value, filters.default) == ("filters", "9", "1")
     assert rejection.allowed.kind == "kernel_size"
     assert rejection.allowed.choices == (
         "Sobel y exists at a kernel size that is odd, 3-31, so Kernel size moved from 4 to 5.",
@@ -89,3 +90,27 @@ def test_later_blocks_carry_their_own_choice():
     state = parse_link({"blocks": "2", "weights_2": "custom", "w_2": "1,2"})
     assert state.spec.blocks[1].weights == "random"
     assert [(r.name, r.default) for r in state.rejected] == [("w_2", "weights_2=random")]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"weights": "sobel_x", "filters": "8"}, [("filters", "8", "1")]),
+        ({"weights": "bank", "filters": "4", "kernel": "3"}, [("filters", "4", "11")]),
+        ({"weights": "sobel_x", "filters": "1"}, []),
+        ({"weights": "random", "filters": "8"}, []),
+        ({"weights": "sobel_x", "filters": "banana"}, [("filters", "banana", "1")]),
+        (
+            {"blocks": "2", "weights_2": "laplacian", "filters_2": "16"},
+            [("filters_2", "16", "1")],
+        ),
+    ],
+)
+def test_a_filter_count_a_kernel_choice_overrules_is_reported(query, expected):
+    state = parse_link(query)
+    got = [(r.name, r.value, r.default) for r in state.rejected if r.name.startswith("filters")]
+    assert got == expected
+    index = len(state.spec.blocks) - 1
+    assert state.spec.blocks[index].filters == (
+        int(expected[0][2]) if expected else state.spec.blocks[index].filters
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.color_scale import is_signed, stage_range
 from cnn_core.export import (
     NPZ_MAX_BYTES,
     PNG_MAX_PIXELS,
@@ -55,7 +56,9 @@ def png_button(selection, stage, maps, tiles, tile_names):
     else:
         shown = export_filters(channels, tiles, height * width, PNG_MAX_PIXELS)
         filters = [*earlier, shown]
-    value_range = (maps.minimum, maps.maximum)
+    activation = spec.blocks[stage.block - 1].activation if stage.block else "none"
+    signed = is_signed(stage.kind, activation)
+    value_range = stage_range(maps.minimum, maps.maximum, signed)
     title = f"{stage.layer_name} ({stage.layer_type}) · {height}x{width}x{channels}"
     if len(shown) < channels:
         title += f" · filters {_span(shown)} of {channels}"
@@ -63,7 +66,7 @@ def png_button(selection, stage, maps, tiles, tile_names):
 
     def build():
         outputs = _run(spec, image, filters, (stage.key,), value_range)
-        png = stage_png(outputs.pop(stage.key), value_range, names, title)
+        png = stage_png(outputs.pop(stage.key), value_range, names, title, signed)
         release_free_memory()
         return png
 
@@ -76,7 +79,7 @@ def png_button(selection, stage, maps, tiles, tile_names):
         key=f"png_{stage.key}",
         on_click="ignore",
         icon=":material/download:",
-        help="Full resolution, the screen's gray scale, a key of the value range."
+        help="Full resolution, the screen's colours (per stage), a key of the value range."
         + (
             "" if whole else f" All {channels} maps are over {PNG_MAX_PIXELS / 1e6:.0f} megapixels."
         ),

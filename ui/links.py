@@ -70,6 +70,12 @@ def rejection_line(rejection):
     """One Markdown bullet for a :class:`~cnn_core.links.Rejection`."""
     if rejection.allowed.kind == "kernel_size":
         return f"- {rejection.allowed.choices[0]}"
+    if rejection.allowed.kind == "filters_fixed":
+        return (
+            f"- `{rejection.name}={_shown(rejection.value)}` does not apply: the kernel "
+            f"`weights={rejection.allowed.choices[0]}` has {rejection.allowed.low} "
+            f"filter{'s' if rejection.allowed.low != 1 else ''}, so {rejection.default} is used."
+        )
     outcome = (
         f"so the default {rejection.default} is used" if rejection.default else "so it is ignored"
     )

@@ -1,5 +1,7 @@
 """The Kernel choice and the Color scale in a real browser."""
 
+import urllib.parse
+
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import TILE_CHARTS, wait_for_rerun
@@ -41,3 +43,47 @@ def test_color_scale_whole_pipeline_in_the_browser(page, app_url):
         }""",
         arg=TILE_CHARTS,
     )
+
+
+def _edit_cell(page, grid, row, col, text):
+    """Type ``text`` into cell (row, col) of a data editor (0-based, data cells only).
+
+    The grid is a canvas: cells are found by position from the header and the
+    index column, then edited by typing, as a student does.
+    """
+    box = grid.bounding_box()
+    rows = 3
+    row_height = (box["height"] - 2) / (rows + 1)  # header + the k rows
+    first = grid.get_by_role("columnheader").first
+    index_width = first.bounding_box()["width"] if first.count() else 60
+    cols = 3
+    cell_width = (box["width"] - index_width) / cols
+    x = box["x"] + index_width + (col + 0.5) * cell_width
+    y = box["y"] + (row + 1.5) * row_height
+    page.mouse.click(x, y)  # select the cell; typing then replaces its text
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def test_editing_a_custom_cell_changes_the_maps_and_the_link(page, app_url):
+    # An identity kernel: the convolution of a 3x3 custom grid is the input itself.
+    page.goto(app_url + "/?weights=custom&kernel=3&w=0,0,0,0,1,0,0,0,0")
+    wait_for_rerun(page)
+    main, sidebar = page.get_by_test_id("stMain"), page.get_by_test_id("stSidebar")
+    expect(page.locator(TILE_CHARTS)).to_have_count(4, timeout=60_000)
+    grid = sidebar.get_by_test_id("stDataFrame")
+    expect(grid).to_have_count(1)
+    grid.scroll_into_view_if_needed()
+    _edit_cell(page, grid, 1, 1, "2")
+    page.wait_for_function(
+        "() => decodeURIComponent(location.search).includes('w=0,0,0,0,2,0,0,0,0')",
+        timeout=60_000,
+    )
+    wait_for_rerun(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+    # A cell that is not a number: an error naming it, and the last kernel stays.
+    _edit_cell(page, grid, 0, 2, "x")
+    expect(sidebar.get_by_test_id("stAlert")).to_contain_text("row 1, column 3", timeout=60_000)
+    assert "w=0,0,0,0,2,0,0,0,0" in urllib.parse.unquote(page.url)
+    expect(main.get_by_test_id("stException")).to_have_count(0)

@@ -93,7 +93,9 @@ def test_downloads_are_built_on_click(page, app_url, app_server):
         page.get_by_test_id("stDownloadButton").filter(has_text="PNG").nth(1).click()
     assert download.value.suggested_filename == "convlab_conv2d.png"
     image = Image.open(download.value.path())
-    assert image.format == "PNG" and image.mode == "L"
+    assert (
+        image.format == "PNG" and image.mode == "RGB"
+    )  # the convolution is signed: blue-white-red, as on screen
     assert image.width >= 498 and image.height >= 498
 
     with page.expect_download() as download:
