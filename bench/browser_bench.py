@@ -399,6 +399,8 @@ def summarize(record):
                 f"; CPU: server {record['server_cpu']:.2f} s,"
                 f" page main thread {record['browser_task']:.2f} s"
             )
+            if record.get("browser_cpu") is not None:
+                text += f", Chromium CPU {record['browser_cpu']:.2f} s"
         if record.get("exceptions"):
             text += f", {len(record['exceptions'])} exception box(es): {record['exceptions'][0]!r}"
         return text
