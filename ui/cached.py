@@ -81,7 +81,12 @@ def conv_map_for(image_key, spec, filter_index, _image):
     return result
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+#: Stage charts kept: a chart holds about 0.3 MB (its encoded tiles and hover
+#: samples), so about 10 MB; two four-block pages' worth.
+CHART_ENTRIES = 32
+
+
+@st.cache_resource(max_entries=CHART_ENTRIES, show_spinner=False)
 def stage_chart(key, _build):
     """A stage's finished figure, built by ``_build()`` once per ``key``.
 
