@@ -45,7 +45,8 @@ def sample_image(label):
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def models_for(key, _spec):
-    """The Keras model(s) for a spec, a few filters each, built once per process.
+    """The layers for a spec, per block a few filters each
+    (:func:`cnn_core.model.build_chunked_models`), made once per process.
 
     Never mutate them: every session shares them.
     """
