@@ -82,9 +82,10 @@ def conv_map_for(image_key, spec, filter_index, _image):
     return result
 
 
-#: Stage charts kept: a chart holds about 0.3 MB (its encoded tiles and hover
-#: samples), so about 10 MB; two four-block pages' worth.
-CHART_ENTRIES = 32
+#: Stage charts kept: one holds 0.3-1 MB in memory (its encoded tiles, hover
+#: samples and Plotly's objects; 1 MB for 16 tiles and kernels), so at most
+#: about 24 MB: a four-block page and a few one-block settings.
+CHART_ENTRIES = 24
 
 
 @st.cache_resource(max_entries=CHART_ENTRIES, show_spinner=False)
