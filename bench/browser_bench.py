@@ -17,8 +17,8 @@ Measured, in this order, on each app:
 2. first render, warm: a second, new browser session loading the page;
 3. Padding -> same, in that second session (time and bytes of the rerun);
 4. on ours only, Stride -> 2, Activation -> tanh, Pooling -> average,
-   Kernel size -> 14 and Color scale -> whole pipeline, each followed by the
-   change back; then on every app
+   Kernel size -> 14, Color scale -> whole pipeline and Language -> 中文, each
+   followed by the change back; then on every app
    Filters -> 64 (End key on the slider), from the defaults again;
 4b. on ours only, the Convolution step page in a new session: a click on the
    map that moves to a new pixel (the cat's eye), then Next;
@@ -139,6 +139,8 @@ SETTING_CHANGES = (
     ("kernel_15", h.slider_keys("Kernel size", "ArrowRight"), None),
     ("color_scale_pipeline", h.radio_option("Color scale", "whole pipeline"), "radio"),
     ("color_scale_stage", h.radio_option("Color scale", "per stage"), None),
+    ("language_zh", h.segmented_option("Language / 语言", "中文"), "radio"),
+    ("language_en", h.segmented_option("Language / 语言", "English"), None),
 )
 
 
@@ -632,6 +634,7 @@ FLOOR_ROWS = (
     ("Pooling -> average", "pooling_average", "padding_same", "seconds", 2.0),
     ("Kernel size -> 14", "kernel_14", "filters_64", "seconds", 2.0),
     ("Color scale -> whole pipeline", "color_scale_pipeline", "padding_same", "seconds", 2.0),
+    ("Language -> 中文", "language_zh", "padding_same", "seconds", 2.0),
     ("Filters -> 64", "filters_64", "filters_64", "seconds", 4.0),
     ("Filters -> 64: painted", "filters_64", "filters_64", "painted_seconds", 4.0),
 )

@@ -807,6 +807,20 @@ def radio_option(label, option_prefix):
     return action
 
 
+def segmented_option(label, option):
+    """Action: click the segmented-control button ``option`` of ``label``
+    (the sidebar's "Language / 语言")."""
+
+    def action(session):
+        page = session.page
+        group = widget(page, "stButtonGroup", label)
+        group.wait_for(state="visible", timeout=15_000)
+        return _timed_click(page, group.get_by_role("radio", name=option, exact=True))
+
+    action.__name__ = f"{label}: {option}"
+    return action
+
+
 # --------------------------------------------------------------------------- formatting
 
 

@@ -1,14 +1,22 @@
-"""Keras code that reproduces the current pipeline, in the seed article's style."""
+"""Keras code that reproduces the current pipeline, in the seed article's style.
+
+The code is the same in every language; its comments follow the student's
+(``lang``), from the ``codegen`` catalogue.
+"""
 
 from __future__ import annotations
 
+from cnn_core.i18n import translate
 from cnn_core.images import SAMPLES
 from cnn_core.kernels import (
+    BANK,
     LUMINANCE,
     PRESETS,
-    WEIGHTS,
+    choice_label,
     format_weights,
     kernel_stack,
+    preset_label,
+    preset_source,
 )
 from cnn_core.layer_table import GlorotSeed
 from cnn_core.shapes import plan_pipeline, stage_key
@@ -16,15 +24,15 @@ from cnn_core.shapes import plan_pipeline, stage_key
 __all__ = ["keras_script", "weight_lines"]
 
 
-def _image_lines(sample_label):
+def _image_lines(sample_label, lang):
     if sample_label in SAMPLES:
         return [
             "from skimage import data",
             "",
-            f"image = data.{SAMPLES[sample_label]}()  # ships with scikit-image",
+            f"image = data.{SAMPLES[sample_label]}()  # " + translate(lang, "codegen.sample"),
         ]
     return [
-        "# Your own image: OpenCV reads BGR, the app works in RGB.",
+        "# " + translate(lang, "codegen.own_image"),
         'image = cv2.cvtColor(cv2.imread("your_image.png"), cv2.COLOR_BGR2RGB)',
     ]
 
@@ -52,7 +60,7 @@ def _layer_lines(call, comment):
     ]
 
 
-def keras_script(spec, sample_label=None):
+def keras_script(spec, sample_label=None, lang="en"):
     """A runnable Python script that builds and runs the same blocks as the app.
 
     Parameters
@@ -61,6 +69,8 @@ def keras_script(spec, sample_label=None):
     sample_label : str, optional
         A key of :data:`cnn_core.images.SAMPLES`; anything else (an upload)
         gives a line that reads ``your_image.png``.
+    lang : str, optional
+        The language of the comments; the code is the same in every language.
 
     Returns
     -------
@@ -77,7 +87,7 @@ def keras_script(spec, sample_label=None):
         *(["import numpy as np"] if any(b.weights != "random" for b in spec.blocks) else []),
         "from keras import layers",
     ]
-    lines += _image_lines(sample_label)
+    lines += _image_lines(sample_label, lang)
     if c == 1:
         lines += [
             "image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image",
@@ -103,7 +113,7 @@ def keras_script(spec, sample_label=None):
     for stage in plan.stages[1:]:
         if stage.block != block and spec.depth > 1:
             block = stage.block
-            lines.append(f"        # Block {block}")
+            lines.append("        # " + translate(lang, "codegen.block", number=block))
         lines += _layer_lines(stage.layer, f"  # -> {stage.batch_shape}")
     lines += ["    ]", ")"]
     layer_index = {stage.key: i for i, stage in enumerate(plan.stages[1:])}
@@ -116,12 +126,13 @@ def keras_script(spec, sample_label=None):
                 color_input=index == 0 and spec.color_mode == "rgb",
                 target=f"model.layers[{layer_index[conv]}]",
                 number=index + 1 if spec.depth > 1 else None,
+                lang=lang,
             )
     lines += ["model.summary()", ""]
     if plan.error is not None:
-        lines += [
-            "# The app stops here: " + str(plan.error).split(". ")[0] + ".",
-        ]
+        # The error's first sentence: what fails, with its numbers.
+        reason = plan.error.render(lang).split(translate(lang, "codegen.sentence_end"))[0]
+        lines.append("# " + translate(lang, "codegen.stops", reason=reason.rstrip("。.")))
     lines += [
         "output = model(img_batch, training=False)",
         f"print(output.shape)  # {(1, *plan.stages[-1].shape)}",
@@ -141,7 +152,7 @@ def _array_lines(kernels):
     return lines
 
 
-def weight_lines(block, channels, color_input, target, number=None):
+def weight_lines(block, channels, color_input, target, number=None, lang="en"):
     """Lines that give the script's conv layer ``target`` exactly the app's weights.
 
     The 2-D kernels are written out as float32 numbers (each the shortest
@@ -161,6 +172,8 @@ def weight_lines(block, channels, color_input, target, number=None):
         The layer in the script, e.g. ``"model.layers[0]"``.
     number : int, optional
         The block's number, named in the comment when there are several.
+    lang : str, optional
+        The language of the comments.
 
     Examples
     --------
@@ -173,25 +186,30 @@ def weight_lines(block, channels, color_input, target, number=None):
     """
     kernels = kernel_stack(block.weights, block.kernel_size, block.custom)
     if block.weights in PRESETS:
-        what = f"{WEIGHTS[block.weights]}: {PRESETS[block.weights].source}"
-    elif block.weights == "bank":
-        what = "The classic bank, one filter per preset: " + ", ".join(
-            PRESETS[name].label for name in PRESETS
+        what = translate(
+            lang,
+            "codegen.preset",
+            label=choice_label(block.weights),
+            source=preset_source(block.weights),
         )
+    elif block.weights == "bank":
+        separator = translate(lang, "codegen.list_separator")
+        names = separator.join(preset_label(name).render(lang) for name in BANK)
+        what = translate(lang, "codegen.bank", names=names)
     else:
-        what = "Your custom kernel"
+        what = translate(lang, "codegen.custom")
     if number is not None:
-        what = f"Block {number}: {what}"
+        what = translate(lang, "codegen.in_block", number=number, text=what)
     if color_input:
         shares = ", ".join(str(w) for w in LUMINANCE)
         spread = [
-            "# Each input channel gets the kernel times its luminance weight, so the RGB map",
-            "# equals the grayscale map of the same kernel.",
+            "# " + translate(lang, "codegen.luminance_1"),
+            "# " + translate(lang, "codegen.luminance_2"),
             f'channel_weights = np.array([{shares}], dtype="float32")',
         ]
     elif channels > 1:
         spread = [
-            f"# Each of the {channels} input channels gets the kernel times 1/{channels}.",
+            "# " + translate(lang, "codegen.mean", channels=channels),
             f'channel_weights = np.full({channels}, 1 / {channels}, dtype="float32")',
         ]
     else:

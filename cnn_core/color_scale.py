@@ -20,6 +20,9 @@ import functools
 import numpy as np
 from plotly.colors import get_colorscale, sample_colorscale
 
+from cnn_core.errors import SpecError
+from cnn_core.i18n import Message
+
 __all__ = [
     "COLOR_SCALES",
     "DIVERGING",
@@ -28,6 +31,7 @@ __all__ = [
     "colorscale",
     "is_signed",
     "pipeline_range",
+    "scale_label",
     "stage_range",
     "tile_ranges",
 ]
@@ -40,6 +44,17 @@ SIGNED_ACTIVATIONS = ("none", "tanh", "leaky_relu", "elu")
 DIVERGING = "RdBu_r"
 #: Black to white, as the tiles' gray levels.
 SEQUENTIAL = [[0.0, "rgb(0, 0, 0)"], [1.0, "rgb(255, 255, 255)"]]
+
+
+def scale_label(mode):
+    """The display label of a "Color scale" mode (a value of :data:`COLOR_SCALES`).
+
+    Examples
+    --------
+    >>> scale_label("per map").render("zh")
+    '每张特征图单独'
+    """
+    return Message.of("figures.color_scale." + mode.replace(" ", "_"))
 
 
 def is_signed(stage_key, activation):
@@ -140,18 +155,17 @@ def tile_ranges(mode, channel_min, channel_max, signed, pipeline=None):
     low = np.asarray(channel_min, np.float64)
     high = np.asarray(channel_max, np.float64)
     if low.shape != high.shape or low.ndim != 1:
-        raise ValueError(
-            f"Expected channel_min and channel_max of shape (C,). Received: {low.shape}, "
-            f"{high.shape}"
+        raise SpecError(
+            "errors.internal.tile_range_shape", low=str(low.shape), high=str(high.shape)
         )
     if mode == "per stage":
         low, high = np.full_like(low, low.min()), np.full_like(high, high.max())
     elif mode == "whole pipeline":
         if pipeline is None:
-            raise ValueError("Expected the pipeline's range for the whole-pipeline scale.")
+            raise SpecError("errors.internal.pipeline_range_missing")
         low, high = np.full_like(low, pipeline[0]), np.full_like(high, pipeline[1])
     elif mode != "per map":
-        raise ValueError(f"Expected mode to be one of {list(COLOR_SCALES)}. Received: {mode!r}")
+        raise SpecError("errors.spec.color_scale", choices=str(list(COLOR_SCALES)), value=mode)
     if signed:
         low, high = _symmetric(low, high)
     return low, high

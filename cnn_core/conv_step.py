@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_core.conv_windows import plural
+from cnn_core.errors import SpecError
+from cnn_core.explain import counted
+from cnn_core.i18n import Message, translate
 
 __all__ = [
     "ConvStep",
@@ -76,7 +78,7 @@ class ConvStep:
         """How many of the patch's k*k cells lie in the padding."""
         return int(self.inside.size - self.inside.sum())
 
-    def sum_lines(self):
+    def sum_lines(self, lang="en"):
         """The sum written out, one line per term.
 
         Examples
@@ -86,10 +88,12 @@ class ConvStep:
         >>> s = conv_step(np.ones((3, 3, 1)), np.full((2, 2, 1, 1), 0.5), [0.25], 0, 0, 0, g, g)
         >>> s.sum_lines()
         ('sum of products = 2', '+ bias 0.25', '= 2.25')
+        >>> s.sum_lines("zh")
+        ('乘积之和 = 2', '+ 偏置 0.25', '= 2.25')
         """
         return (
-            f"sum of products = {format_value(self.total)}",
-            f"+ bias {format_value(self.bias)}",
+            translate(lang, "step.sum.products", value=format_value(self.total)),
+            translate(lang, "step.sum.bias", value=format_value(self.bias)),
             f"= {format_value(self.value)}",
         )
 
@@ -127,20 +131,22 @@ def conv_step(image, kernel, bias, row, col, filter_index, rows, cols=None):
     image = np.asarray(image, np.float32)
     kernel = np.asarray(kernel, np.float32)
     if image.ndim != 3 or kernel.ndim != 4 or image.shape[2] != kernel.shape[2]:
-        raise ValueError(
-            "Expected an image (n, n, c) and a kernel (k, k, c, f). Received: "
-            f"{image.shape} and {kernel.shape}"
+        raise SpecError(
+            "errors.internal.step_shapes", image=str(image.shape), kernel=str(kernel.shape)
         )
     k = kernel.shape[0]
     if (rows.kernel_size, cols.kernel_size) != (k, k) or (rows.n, cols.n) != image.shape[:2]:
-        raise ValueError(
-            f"Expected the geometry of a {k}x{k} kernel on a {image.shape[0]}x{image.shape[1]} "
-            f"input. Received: kernel {rows.kernel_size}, input {rows.n}x{cols.n}"
+        raise SpecError(
+            "errors.internal.step_geometry",
+            k=k,
+            height=image.shape[0],
+            width=image.shape[1],
+            kernel=rows.kernel_size,
+            rows=rows.n,
+            cols=cols.n,
         )
     if not 0 <= filter_index < kernel.shape[3]:
-        raise ValueError(
-            f"Expected a filter between 0 and {kernel.shape[3] - 1}. Received: {filter_index}"
-        )
+        raise SpecError("errors.step.filter", high=kernel.shape[3] - 1, value=filter_index)
     row_taps, col_taps = rows.taps(row), cols.taps(col)
     row_in = (row_taps >= 0) & (row_taps < rows.n)
     col_in = (col_taps >= 0) & (col_taps < cols.n)
@@ -231,9 +237,7 @@ def activate(values, activation):
     [-0.6, 3.0]
     """
     if activation not in _ACTIVATIONS:
-        raise ValueError(
-            f"Expected activation to be one of {list(_ACTIVATIONS)}. Received: {activation!r}"
-        )
+        raise SpecError("errors.spec.activation", choices=str(list(_ACTIVATIONS)), value=activation)
     with np.errstate(over="ignore"):
         return np.asarray(_ACTIVATIONS[activation](np.asarray(values, np.float64)), np.float64)
 
@@ -247,7 +251,7 @@ _ACTIVATION_FORMULA = {
 }
 
 
-def activation_text(value, activation):
+def activation_text(value, activation, lang="en"):
     """The activation applied to one value, written out.
 
     Examples
@@ -258,7 +262,7 @@ def activation_text(value, activation):
     'leaky_relu(-2) = 0.3*(-2) = -0.6'
     """
     if activation == "none":
-        return f"no activation: the value stays {format_value(value)}"
+        return translate(lang, "step.activation.none", value=format_value(value))
     x = format_value(value)
     result = format_value(float(activate(value, activation)))
     if activation == "leaky_relu":
@@ -334,7 +338,7 @@ def pool_step(conv_map, row, col, activation, pooling, pool_size, pool_stride):
     """
     conv_map = np.asarray(conv_map)
     if pooling not in ("max", "average"):
-        raise ValueError(f"Expected pooling 'max' or 'average'. Received: {pooling!r}")
+        raise SpecError("errors.spec.pooling", value=pooling)
     rows = _windows_containing(row, conv_map.shape[0], pool_size, pool_stride)
     cols = _windows_containing(col, conv_map.shape[1], pool_size, pool_stride)
     if not rows or not cols:
@@ -346,7 +350,7 @@ def pool_step(conv_map, row, col, activation, pooling, pool_size, pool_stride):
     return PoolStep(rows[0], cols[0], top, left, values, result, len(rows) * len(cols))
 
 
-def pool_lines(pool, row, col, pooling, pool_size, pool_stride, out):
+def pool_lines(pool, row, col, pooling, pool_size, pool_stride, out, lang="en"):
     """The pooling window of :func:`pool_step`, its values and their max or mean, as text.
 
     Parameters
@@ -358,6 +362,8 @@ def pool_lines(pool, row, col, pooling, pool_size, pool_stride, out):
     pool_size, pool_stride : int
     out : int
         Side of the convolution output.
+    lang : str
+        The language of the words (the numbers are the same in every language).
 
     Returns
     -------
@@ -375,30 +381,40 @@ def pool_lines(pool, row, col, pooling, pool_size, pool_stride, out):
     >>> pool_lines(pool_step(conv, 3, 0, "none", "max", 3, 3), 3, 0, "max", 3, 3, 4)[-1]
     '(4 - 3) mod 3 = 1 row at the bottom (and column at the right) of the map are dropped.'
     """
-    head = f"{pool_size}x{pool_size} {pooling} pooling, stride {pool_stride}"
+    key = "step.pool."
+    head = Message.of(key + f"head_{pooling}", size=pool_size, stride=pool_stride)
     if pool.window_row is None:
         left_over = (out - pool_size) % pool_stride
+        if pool_stride <= pool_size:
+            formula = f"({out} - {pool_size}) mod {pool_stride}"
+            why = counted(key + "dropped", left_over, formula=formula)
+        else:
+            why = Message.of(key + "skipped", stride=pool_stride, size=pool_size)
         return (
-            f"{head}: no window covers ({row}, {col}).",
-            f"({out} - {pool_size}) mod {pool_stride} = {plural(left_over, 'row')} at the "
-            f"bottom (and column{'s' if left_over != 1 else ''} at the right) of the map are "
-            "dropped."
-            if pool_stride <= pool_size
-            else f"The stride {pool_stride} is larger than the window {pool_size}: "
-            "rows and columns between two windows are skipped.",
+            translate(lang, key + "no_window", head=head, row=row, col=col),
+            why.render(lang),
         )
     top, left = pool.top, pool.left
     lines = [
-        f"{head}: window ({pool.window_row}, {pool.window_col}) of the pooled map covers "
-        f"rows {top}-{top + pool_size - 1}, columns {left}-{left + pool_size - 1}"
+        translate(
+            lang,
+            key + "covers",
+            head=head,
+            window_row=pool.window_row,
+            window_col=pool.window_col,
+            top=top,
+            bottom=top + pool_size - 1,
+            left=left,
+            right=left + pool_size - 1,
+        )
     ]
     cells = [[format_value(float(v)) for v in line] for line in pool.values]
     width = max(len(cell) for line in cells for cell in line)
     lines += ["  " + "  ".join(cell.rjust(width) for cell in line) for line in cells]
     name = "max" if pooling == "max" else "mean"
-    lines.append(f"{name} = {format_value(pool.result)}")
+    lines.append(translate(lang, key + name, value=format_value(pool.result)))
     if pool.windows > 1:
-        lines.append(f"(the pixel lies in {pool.windows} overlapping windows; this is the first)")
+        lines.append(translate(lang, key + "overlapping", windows=pool.windows))
     return tuple(lines)
 
 
@@ -414,7 +430,7 @@ def row_positions(out, max_frames):
     [0, 1, 2]
     """
     if out < 1 or max_frames < 2:
-        raise ValueError(f"Expected out >= 1 and max_frames >= 2. Received: {out}, {max_frames}")
+        raise SpecError("errors.internal.frames", out=out, frames=max_frames)
     every = max(1, -(-(out - 1) // (max_frames - 1)))
     positions = list(range(0, out, every))
     if positions[-1] != out - 1:
@@ -436,7 +452,7 @@ def pixel_from_click(x, y, width, height, out_rows, out_cols):
     (3, 3)
     """
     if width <= 0 or height <= 0:
-        raise ValueError(f"Expected a picture of positive size. Received: {width}x{height}")
+        raise SpecError("errors.internal.picture_size", width=width, height=height)
     row = min(max(int((y + 0.5) * out_rows // height), 0), out_rows - 1)
     col = min(max(int((x + 0.5) * out_cols // width), 0), out_cols - 1)
     return row, col

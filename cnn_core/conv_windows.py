@@ -16,12 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_core.errors import SpecError
+from cnn_core.explain import counted, join
+from cnn_core.i18n import Message, translate
 from cnn_core.shapes import conv_output_size, same_padding
 
 __all__ = [
     "StepGeometry",
     "padding_text",
-    "plural",
     "read_mask",
     "remainder_formula",
     "runs",
@@ -79,9 +81,7 @@ class StepGeometry:
         [-1, 0, 1]
         """
         if not 0 <= index < self.out:
-            raise ValueError(
-                f"Expected an output position between 0 and {self.out - 1}. Received: {index}"
-            )
+            raise SpecError("errors.step.position", high=self.out - 1, value=index)
         start = index * self.stride - self.pad_before
         return start + np.arange(self.kernel_size) * self.dilation
 
@@ -115,10 +115,13 @@ def step_geometry(n, kernel_size, stride=1, padding_mode="valid", padding=0, dil
     (1, 2, 3)
     """
     if min(n, kernel_size, stride, dilation) < 1 or padding < 0:
-        raise ValueError(
-            "Expected n, kernel_size, stride and dilation >= 1 and padding >= 0. Received: "
-            f"n={n}, kernel_size={kernel_size}, stride={stride}, dilation={dilation}, "
-            f"padding={padding}"
+        raise SpecError(
+            "errors.internal.window_numbers",
+            n=n,
+            kernel_size=kernel_size,
+            stride=stride,
+            dilation=dilation,
+            padding=padding,
         )
     span = dilation * (kernel_size - 1) + 1
     if padding_mode == "same":
@@ -129,15 +132,9 @@ def step_geometry(n, kernel_size, stride=1, padding_mode="valid", padding=0, dil
         before = after = pad
         out = conv_output_size(n + 2 * pad, span, stride, "valid")
     else:
-        raise ValueError(
-            "Expected padding_mode 'valid', 'same' or 'explicit'. "
-            f"Received: padding_mode={padding_mode!r}"
-        )
+        raise SpecError("errors.spec.padding_mode", value=padding_mode)
     if out < 1:
-        raise ValueError(
-            f"Expected a kernel spanning at most the padded input. Received: span {span}, "
-            f"padded input {n + before + after}"
-        )
+        raise SpecError("errors.step.span", span=span, padded=n + before + after)
     return StepGeometry(n, kernel_size, stride, dilation, padding_mode, before, after, out)
 
 
@@ -204,12 +201,7 @@ def remainder_formula(geometry):
     return f"({_padded_side(g)} - {span}) mod {g.stride} = {g.remainder}"
 
 
-def plural(count, word):
-    """``"1 row"``, ``"2 rows"``."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def unused_text(geometry):
+def unused_text(geometry, lang="en"):
     """Say how many image rows and columns no window reads, and why.
 
     Examples
@@ -220,35 +212,28 @@ def unused_text(geometry):
 read (shaded).
     >>> print(unused_text(step_geometry(512, 15, 1)))
     (512 - 15) mod 1 = 0: the windows reach every row and column of the image.
+    >>> print(unused_text(step_geometry(512, 15, 1), "zh"))
+    (512 - 15) mod 1 = 0：窗口覆盖了图像的每一行和每一列。
     """
     g = geometry
     mask = read_mask(g)
     unused = int(g.n - mask.sum())
-    parts = [remainder_formula(g) + ":"]
+    key = "step.unused."
+    parts = [Message.of(key + "formula", formula=remainder_formula(g))]
     if g.remainder:
-        parts.append(
-            f"the last window stops {plural(g.remainder, 'row')} short of the bottom edge "
-            f"(and {plural(g.remainder, 'column')} short of the right edge)"
-            + (", all of it padding." if unused == 0 and g.span >= g.stride else ".")
-        )
+        padding = unused == 0 and g.span >= g.stride
+        parts.append(counted(key + ("stops_padding" if padding else "stops"), g.remainder))
     gap = g.stride - g.span
     if gap > 0:
-        parts.append(
-            f"The stride {g.stride} is larger than the {g.span} pixels a window covers, so "
-            f"{plural(gap, 'row')} (and column{'s' if gap > 1 else ''}) between two "
-            "windows are skipped."
-        )
+        parts.append(counted(key + "gap", gap, stride=g.stride, span=g.span))
     if unused:
-        parts.append(
-            f"{plural(unused, 'row')} and {plural(unused, 'column')} of the image are "
-            "never read (shaded)."
-        )
+        parts.append(counted(key + "never_read", unused))
     elif not g.remainder and gap <= 0:
-        parts.append("the windows reach every row and column of the image.")
-    return " ".join(parts)
+        parts.append(Message.of(key + "every"))
+    return join(parts, lang)
 
 
-def padding_text(geometry):
+def padding_text(geometry, lang="en"):
     """The zero padding on each side, as Keras applies it.
 
     Examples
@@ -260,18 +245,19 @@ column on the bottom and right, as Keras does."
     "'valid': no padding; windows stay inside the image."
     """
     g = geometry
+    key = "step.padding."
     if g.padding_mode == "valid":
-        return "'valid': no padding; windows stay inside the image."
+        return translate(lang, key + "valid")
     if g.padding_mode == "explicit":
-        return f"explicit padding: {g.pad_before} zero pixels on every side."
+        return translate(lang, key + "explicit", pad=g.pad_before)
     total = g.pad_before + g.pad_after
     if total == 0:
-        return "'same' pads nothing here: the windows already fit."
-    text = f"'same' pads {total} = {g.pad_before} top/left + {g.pad_after} bottom/right"
-    if g.pad_before != g.pad_after:
-        text += (
-            ": an odd total puts the extra row and column on the bottom and right, as Keras does."
-        )
-    else:
-        text += "."
-    return text
+        return translate(lang, key + "same_none")
+    uneven = g.pad_before != g.pad_after
+    return translate(
+        lang,
+        key + ("same_uneven" if uneven else "same_even"),
+        total=total,
+        before=g.pad_before,
+        after=g.pad_after,
+    )

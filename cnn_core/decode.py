@@ -39,7 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_core.errors import ImageError
+from cnn_core.errors import CallError, ImageError
+from cnn_core.i18n import Message
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -67,7 +68,7 @@ ACCEPTED_TYPES = ("png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "gif")
 #: Pillow format names passed to ``Image.open(formats=...)``; no other decoder runs.
 ACCEPTED_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF")
 
-_ACCEPTED_TEXT = "PNG, JPEG, BMP, TIFF, WebP or GIF"
+_ACCEPTED_TEXT = Message.of("images.formats")
 # Pillow's format name of an opened image -> the name students know. A JPEG
 # carrying several pictures (MPO, from some phones) is opened by the JPEG plugin.
 _FORMAT_LABELS = {
@@ -82,7 +83,12 @@ _FORMAT_LABELS = {
 }
 # Sizes of the BMP info header versions; "BM" alone would match ordinary text.
 _BMP_HEADER_SIZES = (12, 16, 40, 52, 56, 64, 108, 124)
-_SAVE_AS = "Open it in an image editor and save it as PNG or JPEG, then upload that file."
+_SAVE_AS = Message.of("images.advice.save_as")
+
+
+def _refused(name, advice="save_as"):
+    """The sniffing result for a refused format: its name and what to do, as messages."""
+    return Message.of(f"images.sniff.{name}"), False, Message.of(f"images.advice.{advice}")
 
 
 @dataclass(frozen=True)
@@ -93,13 +99,13 @@ class DecodedImage:
     ----------
     image : ndarray of uint8, shape (H, W) or (H, W, 3)
         Grayscale or RGB pixels, upright.
-    warnings : tuple of str
+    warnings : tuple of Message
         Things the student should know, e.g. that an elongated image will be
         squeezed by the square resize, or that only the first GIF frame is used.
     format : str
         The file's format as students know it: "PNG", "JPEG", "BMP", "TIFF",
         "WebP" or "GIF".
-    notes : tuple of str
+    notes : tuple of Message
         Conversions applied (EXIF rotation, transparency on white, 16-bit
         rescaling, ...), one line each; empty for a plain 8-bit image.
     source_mode : str
@@ -113,8 +119,13 @@ class DecodedImage:
     source_mode: str = ""
 
 
-def describe_limits():
+def describe_limits(lang="en"):
     """Human-readable lines describing what uploads are accepted.
+
+    Parameters
+    ----------
+    lang : str
+        The language of the lines.
 
     Returns
     -------
@@ -126,19 +137,17 @@ def describe_limits():
     >>> describe_limits()[0]
     'Formats: PNG, JPEG, BMP, TIFF, WebP or GIF (first frame only).'
     """
-    return [
-        f"Formats: {_ACCEPTED_TEXT} (first frame only).",
-        f"File size: at most {MAX_FILE_BYTES // (1024 * 1024)} MB.",
-        f"Image size: at most {MAX_PIXELS // 1_000_000} megapixels "
-        "(checked from the file header, before decoding).",
-        f"Each side at least {MIN_SIDE} pixels.",
-        f"Images more than {MAX_ASPECT_RATIO:g} times wider than tall (or taller than wide) "
-        "are accepted with a warning: the resize to a square distorts them.",
-        "SVG, HTML, PDF, HEIC, AVIF and other formats are refused; "
-        "truncated or corrupt files are refused, not padded.",
-        "Transparency is filled with white, EXIF rotation is applied, "
-        "16-bit images are divided by 257 to give 0-255.",
+    key = "images.limits."
+    messages = [
+        Message.of(key + "formats", formats=_ACCEPTED_TEXT),
+        Message.of(key + "file_size", megabytes=MAX_FILE_BYTES // (1024 * 1024)),
+        Message.of(key + "pixels", megapixels=MAX_PIXELS // 1_000_000),
+        Message.of(key + "side", side=MIN_SIDE),
+        Message.of(key + "aspect", ratio=MAX_ASPECT_RATIO),
+        Message.of(key + "refused"),
+        Message.of(key + "conversions"),
     ]
+    return [message.render(lang) for message in messages]
 
 
 # --------------------------------------------------------------------------- sniffing
@@ -165,43 +174,30 @@ def _sniff_binary(data):
     if data[4:8] == b"ftyp":
         brand = data[8:12]
         if brand in (b"avif", b"avis"):
-            return "an AVIF image", False, _SAVE_AS
+            return _refused("avif")
         if brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"hevm", b"hevs", b"mif1"):
-            return (
-                "a HEIC/HEIF photo (the iPhone camera's default format)",
-                False,
-                "Export it as JPEG first (on the iPhone: Settings > Camera > Formats > "
-                "Most Compatible, or share it as JPEG), then upload that file.",
-            )
-        return "a video or other MP4-family file", False, "Upload a still image instead."
+            return _refused("heic", "heic")
+        return _refused("mp4", "still")
     if _starts(data, b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51"):
-        return "a JPEG 2000 image", False, _SAVE_AS
+        return _refused("jp2")
     if _starts(data, b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
-        return "a JPEG XL image", False, _SAVE_AS
+        return _refused("jxl")
     if data.startswith(b"8BPS"):
-        return "a Photoshop (PSD) document", False, "Export it from Photoshop as PNG or JPEG."
+        return _refused("psd", "psd")
     if _starts(data, b"\x00\x00\x01\x00", b"\x00\x00\x02\x00") and data[4:6] != b"\x00\x00":
-        return "an icon (ICO/CUR) file", False, _SAVE_AS
+        return _refused("ico")
     if data.startswith(b"qoif"):
-        return "a QOI image", False, _SAVE_AS
+        return _refused("qoi")
     if data.startswith(b"v/1\x01"):
-        return "an OpenEXR image", False, _SAVE_AS
+        return _refused("exr")
     if data.startswith(b"\x1f\x8b"):
-        return (
-            "a gzip-compressed file (.gz, or a compressed SVG .svgz)",
-            False,
-            "Uncompress it and, if it is a drawing, export it as PNG.",
-        )
+        return _refused("gzip", "gzip")
     if data.startswith(b"PK\x03\x04"):
-        return (
-            "a ZIP archive (or a Word/PowerPoint/OpenDocument file)",
-            False,
-            "Extract the picture from it and upload the picture itself.",
-        )
+        return _refused("zip", "zip")
     if data.startswith(b"RIFF"):
-        return "a RIFF file (audio or video, not WebP)", False, "Upload a still image instead."
+        return _refused("riff", "still")
     if len(data) > 2 and data[:1] == b"P" and data[1:2] in b"1234567" and data[2:3].isspace():
-        return "a Netpbm (PBM/PGM/PPM) image", False, _SAVE_AS
+        return _refused("netpbm")
     return None
 
 
@@ -218,30 +214,20 @@ def _sniff_text(data):
     if not text:
         return None
     if text.startswith("%pdf-"):
-        return "a PDF document", False, "Take a screenshot of the page or export it as PNG."
+        return _refused("pdf", "pdf")
     if text.startswith("%!ps"):
-        return "a PostScript/EPS file", False, "Export it as PNG."
+        return _refused("ps", "ps")
     if text.startswith("<svg") or (
         text.startswith(("<?xml", "<!--", "<!doctype svg")) and "<svg" in text
     ):
-        return (
-            "an SVG drawing (vector graphics, not pixels)",
-            False,
-            "Export it as PNG first (in Inkscape, Illustrator, or by opening it in a browser "
-            "and taking a screenshot), then upload the PNG.",
-        )
+        return _refused("svg", "svg")
     if text.startswith(("<!doctype html", "<html", "<head", "<body")) or "<html" in text:
-        return (
-            "a web page (HTML), not an image",
-            False,
-            "If you saved it from a browser, right-click the picture itself and choose "
-            "'Save image as...', then upload that file.",
-        )
+        return _refused("html", "html")
     if text.startswith("<"):
-        return "an XML document, not an image", False, _SAVE_AS
+        return _refused("xml")
     printable = sum(ch.isprintable() or ch in "\t\r\n" for ch in text)
     if printable >= 0.95 * len(text):
-        return "a text file, not an image", False, "Choose an image file instead."
+        return _refused("text", "choose_image")
     return None
 
 
@@ -259,25 +245,30 @@ def _megapixels(pixels):
 def _too_many_pixels(width=None, height=None, pixels=None):
     if width is not None:
         pixels = width * height
-        claimed = f"{width}x{height} pixels ({_megapixels(pixels)} megapixels)"
+        claimed = Message.of(
+            "errors.image.claimed_size",
+            width=width,
+            height=height,
+            megapixels=_megapixels(pixels),
+        )
     elif pixels is not None:
-        claimed = f"{_megapixels(pixels)} megapixels"
+        claimed = Message.of("errors.image.claimed_pixels", megapixels=_megapixels(pixels))
     else:
-        claimed = "far more pixels than allowed"
+        claimed = Message.of("errors.image.claimed_unknown")
     return ImageError(
-        f"The image is too large: its header says {claimed}, and convlab accepts at most "
-        f"{MAX_PIXELS // 1_000_000} megapixels. It was refused before decoding. "
-        "Resize it (for example to 4000x3000 pixels or smaller) and upload it again."
+        "errors.image.too_many_pixels", claimed=claimed, limit=MAX_PIXELS // 1_000_000
     )
 
 
 def _damaged(label, exc):
-    detail = " ".join(str(exc).split())[:160] or type(exc).__name__
-    return ImageError(
-        f"This {label} file is damaged or incomplete and could not be decoded ({detail}). "
-        "It may have been cut off while downloading or copying: download or export it "
-        "again and upload the new file."
-    )
+    """``label`` is a format name ("PNG") or None; ``exc`` an exception or a Message."""
+    if isinstance(exc, Message):
+        detail = exc
+    else:
+        detail = " ".join(str(exc).split())[:160] or type(exc).__name__
+    if label is None:
+        return ImageError("errors.image.damaged_unknown", detail=detail)
+    return ImageError("errors.image.damaged", label=label, detail=detail)
 
 
 # --------------------------------------------------------------------------- conversion
@@ -317,72 +308,55 @@ def _canonical(image):
     if mode in ("L", "RGB"):
         return np.asarray(image, dtype=np.uint8), notes, warns
     if mode == "1":
-        notes.append("1-bit black-and-white converted to 8-bit grayscale (0 and 255).")
+        notes.append(Message.of("images.note.one_bit"))
         return np.asarray(image.convert("L"), dtype=np.uint8), notes, warns
     if mode in ("LA", "La"):
-        notes.append("Transparent areas filled with white.")
+        notes.append(Message.of("images.note.transparent"))
         gray = _composite_on_white(image.convert("LA")).convert("L")
         return np.asarray(gray, dtype=np.uint8), notes, warns
     if mode == "P" and "transparency" not in image.info:
-        notes.append("Palette (indexed-color) image converted to RGB.")
+        notes.append(Message.of("images.note.palette"))
         return np.asarray(image.convert("RGB"), dtype=np.uint8), notes, warns
     if mode in ("P", "PA", "RGBA", "RGBa"):
         if mode in ("P", "PA"):
-            notes.append("Palette (indexed-color) image converted to RGB.")
-        notes.append("Transparent areas filled with white.")
+            notes.append(Message.of("images.note.palette"))
+        notes.append(Message.of("images.note.transparent"))
         return np.asarray(_composite_on_white(image), dtype=np.uint8), notes, warns
     if mode in ("RGBX", "CMYK", "YCbCr", "LAB", "HSV"):
         if mode != "RGBX":
-            notes.append(f"{mode} colors converted to RGB.")
+            notes.append(Message.of("images.note.colors", mode=mode))
         return np.asarray(image.convert("RGB"), dtype=np.uint8), notes, warns
     if mode.startswith("I;16") or mode == "I":
         values = np.asarray(image)
         low, high = int(values.min()), int(values.max())
         if mode == "I" and (low < 0 or high > 65535):
-            notes.append(
-                f"32-bit integer values ({low} to {high}) stretched to 0-255 "
-                "(minimum -> 0, maximum -> 255)."
-            )
+            notes.append(Message.of("images.note.int32", low=low, high=high))
             return _to_uint8(values.astype(np.float32), low, high), notes, warns
-        notes.append("16-bit values rescaled to 0-255 by the full 16-bit range (divided by 257).")
+        notes.append(Message.of("images.note.sixteen_bit"))
         if high < 4096:
             warns.append(
-                f"This 16-bit image only uses values up to {high} of 65535, so after "
-                f"rescaling to 8 bits its brightest pixel is {round(high / 257)} of 255 and it "
-                "looks almost black. Stretch its contrast and save it as an 8-bit PNG if "
-                "you want to see more."
+                Message.of("images.warning.dark_16bit", high=high, brightest=round(high / 257))
             )
         return _from_16bit(values), notes, warns
     if mode == "F":
         values = np.array(image, dtype=np.float32)
         finite = np.isfinite(values)
         if not finite.any():
-            raise ImageError(
-                "This floating-point image contains no finite values (only NaN or infinity), "
-                "so there is nothing to show. Check how it was saved and upload another file."
-            )
+            raise ImageError("errors.image.no_finite")
         if not finite.all():
-            warns.append(
-                f"{int((~finite).sum())} pixels are NaN or infinite; they are shown as black."
-            )
+            warns.append(Message.of("images.warning.not_finite", count=int((~finite).sum())))
         low, high = float(values[finite].min()), float(values[finite].max())
         values[~finite] = low
         if low >= 0.0 and high <= 1.0:
-            notes.append("Floating-point values in [0, 1] multiplied by 255.")
+            notes.append(Message.of("images.note.float_01"))
             return _to_uint8(values, 0.0, 1.0), notes, warns
-        notes.append(
-            f"Floating-point values ({low:g} to {high:g}) stretched to 0-255 "
-            "(minimum -> 0, maximum -> 255)."
-        )
+        notes.append(Message.of("images.note.float_range", low=low, high=high))
         return _to_uint8(values, low, high), notes, warns
     try:
         converted = image.convert("RGB")
     except (ValueError, OSError) as exc:
-        raise ImageError(
-            f"This image uses the pixel mode {mode!r}, which convlab cannot convert to RGB "
-            f"({exc}). {_SAVE_AS}"
-        ) from None
-    notes.append(f"Pixel mode {mode} converted to RGB.")
+        raise ImageError("errors.image.mode", mode=mode, detail=str(exc), advice=_SAVE_AS) from None
+    notes.append(Message.of("images.note.mode", mode=mode))
     return np.asarray(converted, dtype=np.uint8), notes, warns
 
 
@@ -393,7 +367,7 @@ def _open_header(data, sniffed):
     """``Image.open`` restricted to the accepted formats, errors as ImageError."""
     from PIL import Image, UnidentifiedImageError
 
-    label = sniffed[0] if sniffed else "image"
+    label = sniffed[0] if sniffed else None
     try:
         # Pillow warns above MAX_IMAGE_PIXELS (larger than ours, so our own check
         # below refuses those with the image's size in the message) and raises
@@ -407,9 +381,9 @@ def _open_header(data, sniffed):
         raise _too_many_pixels(pixels=int(match.group(1)) if match else None) from None
     except UnidentifiedImageError:
         if sniffed:
-            raise _damaged(label, "the header could not be read") from None
+            raise _damaged(label, Message.of("images.detail.header")) from None
         raise ImageError(
-            f"This file is not a {_ACCEPTED_TEXT} image, whatever its file name says. {_SAVE_AS}"
+            "errors.image.not_accepted", formats=_ACCEPTED_TEXT, advice=_SAVE_AS
         ) from None
     except Exception as exc:  # untrusted input: any parser failure is "damaged"
         raise _damaged(label, exc) from None
@@ -449,23 +423,20 @@ def decode_upload(data):
     ((10, 40, 3), 'PNG', [255, 255, 255])
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"Expected the file's contents as bytes. Received: {type(data).__name__}")
+        raise CallError("errors.call.bytes", kind=type(data).__name__)
     data = bytes(data)
     if not data:
-        raise ImageError(f"The file is empty (0 bytes). Choose a {_ACCEPTED_TEXT} image.")
+        raise ImageError("errors.image.empty", formats=_ACCEPTED_TEXT)
     if len(data) > MAX_FILE_BYTES:
         raise ImageError(
-            f"The file is {len(data) / (1024 * 1024):.1f} MB; convlab accepts files up to "
-            f"{MAX_FILE_BYTES // (1024 * 1024)} MB. Save a smaller version (for example a "
-            "JPEG about 2000 pixels wide) and upload that."
+            "errors.image.file_too_large",
+            megabytes=len(data) / (1024 * 1024),
+            limit=MAX_FILE_BYTES // (1024 * 1024),
         )
     sniffed = _sniff(data)
     if sniffed and not sniffed[1]:
         label, _, advice = sniffed
-        raise ImageError(
-            f"This file is {label}, which convlab does not decode. {advice} "
-            f"Accepted formats: {_ACCEPTED_TEXT}."
-        )
+        raise ImageError("errors.image.refused", label=label, advice=advice, formats=_ACCEPTED_TEXT)
 
     from PIL import Image, ImageFile, ImageOps
 
@@ -477,20 +448,16 @@ def decode_upload(data):
     warns = []
     image = _open_header(data, sniffed)
     with image:
-        label = _FORMAT_LABELS.get(image.format, image.format or "image")
+        label = _FORMAT_LABELS.get(image.format, image.format)
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise _too_many_pixels(width, height)
         if min(width, height) < MIN_SIDE:
-            raise ImageError(
-                f"The image is {width}x{height} pixels; each side must be at least "
-                f"{MIN_SIDE} pixels for a convolution to show anything. "
-                "Use a larger image."
-            )
+            raise ImageError("errors.image.too_small", width=width, height=height, side=MIN_SIDE)
         try:
             if getattr(image, "is_animated", False):
                 kind = "pages" if label == "TIFF" else "frames"
-                warns.append(f"This {label} has several {kind}; only the first is used.")
+                warns.append(Message.of(f"images.warning.{kind}", label=label))
             image.load()
         except Image.DecompressionBombError as exc:
             raise _too_many_pixels(width, height) from exc
@@ -502,9 +469,9 @@ def decode_upload(data):
             orientation = image.getexif().get(0x0112, 1)
             if orientation not in (None, 1):
                 ImageOps.exif_transpose(image, in_place=True)
-                notes.append(f"Rotated upright using the EXIF orientation tag ({orientation}).")
+                notes.append(Message.of("images.note.exif", orientation=orientation))
         except Exception:  # malformed EXIF only loses the rotation
-            warns.append("The EXIF orientation could not be read; the image is shown as stored.")
+            warns.append(Message.of("images.warning.exif"))
         try:
             array, conversion_notes, conversion_warns = _canonical(image)
         except ImageError:
@@ -517,16 +484,12 @@ def decode_upload(data):
     height, width = array.shape[:2]
     ratio = max(width, height) / min(width, height)
     if ratio > MAX_ASPECT_RATIO:
-        wide = "wider than tall" if width > height else "taller than wide"
-        warns.append(
-            f"This image is {width}x{height} pixels, {ratio:.1f} times {wide}. convlab resizes "
-            f"every image to a square, which squeezes it {ratio:.1f} times along its long side, "
-            "so shapes will look distorted. Crop it closer to a square first if that matters."
-        )
+        wide = "wide" if width > height else "tall"
+        warns.append(Message.of(f"images.warning.{wide}", width=width, height=height, ratio=ratio))
     return DecodedImage(
         image=np.ascontiguousarray(array),
         warnings=tuple(warns),
-        format=label,
+        format=label or "",
         notes=tuple(notes),
         source_mode=source_mode,
     )

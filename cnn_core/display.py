@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from cnn_core.errors import SpecError
+
 __all__ = [
     "DisplayBudget",
     "field_overlay",
@@ -38,7 +40,7 @@ def grid_shape(count):
     ((1, 1), (1, 3), (4, 4), (4, 5))
     """
     if count < 1:
-        raise ValueError(f"Expected count >= 1. Received: count={count}")
+        raise SpecError("errors.internal.count", count=count)
     cols = count if count <= 3 else math.ceil(math.sqrt(count))
     return math.ceil(count / cols), cols
 
@@ -52,7 +54,7 @@ def sample_step(side, max_side):
     (4, 1)
     """
     if max_side < 1:
-        raise ValueError(f"Expected max_side >= 1. Received: max_side={max_side}")
+        raise SpecError("errors.internal.max_side", value=max_side)
     return max(1, math.ceil(side / max_side))
 
 
@@ -67,7 +69,7 @@ def tile_range(count, page, per_page):
     range(0, 3)
     """
     if per_page < 1 or page < 0:
-        raise ValueError(f"Expected per_page >= 1 and page >= 0. Received: {per_page}, {page}")
+        raise SpecError("errors.internal.page", per_page=per_page, page=page)
     start = min(page * per_page, max(count - 1, 0))
     start -= start % per_page
     return range(start, min(start + per_page, count))

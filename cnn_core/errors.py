@@ -9,7 +9,7 @@ language with :meth:`ConvlabError.render`. ``str(error)`` is the English text.
 
 from cnn_core.i18n import DEFAULT_LANGUAGE, Message, catalogue
 
-__all__ = ["ConvlabError", "FetchError", "ImageError", "ShapeError", "SpecError"]
+__all__ = ["CallError", "ConvlabError", "FetchError", "ImageError", "ShapeError", "SpecError"]
 
 
 class ConvlabError(ValueError):
@@ -18,7 +18,9 @@ class ConvlabError(ValueError):
     Parameters
     ----------
     key : str or Message
-        A catalogue key (``"errors.spec.kernel_range"``) or a ready message.
+        A catalogue key (``"errors.spec.out_of_range"``) or a ready message.
+        Anything else is a KeyError: the text a student reads comes from the
+        catalogue, in every language.
     **params
         The key's placeholder values.
 
@@ -34,8 +36,8 @@ class ConvlabError(ValueError):
         elif key in catalogue(DEFAULT_LANGUAGE):
             message = Message.of(key, **params)
         else:
-            # Not a key: an English sentence from code not yet moved to the catalogue.
-            message = Message.of("errors.untranslated", text=key)
+            # A sentence instead of a key would reach the student untranslated.
+            raise KeyError(f"{key!r} is not a catalogue key; errors carry keys, not sentences")
         self.message = message
         super().__init__(message.render(DEFAULT_LANGUAGE))
 
@@ -68,3 +70,8 @@ class ImageError(ConvlabError):
 
 class FetchError(ConvlabError):
     """An image URL was refused, or downloading it failed."""
+
+
+class CallError(ConvlabError, TypeError):
+    """The engine was called with a value of the wrong type: a bug in the
+    calling code, not something a student typed. It is also a TypeError."""

@@ -20,6 +20,7 @@ from skimage.util import montage
 
 from cnn_core.color_scale import colormap_lut
 from cnn_core.display import grid_shape, to_uint8
+from cnn_core.errors import SpecError
 from cnn_core.images import preprocessing_shapes
 from cnn_core.links import spec_to_query
 from cnn_core.model import run_forward
@@ -146,7 +147,7 @@ def full_outputs(models, batch, filters, keys=None, value_range=None):
         as its range in ``filters``, the input and zero padding all of theirs.
     """
     if not all(len(kept) for kept in filters):
-        raise ValueError("Expected at least one filter to export per block.")
+        raise SpecError("errors.internal.export_filters")
 
     def convert(maps):
         return maps if value_range is None else to_uint8(maps, value_range)
@@ -186,7 +187,29 @@ def full_outputs(models, batch, filters, keys=None, value_range=None):
     }
 
 
-def _font(size):
+#: Fonts with Chinese glyphs, where Debian's fonts-noto-cjk puts them; Pillow's
+#: own font has none, and would draw Chinese tile names as empty boxes.
+_CJK_FONTS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+)
+
+
+def _needs_cjk(texts):
+    """Whether any text holds CJK characters (or other East Asian scripts)."""
+    return any(char >= "\u2e80" for text in texts for char in text)
+
+
+def _font(size, cjk=False):
+    """Pillow's font, or for Chinese labels a CJK font if the system has one."""
+    if cjk:
+        for path in _CJK_FONTS:
+            try:
+                return ImageFont.truetype(path, size)
+            except OSError:
+                continue
     return ImageFont.load_default(size=size)
 
 
@@ -226,9 +249,8 @@ def stage_png(maps, value_range, tile_names, title, signed=False):
     """
     maps = np.asarray(maps)
     if maps.ndim != 3 or len(tile_names) != maps.shape[2]:
-        raise ValueError(
-            f"Expected maps of shape (H, W, C) and C names. Received: shape {maps.shape}, "
-            f"{len(tile_names)} names"
+        raise SpecError(
+            "errors.internal.export_names", shape=str(maps.shape), count=len(tile_names)
         )
     pixels = maps if maps.dtype == np.uint8 else to_uint8(maps, value_range)
     height, width, count = pixels.shape
@@ -269,7 +291,8 @@ def stage_png(maps, value_range, tile_names, title, signed=False):
     ink = _TEXT if lut is None else (_TEXT,) * 3
     draw = ImageDraw.Draw(image)
     draw.rectangle((_LABEL_PX - 1, key_top - 1, _LABEL_PX + key_width, key_top + 10), outline=ink)
-    small, large = _font(13), _font(15)
+    cjk = _needs_cjk([title, *tile_names])
+    small, large = _font(13, cjk), _font(15, cjk)
     draw.text((_LABEL_PX, 8), title, fill=ink, font=large)
     for position, name in enumerate(tile_names):
         row, col = divmod(position, cols)

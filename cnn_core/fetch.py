@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
 from cnn_core.decode import MAX_FILE_BYTES, decode_upload
-from cnn_core.errors import FetchError
+from cnn_core.errors import CallError, FetchError, SpecError
+from cnn_core.i18n import Message
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -55,7 +56,7 @@ _MAX_URL_LENGTH = 2048
 _CHUNK = 64 * 1024
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 _HOST_PATTERN = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$")
-_UPLOAD_INSTEAD = "Download the image yourself and upload the file instead."
+_UPLOAD_INSTEAD = Message.of("errors.fetch.upload_instead")
 
 
 @dataclass(frozen=True)
@@ -109,41 +110,32 @@ class FetchPolicy:
                 or not math.isfinite(value)
                 or value <= 0
             ):
-                raise ValueError(
-                    f"Expected {name} to be a positive number of seconds. Received: {value!r}"
-                )
+                raise SpecError("errors.policy.seconds", name=name, value=value)
         for name, low in (("max_bytes", 1), ("max_redirects", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"Expected {name} to be an integer >= {low}. Received: {value!r}")
+                raise SpecError("errors.policy.integer", name=name, low=low, value=value)
         if self.allowed_ports is not None:
             ports = tuple(self.allowed_ports)
             if not all(
                 isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
                 for port in ports
             ):
-                raise ValueError(
-                    "Expected allowed_ports to be None or port numbers 1-65535. "
-                    f"Received: {self.allowed_ports!r}"
-                )
+                raise SpecError("errors.policy.ports", value=repr(self.allowed_ports))
             object.__setattr__(self, "allowed_ports", ports)
         if isinstance(self.allowed_networks, (str, ipaddress.IPv4Network, ipaddress.IPv6Network)):
-            raise ValueError(
-                "Expected allowed_networks to be a tuple of networks. "
-                f"Received: a single {type(self.allowed_networks).__name__}; wrap it in a tuple"
+            raise SpecError(
+                "errors.policy.networks_tuple", kind=type(self.allowed_networks).__name__
             )
         try:
             networks = tuple(ipaddress.ip_network(net) for net in self.allowed_networks)
         except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"Expected allowed_networks to be IP networks such as '127.0.0.1/32'. "
-                f"Received: {self.allowed_networks!r} ({exc})"
+            raise SpecError(
+                "errors.policy.networks", value=repr(self.allowed_networks), detail=str(exc)
             ) from None
         object.__setattr__(self, "allowed_networks", networks)
         if not isinstance(self.user_agent, str) or not self.user_agent.isprintable():
-            raise ValueError(
-                f"Expected user_agent to be a printable string. Received: {self.user_agent!r}"
-            )
+            raise SpecError("errors.policy.user_agent", value=self.user_agent)
 
 
 #: The only policy the app uses: public addresses, ports 80/443/8080/8443.
@@ -153,40 +145,37 @@ DEFAULT_POLICY = FetchPolicy()
 # --------------------------------------------------------------------------- addresses
 
 _V4_BLOCKS = tuple(
-    (ipaddress.ip_network(net), reason)
+    (ipaddress.ip_network(net), Message.of(f"errors.fetch.reason.{reason}"))
     for net, reason in (
-        ("0.0.0.0/8", "an unspecified ('this network') address"),
-        ("127.0.0.0/8", "a loopback address (the server itself)"),
-        ("10.0.0.0/8", "a private network address"),
-        ("172.16.0.0/12", "a private network address"),
-        ("192.168.0.0/16", "a private network address"),
-        ("100.64.0.0/10", "a shared address space (carrier-grade NAT) address"),
-        (
-            "169.254.0.0/16",
-            "a link-local address (169.254.169.254 is where cloud servers keep their secrets)",
-        ),
-        ("192.0.0.0/24", "an IETF protocol assignment address"),
-        ("192.0.2.0/24", "a documentation-only address"),
-        ("198.51.100.0/24", "a documentation-only address"),
-        ("203.0.113.0/24", "a documentation-only address"),
-        ("198.18.0.0/15", "a benchmarking address"),
-        ("224.0.0.0/4", "a multicast address"),
-        ("255.255.255.255/32", "the broadcast address"),
-        ("240.0.0.0/4", "a reserved address"),
+        ("0.0.0.0/8", "this_network"),
+        ("127.0.0.0/8", "loopback"),
+        ("10.0.0.0/8", "private"),
+        ("172.16.0.0/12", "private"),
+        ("192.168.0.0/16", "private"),
+        ("100.64.0.0/10", "shared"),
+        ("169.254.0.0/16", "link_local_cloud"),
+        ("192.0.0.0/24", "ietf"),
+        ("192.0.2.0/24", "documentation"),
+        ("198.51.100.0/24", "documentation"),
+        ("203.0.113.0/24", "documentation"),
+        ("198.18.0.0/15", "benchmarking"),
+        ("224.0.0.0/4", "multicast"),
+        ("255.255.255.255/32", "broadcast"),
+        ("240.0.0.0/4", "reserved"),
     )
 )
 _V6_BLOCKS = tuple(
-    (ipaddress.ip_network(net), reason)
+    (ipaddress.ip_network(net), Message.of(f"errors.fetch.reason.{reason}"))
     for net, reason in (
-        ("::/128", "the unspecified address"),
-        ("::1/128", "a loopback address (the server itself)"),
-        ("::/96", "a deprecated IPv4-compatible IPv6 address"),
-        ("100::/64", "a discard-only address"),
-        ("2001:db8::/32", "a documentation-only address"),
-        ("fe80::/10", "a link-local address"),
-        ("fec0::/10", "a site-local address"),
-        ("fc00::/7", "a private (unique local) address"),
-        ("ff00::/8", "a multicast address"),
+        ("::/128", "unspecified"),
+        ("::1/128", "loopback"),
+        ("::/96", "ipv4_compatible"),
+        ("100::/64", "discard"),
+        ("2001:db8::/32", "documentation"),
+        ("fe80::/10", "link_local"),
+        ("fec0::/10", "site_local"),
+        ("fc00::/7", "unique_local"),
+        ("ff00::/8", "multicast"),
     )
 )
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
@@ -197,20 +186,23 @@ def _as_ip(address):
     if isinstance(address, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
         return address
     if not isinstance(address, str):
-        raise TypeError(f"Expected an IP address string. Received: {type(address).__name__}")
+        raise CallError("errors.call.address", kind=type(address).__name__)
     try:
         return ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        raise FetchError(f"Expected an IP address. Received: {address!r}") from None
+        raise FetchError("errors.fetch.not_an_address", value=address) from None
 
 
-def address_refusal(address):
+def address_refusal(address, lang="en"):
     """Why ``address`` may not be fetched from, or None if it is a public address.
 
     Parameters
     ----------
     address : str or IPv4Address or IPv6Address
         A literal IP address; an IPv6 zone (``%eth0``) is ignored.
+
+    lang : str, optional
+        The language of the phrase.
 
     Returns
     -------
@@ -226,16 +218,22 @@ def address_refusal(address):
     >>> address_refusal("93.184.215.14") is None
     True
     """
-    ip = _as_ip(address)
+    reason = _refusal(_as_ip(address))
+    return None if reason is None else reason.render(lang)
+
+
+def _refusal(ip):
+    """:func:`address_refusal` as a :class:`~cnn_core.i18n.Message`."""
+    not_public = Message.of("errors.fetch.reason.not_public")
     if ip.version == 4:
         for network, reason in _V4_BLOCKS:
             if ip in network:
                 return reason
-        return None if ip.is_global else "not a public internet address"
+        return None if ip.is_global else not_public
     mapped = ip.ipv4_mapped
     if mapped is not None:
-        inner = address_refusal(mapped) or "refused in this IPv6 form anyway"
-        return f"an IPv4-mapped IPv6 address for {mapped}, which is {inner}"
+        inner = _refusal(mapped) or Message.of("errors.fetch.reason.mapped_anyway")
+        return Message.of("errors.fetch.reason.mapped", address=str(mapped), reason=inner)
     for network, reason in _V6_BLOCKS:
         if ip in network:
             return reason
@@ -245,11 +243,11 @@ def address_refusal(address):
     elif ip in _SIX_TO_FOUR:
         embedded = ip.sixtofour
     if embedded is not None:
-        inner = address_refusal(embedded)
+        inner = _refusal(embedded)
         if inner:
-            return f"an IPv6 address that embeds {embedded}, which is {inner}"
+            return Message.of("errors.fetch.reason.embeds", address=str(embedded), reason=inner)
         return None
-    return None if ip.is_global else "not a public internet address"
+    return None if ip.is_global else not_public
 
 
 def check_address(address, *, policy=DEFAULT_POLICY):
@@ -279,16 +277,14 @@ def check_address(address, *, policy=DEFAULT_POLICY):
     IPv4Address('8.8.8.8')
     """
     if not isinstance(policy, FetchPolicy):
-        raise TypeError(f"Expected a FetchPolicy. Received: {type(policy).__name__}")
+        raise CallError("errors.call.policy", kind=type(policy).__name__)
     ip = _as_ip(address)
     if any(ip in network for network in policy.allowed_networks):
         return ip
-    reason = address_refusal(ip)
+    reason = _refusal(ip)
     if reason:
         raise FetchError(
-            f"Refused: {ip} is {reason}. convlab only downloads from public internet "
-            "addresses, so that a URL cannot be used to reach machines inside the "
-            f"server's own network. {_UPLOAD_INSTEAD}"
+            "errors.fetch.refused_address", address=str(ip), reason=reason, advice=_UPLOAD_INSTEAD
         )
     return ip
 
@@ -316,44 +312,28 @@ def _parse_url(url):
     """Check a URL's form (no network) and split it into a :class:`_Target`."""
     shown = url if len(url) <= 120 else url[:117] + "..."
     if len(url) > _MAX_URL_LENGTH:
-        raise FetchError(
-            f"Expected a URL of at most {_MAX_URL_LENGTH} characters. "
-            f"Received: {len(url)} characters."
-        )
+        raise FetchError("errors.fetch.url_too_long", limit=_MAX_URL_LENGTH, length=len(url))
     try:
         parts = urlsplit(url)
     except ValueError as exc:
-        raise FetchError(f"This is not a valid URL ({exc}). Received: {shown!r}") from None
+        raise FetchError("errors.fetch.invalid_url", detail=str(exc), url=shown) from None
     scheme = parts.scheme.lower()
     if not scheme or (scheme not in ("http", "https") and "://" not in url and "." in scheme):
-        raise FetchError(
-            "Expected a URL starting with https:// or http://. "
-            f"Received: {shown!r}. Add https:// in front of it."
-        )
+        raise FetchError("errors.fetch.no_scheme", url=shown)
     if scheme not in ("http", "https"):
-        raise FetchError(
-            f"Expected a URL starting with https:// or http://. Received: a {scheme}: URL "
-            f"({shown!r}). Other kinds of link (file, ftp, data, javascript, ...) are refused "
-            "because they could read files on the server or run code."
-        )
+        raise FetchError("errors.fetch.scheme", scheme=scheme, url=shown)
     if parts.username is not None or parts.password is not None:
-        raise FetchError(
-            "URLs with a user name or password in them (user:password@host) are refused: "
-            "convlab would be sending your credentials to that site. "
-            f"{_UPLOAD_INSTEAD}"
-        )
+        raise FetchError("errors.fetch.credentials", advice=_UPLOAD_INSTEAD)
     try:
         port = parts.port
     except ValueError:
-        raise FetchError(
-            f"The port in this URL is not a number between 1 and 65535. Received: {shown!r}"
-        ) from None
+        raise FetchError("errors.fetch.port_not_number", url=shown) from None
     if port == 0:
-        raise FetchError(f"Expected a port between 1 and 65535. Received: 0 in {shown!r}")
+        raise FetchError("errors.fetch.port_zero", url=shown)
     port = port or (443 if scheme == "https" else 80)
     host = parts.hostname
     if not host:
-        raise FetchError(f"This URL has no host name. Received: {shown!r}")
+        raise FetchError("errors.fetch.no_host", url=shown)
     try:
         literal = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
@@ -364,9 +344,7 @@ def _parse_url(url):
         try:
             literal = ipaddress.IPv4Address(socket.inet_aton(host.rstrip(".")))
         except OSError:
-            raise FetchError(
-                f"The host name in this URL is not valid. Received: {shown!r}"
-            ) from None
+            raise FetchError("errors.fetch.bad_host", url=shown) from None
     if literal is not None:
         host = str(literal)
     else:
@@ -375,7 +353,7 @@ def _parse_url(url):
         except UnicodeError:
             host = ""
         if not _HOST_PATTERN.match(host):
-            raise FetchError(f"The host name in this URL is not valid. Received: {shown!r}")
+            raise FetchError("errors.fetch.bad_host", url=shown)
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
     if parts.query:
         path += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
@@ -389,8 +367,10 @@ def _remaining(deadline, policy, what):
     left = deadline - time.monotonic()
     if left <= 0:
         raise FetchError(
-            f"The download took longer than {policy.total_timeout:g} seconds ({what}) and "
-            f"was stopped. {_UPLOAD_INSTEAD}"
+            "errors.fetch.total_timeout",
+            seconds=policy.total_timeout,
+            stage=Message.of(f"errors.fetch.stage.{what}"),
+            advice=_UPLOAD_INSTEAD,
         )
     return left
 
@@ -413,17 +393,14 @@ def _resolve(target, policy, deadline):
         except Exception as exc:  # reported to the caller below
             outcome["error"] = exc
 
-    timeout = min(policy.connect_timeout, _remaining(deadline, policy, "looking up the host"))
+    timeout = min(policy.connect_timeout, _remaining(deadline, policy, "lookup"))
     worker = threading.Thread(target=lookup, name="convlab-dns", daemon=True)
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise FetchError(
-            f"Looking up the host {target.host!r} took longer than {timeout:.0f} seconds. "
-            "Check the URL, or try again later."
-        )
+        raise FetchError("errors.fetch.lookup_timeout", host=target.host, seconds=timeout)
     if "error" in outcome or not outcome.get("infos"):
-        raise FetchError(f"The host {target.host!r} could not be found. Check the URL for typos.")
+        raise FetchError("errors.fetch.host_not_found", host=target.host)
     addresses = []
     for family, _type, _proto, _name, sockaddr in outcome["infos"]:
         if family not in (socket.AF_INET, socket.AF_INET6):
@@ -431,11 +408,16 @@ def _resolve(target, policy, deadline):
         try:
             check_address(sockaddr[0], policy=policy)
         except FetchError as exc:
-            raise FetchError(f"The host {target.host!r} resolves to {sockaddr[0]}. {exc}") from None
+            raise FetchError(
+                "errors.fetch.resolves_to",
+                host=target.host,
+                address=sockaddr[0],
+                reason=exc.message,
+            ) from None
         if (family, sockaddr) not in addresses:
             addresses.append((family, sockaddr))
     if not addresses:
-        raise FetchError(f"The host {target.host!r} has no IPv4 or IPv6 address.")
+        raise FetchError("errors.fetch.no_address", host=target.host)
     return addresses
 
 
@@ -494,13 +476,10 @@ def _open(target, addresses, policy, deadline):
         try:
             return _connect(family, sockaddr, timeout)
         except TimeoutError:
-            last = f"no answer within {timeout:.0f} seconds"
+            last = Message.of("errors.fetch.no_answer", seconds=timeout)
         except OSError as exc:
             last = exc.strerror or str(exc)
-    raise FetchError(
-        f"Could not connect to {target.host!r} on port {target.port} ({last}). "
-        "Check the URL, or try again later."
-    )
+    raise FetchError("errors.fetch.connect", host=target.host, port=target.port, detail=last)
 
 
 def _secure(sock, target):
@@ -510,59 +489,47 @@ def _secure(sock, target):
         return context.wrap_socket(sock, server_hostname=target.host)
     except ssl.SSLCertVerificationError as exc:
         raise FetchError(
-            f"The HTTPS certificate of {target.host!r} could not be verified "
-            f"({exc.verify_message}). {_UPLOAD_INSTEAD}"
+            "errors.fetch.certificate",
+            host=target.host,
+            detail=str(exc.verify_message),
+            advice=_UPLOAD_INSTEAD,
         ) from None
     except ssl.SSLError as exc:
         raise FetchError(
-            f"The secure (HTTPS) connection to {target.host!r} failed ({exc.reason or exc}). "
-            f"{_UPLOAD_INSTEAD}"
+            "errors.fetch.tls",
+            host=target.host,
+            detail=str(exc.reason or exc),
+            advice=_UPLOAD_INSTEAD,
         ) from None
 
 
 def _check_headers(target, response, policy):
     encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
     if encoding != "identity":
-        raise FetchError(
-            f"The server sent the image compressed with {encoding!r}, which convlab does not "
-            f"undo. {_UPLOAD_INSTEAD}"
-        )
+        raise FetchError("errors.fetch.encoding", encoding=encoding, advice=_UPLOAD_INSTEAD)
     raw_type = response.getheader("Content-Type")
     if not raw_type:
-        raise FetchError(
-            "The server did not say what kind of file this is (no Content-Type), so it was "
-            f"not downloaded. {_UPLOAD_INSTEAD}"
-        )
+        raise FetchError("errors.fetch.no_content_type", advice=_UPLOAD_INSTEAD)
     content_type = raw_type.split(";", 1)[0].strip().lower()
     if content_type == "image/svg+xml":
-        raise FetchError(
-            "This URL is an SVG drawing (image/svg+xml): vector graphics, not pixels, which "
-            "convlab does not decode. Export it as PNG and upload that file."
-        )
+        raise FetchError("errors.fetch.svg")
     if not content_type.startswith("image/"):
-        hint = (
-            " This looks like a web page: open it, right-click the picture itself and "
-            "choose 'Copy image address', then paste that URL."
-            if content_type in ("text/html", "application/xhtml+xml")
-            else ""
-        )
+        page = content_type in ("text/html", "application/xhtml+xml")
         raise FetchError(
-            f"Expected an image (Content-Type image/...). Received: {content_type!r} from "
-            f"{target.host!r}.{hint}"
+            "errors.fetch.web_page" if page else "errors.fetch.not_image",
+            content_type=content_type,
+            host=target.host,
         )
     length = response.length
     if length is not None and length > policy.max_bytes:
-        raise FetchError(
-            f"The image is {length:,} bytes, more than the {policy.max_bytes:,} bytes convlab "
-            "downloads, so it was not downloaded. Save a smaller version and upload it."
-        )
+        raise FetchError("errors.fetch.too_large", length=length, limit=policy.max_bytes)
 
 
 def _read_body(response, sock, policy, deadline):
     declared = response.length
     chunks, total = [], 0
     while True:
-        left = _remaining(deadline, policy, "receiving the image")
+        left = _remaining(deadline, policy, "receiving")
         sock.settimeout(min(policy.read_timeout, left))
         chunk = response.read1(_CHUNK)
         if not chunk:
@@ -572,11 +539,7 @@ def _read_body(response, sock, policy, deadline):
             return b"".join(chunks)
         total += len(chunk)
         if total > policy.max_bytes:
-            raise FetchError(
-                f"The image is larger than the {policy.max_bytes:,} bytes convlab downloads; "
-                f"the download was stopped after {total:,} bytes. Save a smaller version and "
-                "upload it."
-            )
+            raise FetchError("errors.fetch.stopped_large", limit=policy.max_bytes, total=total)
         chunks.append(chunk)
 
 
@@ -598,15 +561,11 @@ def _exchange(target, sock, policy, deadline):
         if response.status in _REDIRECTS:
             location = response.getheader("Location")
             if not location:
-                raise FetchError(
-                    f"The server answered {response.status} (redirect) without saying where to. "
-                    "Check the URL."
-                )
+                raise FetchError("errors.fetch.redirect_nowhere", status=response.status)
             return "redirect", location.strip()
         if response.status != 200:
             raise FetchError(
-                f"The server answered {response.status} {response.reason} instead of the image. "
-                "Check that the URL opens the picture in a browser."
+                "errors.fetch.status", status=response.status, reason=str(response.reason)
             )
         _check_headers(target, response, policy)
         return "body", _read_body(response, sock, policy, deadline)
@@ -628,28 +587,24 @@ def _request(target, addresses, policy, deadline):
                     sock = _secure(raw, target)
                 outcome = _exchange(target, sock, policy, deadline)
                 if watchdog.fired:
-                    _remaining(deadline, policy, "receiving the image")
+                    _remaining(deadline, policy, "receiving")
                 return outcome
             except FetchError:
                 if watchdog.fired:
-                    _remaining(deadline, policy, "receiving the image")
+                    _remaining(deadline, policy, "receiving")
                 raise
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 if watchdog.fired or time.monotonic() >= deadline:
-                    _remaining(deadline, policy, "receiving the image")
+                    _remaining(deadline, policy, "receiving")
                 if isinstance(exc, TimeoutError):
                     raise FetchError(
-                        f"The server {target.host!r} stopped sending data for "
-                        f"{policy.read_timeout:g} seconds, so the download was stopped. "
-                        "Try again later."
+                        "errors.fetch.read_timeout", host=target.host, seconds=policy.read_timeout
                     ) from None
                 if isinstance(exc, http.client.IncompleteRead):
-                    detail = "the connection closed before the whole image arrived"
+                    detail = Message.of("errors.fetch.incomplete")
                 else:
                     detail = str(exc) or type(exc).__name__
-                raise FetchError(
-                    f"The download from {target.host!r} failed ({detail}). Try again later."
-                ) from None
+                raise FetchError("errors.fetch.failed", host=target.host, detail=detail) from None
     finally:
         sock.close()
         raw.close()
@@ -687,12 +642,12 @@ def fetch_image_bytes(url, *, policy=DEFAULT_POLICY):
     cnn_core.errors.FetchError: Expected a URL starting with https:// or http://. ...
     """
     if not isinstance(url, str):
-        raise TypeError(f"Expected the URL as a string. Received: {type(url).__name__}")
+        raise CallError("errors.call.url", kind=type(url).__name__)
     if not isinstance(policy, FetchPolicy):
-        raise TypeError(f"Expected a FetchPolicy. Received: {type(policy).__name__}")
+        raise CallError("errors.call.policy", kind=type(policy).__name__)
     url = url.strip()
     if not url:
-        raise FetchError("The URL is empty. Paste the address of an image (https://...).")
+        raise FetchError("errors.fetch.empty")
     deadline = time.monotonic() + policy.total_timeout
     visited = []
     current = url
@@ -703,8 +658,7 @@ def fetch_image_bytes(url, *, policy=DEFAULT_POLICY):
         if policy.allowed_ports is not None and target.port not in policy.allowed_ports:
             allowed = ", ".join(str(port) for port in policy.allowed_ports)
             raise FetchError(
-                f"Expected a URL on one of the standard web ports ({allowed}). "
-                f"Received: port {target.port}. {_UPLOAD_INSTEAD}"
+                "errors.fetch.port", allowed=allowed, port=target.port, advice=_UPLOAD_INSTEAD
             )
         addresses = _resolve(target, policy, deadline)
         visited.append(current)
@@ -713,14 +667,10 @@ def fetch_image_bytes(url, *, policy=DEFAULT_POLICY):
             return value
         following = urljoin(current, value)
         if following in visited:
-            raise FetchError(
-                f"The URL redirects in a loop (back to {following[:120]!r}), so no image "
-                "can be downloaded from it. Check the URL."
-            )
+            raise FetchError("errors.fetch.loop", url=following[:120])
         if len(visited) > policy.max_redirects:
             raise FetchError(
-                f"The URL redirected more than {policy.max_redirects} times, so convlab "
-                f"stopped following it. {_UPLOAD_INSTEAD}"
+                "errors.fetch.redirects", limit=policy.max_redirects, advice=_UPLOAD_INSTEAD
             )
         current = following
 

@@ -18,14 +18,18 @@ from plotly.colors import get_colorscale
 
 from cnn_core.color_scale import DIVERGING, colormap_lut
 from cnn_core.display import grid_shape, sample_step, tile_pages, tile_range, to_uint8
+from cnn_core.errors import ImageError, SpecError
+from cnn_core.i18n import translate
 
 __all__ = [
     "grid_shape",
     "image_uri",
     "kernel_figure",
+    "kernel_sum_note",
     "sample_step",
     "sampling_note",
     "stage_figure",
+    "tile_names",
     "tile_pages",
     "tile_range",
     "to_uint8",
@@ -41,7 +45,6 @@ _GRAY = [[0.0, "rgb(0, 0, 0)"], [1.0, "rgb(255, 255, 255)"]]
 _COLORBAR_MARGIN = 95
 
 _COLORBAR = {
-    "title": {"text": "value", "side": "top"},
     "ticklabeloverflow": "allow",  # as on the axes: no measuring of every label
     "thickness": 12,
     "lenmode": "pixels",
@@ -63,7 +66,7 @@ def _colorbar(figure_height, margin, **extra):
     return _COLORBAR | {"len": min(_COLORBAR["len"], plot_height)} | extra
 
 
-def sampling_note(step):
+def sampling_note(step, lang="en"):
     """Say which pixels the hover values come from.
 
     Examples
@@ -71,11 +74,49 @@ def sampling_note(step):
     >>> sampling_note(1), sampling_note(2), sampling_note(4)
     ('hover shows the exact value of every pixel', \
 'hover shows exact values at every 2nd pixel', 'hover shows exact values at every 4th pixel')
+    >>> sampling_note(4, "zh")
+    '悬停显示的精确值每 4 个像素取一个'
     """
     if step == 1:
-        return "hover shows the exact value of every pixel"
+        return translate(lang, "figures.sampling.every")
+    # English ordinals (2nd, 3rd, 11th) need four texts; other languages may repeat one.
     suffix = "th" if 10 <= step % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(step % 10, "th")
-    return f"hover shows exact values at every {step}{suffix} pixel"
+    return translate(lang, f"figures.sampling.nth_{suffix}", step=step)
+
+
+def tile_names(stage_key, channels, filter_names=None, lang="en"):
+    """Tile titles of a stage: the input's channels, or the filters
+    (``filter_names`` when the kernel choice names them).
+
+    Examples
+    --------
+    >>> tile_names("input", 3)
+    ['channel 1 (R)', 'channel 2 (G)', 'channel 3 (B)']
+    >>> tile_names("conv", 2, lang="zh")
+    ['滤波器 1', '滤波器 2']
+    """
+    if stage_key == "input":
+        if channels == 1:
+            return [translate(lang, "figures.tile.grayscale")]
+        return [
+            translate(lang, "figures.tile.rgb_channel", number=i + 1, color=color)
+            for i, color in enumerate("RGB")
+        ]
+    if filter_names is not None:
+        return list(filter_names)
+    return [translate(lang, "kernels.filter.numbered", number=i + 1) for i in range(channels)]
+
+
+def kernel_sum_note(channels, lang="en"):
+    """What a kernel drawn under a map stands for when the layer has several
+    input channels ("" for one).
+
+    Examples
+    --------
+    >>> kernel_sum_note(3), kernel_sum_note(1)
+    ('sum of 3 channels', '')
+    """
+    return translate(lang, "figures.kernel.sum_note", channels=channels) if channels > 1 else ""
 
 
 def _figure(data, layout):
@@ -220,7 +261,7 @@ def image_uri(pixels, lossless=False):
         ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 90])
         kind = "jpeg"
     if not ok:
-        raise ValueError(f"Could not encode an image of shape {pixels.shape}")
+        raise ImageError("errors.internal.encode", shape=str(pixels.shape))
     return f"data:image/{kind};base64," + base64.b64encode(buffer.tobytes()).decode("ascii")
 
 
@@ -239,7 +280,8 @@ def stage_figure(
     signed=False,
     kernels=None,
     kernel_note="",
-    colorbar_title="value",
+    colorbar_title=None,
+    lang="en",
 ):
     """A grid of tiles, one per channel, drawn as images with exact values on hover.
 
@@ -285,24 +327,28 @@ def stage_figure(
         its tile, weights on hover, and as numbers when ``k <= 5``.
     kernel_note : str
         Added to each kernel's label, e.g. "sum of 3 channels".
-    colorbar_title : str
+    colorbar_title : str, optional
+        Default: "value" in ``lang``.
+    lang : str
+        The language of the axis, colorbar, hover and kernel labels.
 
     Returns
     -------
     plotly.graph_objects.Figure
     """
+    if colorbar_title is None:
+        colorbar_title = translate(lang, "figures.colorbar.value")
     display = np.asarray(display)
     samples = np.asarray(samples)
     if display.ndim != 3 or samples.ndim != 3:
-        raise ValueError(
-            f"Expected display and samples of shape (H, W, C). Received: shapes "
-            f"{display.shape} and {samples.shape}"
+        raise SpecError(
+            "errors.internal.display_shapes", display=str(display.shape), samples=str(samples.shape)
         )
     height, width = full_size
     channels = display.shape[2]
     tiles = list(range(channels) if tiles is None else tiles)
     if not tiles:
-        raise ValueError("Expected at least one tile to show.")
+        raise SpecError("errors.internal.no_tiles")
     low, high = (np.broadcast_to(np.asarray(v, np.float64), (channels,)) for v in value_range)
     shown_low, shown_high = (
         (low, high)
@@ -332,6 +378,8 @@ def stage_figure(
         figure_height = thumbs.figure_height
         grid = _Grid(rows, cols, [tile_names[i] for i in tiles], 0.025, 0, thumbs.tile_domains())
     colorbar = _colorbar(figure_height, margin, title={"text": colorbar_title, "side": "top"})
+    column_title = translate(lang, "figures.axis.column")
+    row_title = translate(lang, "figures.axis.row")
     data = []
     for position, channel in enumerate(tiles):
         row, col = divmod(position, cols)
@@ -368,23 +416,20 @@ def stage_figure(
                 "showscale": position == 0,
                 "colorbar": colorbar,
                 "name": tile_names[channel],
-                "hovertemplate": (
-                    f"{tile_names[channel]}<br>row %{{y}}, column %{{x}}"
-                    "<br>value %{z:.4f}<extra></extra>"
-                ),
+                "hovertemplate": translate(lang, "figures.hover.value", name=tile_names[channel]),
                 **axes,
             }
         )
         grid.style(
             position,
             x={
-                "title": {"text": "column (x)" if row + 1 == rows and col == 0 else None},
+                "title": {"text": column_title if row + 1 == rows and col == 0 else None},
                 "range": [-0.5, width - 0.5],
                 "showticklabels": row + 1 == rows,
                 "ticks": "outside" if row + 1 == rows else "",
             },
             y={
-                "title": {"text": "row (y)" if col == 0 and row == 0 else None},
+                "title": {"text": row_title if col == 0 and row == 0 else None},
                 "range": [height - 0.5, -0.5],
                 "showticklabels": col == 0,
                 "ticks": "outside" if col == 0 else "",
@@ -396,7 +441,7 @@ def stage_figure(
             index = len(tiles) + position
             data.append(
                 _thumbnail_trace(
-                    kernels[:, :, channel], tile_names[channel], grid.axes(index), kernel_note
+                    kernels[:, :, channel], tile_names[channel], grid.axes(index), kernel_note, lang
                 )
             )
             domain = thumbs.thumb_domain(position)
@@ -406,7 +451,7 @@ def stage_figure(
                 y={"visible": False, "range": [kernels.shape[0] - 0.5, -0.5]},
                 domain=domain,
             )
-            annotations.append(thumbs.label(position, kernels.shape[0], kernel_note))
+            annotations.append(thumbs.label(position, kernels.shape[0], kernel_note, lang))
     layout = grid.layout(
         title={"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
         height=figure_height,
@@ -417,10 +462,13 @@ def stage_figure(
     return _figure(data, layout)
 
 
-def _thumbnail_trace(kernel, name, axes, note=""):
+def _thumbnail_trace(kernel, name, axes, note="", lang="en"):
     """A kernel as a small diverging heatmap, numbers in the cells when k <= 5."""
     k = kernel.shape[0]
-    note = f" ({note})" if note else ""
+    if note:
+        hover = translate(lang, "figures.hover.kernel_note", name=name, note=note)
+    else:
+        hover = translate(lang, "figures.hover.kernel", name=name)
     limit = float(np.abs(kernel).max()) or 1.0
     trace = {
         "type": "heatmap",
@@ -429,10 +477,7 @@ def _thumbnail_trace(kernel, name, axes, note=""):
         "zmin": -limit,
         "zmax": limit,
         "showscale": False,
-        "hovertemplate": (
-            f"kernel of {name}{note}<br>row %{{y}}, column %{{x}}<br>weight %{{z:.4f}}"
-            "<extra></extra>"
-        ),
+        "hovertemplate": hover,
         **axes,
     }
     if k <= 5:
@@ -491,10 +536,15 @@ class _ThumbLayout:
         col = position % self.cols
         return self._x(col), self._y(self._thumb_top(position), self.thumb_px)
 
-    def label(self, position, k, note=""):
+    def label(self, position, k, note="", lang="en"):
         x_domain = self._x(position % self.cols)
         # A row of tiles leaves room for one word under each.
-        text = f"its kernel ({k}x{k}{', ' + note if note else ''})" if self.cols == 1 else "kernel"
+        if self.cols > 1:
+            text = translate(lang, "figures.kernel.short")
+        elif note:
+            text = translate(lang, "figures.kernel.its_note", k=k, note=note)
+        else:
+            text = translate(lang, "figures.kernel.its", k=k)
         return {
             "text": text,
             "x": (x_domain[0] + x_domain[1]) / 2,
@@ -508,7 +558,7 @@ class _ThumbLayout:
         }
 
 
-def kernel_figure(kernel, filters=None, channel_names=None, filter_names=None):
+def kernel_figure(kernel, filters=None, channel_names=None, filter_names=None, lang="en"):
     """Heatmaps of conv kernel weights: one row per filter, one column per channel.
 
     Kernels of a one-channel input are laid out in a near-square grid of
@@ -525,6 +575,8 @@ def kernel_figure(kernel, filters=None, channel_names=None, filter_names=None):
         Column titles; default "channel 1", ...
     filter_names : sequence of str, optional
         One name per filter; default "filter 1", ...
+    lang : str
+        The language of the default names, the colorbar and the hover text.
 
     Returns
     -------
@@ -533,27 +585,35 @@ def kernel_figure(kernel, filters=None, channel_names=None, filter_names=None):
     """
     kernel = np.asarray(kernel)
     if kernel.ndim != 4:
-        raise ValueError(f"Expected a kernel of shape (k, k, c, f). Received: {kernel.shape}")
+        raise SpecError("errors.internal.kernel_4d", shape=str(kernel.shape))
     k, _, channels, count = kernel.shape
     filters = list(range(count) if filters is None else filters)
     if channel_names is None:
-        channel_names = [f"channel {i + 1}" for i in range(channels)]
+        channel_names = [
+            translate(lang, "figures.tile.channel", number=i + 1) for i in range(channels)
+        ]
     limit = float(np.abs(kernel).max()) or 1.0
     if filter_names is None:
-        filter_names = [f"filter {f + 1}" for f in range(count)]
+        filter_names = [
+            translate(lang, "kernels.filter.numbered", number=f + 1) for f in range(count)
+        ]
     if channels == 1:
         rows, cols = grid_shape(len(filters))
         titles = [filter_names[f] for f in filters]
     else:
         rows, cols = len(filters), channels
         titles = [
-            f"{filter_names[f]}, {channel_names[c]}" for f in filters for c in range(channels)
+            translate(lang, "figures.tile.filter_channel", filter=filter_names[f], channel=name)
+            for f in filters
+            for name in channel_names[:channels]
         ]
     grid = _Grid(rows, cols, titles, 0.06, min(0.1, 0.4 / rows))
     tile_px = min(220 if k > 5 else 160, 600 // cols)
     margin = _margin(40, 60, 30)
     figure_height = int(rows * tile_px + 80)
-    colorbar = _colorbar(figure_height, margin, title={"text": "weight", "side": "top"})
+    weight = translate(lang, "figures.colorbar.weight")
+    hover = translate(lang, "figures.hover.weight")
+    colorbar = _colorbar(figure_height, margin, title={"text": weight, "side": "top"})
     data = []
     for r, f in enumerate(filters):
         for c in range(channels):
@@ -567,7 +627,7 @@ def kernel_figure(kernel, filters=None, channel_names=None, filter_names=None):
                     "zmax": limit,
                     "showscale": position == 0,
                     "colorbar": colorbar,
-                    "hovertemplate": "row %{y}, column %{x}<br>weight %{z:.4f}<extra></extra>",
+                    "hovertemplate": hover,
                     **grid.axes(position),
                 }
             )

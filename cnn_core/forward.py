@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from cnn_core.errors import SpecError
 from cnn_core.histogram import ValueHistogram, coarsen, count_values
 from cnn_core.model import run_forward
 
@@ -160,7 +161,7 @@ def summarize_stage(key, full, budget, grid_channels=None):
     """
     full = np.asarray(full, dtype=np.float32)
     if full.ndim != 3:
-        raise ValueError(f"Expected maps of shape (H, W, C). Received: shape {full.shape}")
+        raise SpecError("errors.internal.maps_shape", shape=str(full.shape))
     channels = grid_channels or full.shape[2]
     step = budget.hover_step(max(full.shape[:2]), channels)
     channel_min, channel_max = channel_ranges(full)
@@ -319,6 +320,6 @@ def conv_map(models, batch, filter_index):
             offset = 0 if chunk is None else chunk.start
             outputs = run_forward(model, batch)
             if "conv" not in outputs:
-                raise ValueError("Expected a model with a convolution output.")
+                raise SpecError("errors.internal.no_conv")
             return np.ascontiguousarray(outputs["conv"][:, :, filter_index - offset])
-    raise ValueError(f"Expected a filter index the models compute. Received: {filter_index}")
+    raise SpecError("errors.internal.filter_index", value=filter_index)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import Message
 from cnn_core.shapes import plan_pipeline, stage_key
 from cnn_core.spec import LIMITS
 
@@ -42,15 +43,25 @@ class CostEstimate:
         Rough time at :data:`MACS_PER_SECOND`.
     limit : int
         The threshold it was compared with.
-    advice : tuple of str
+    suggestions : tuple of Message
         Single changes that bring the setting under ``limit`` (empty when
-        it is under already).
+        it is under already); :attr:`advice` is their English text,
+        :meth:`advice_in` any language's.
     """
 
     macs: int
     seconds: float
     limit: int
-    advice: tuple = ()
+    suggestions: tuple = ()
+
+    @property
+    def advice(self):
+        """The suggestions in English."""
+        return self.advice_in("en")
+
+    def advice_in(self, lang):
+        """The suggestions in ``lang``."""
+        return tuple(suggestion.render(lang) for suggestion in self.suggestions)
 
     @property
     def over(self):
@@ -80,27 +91,31 @@ def _advice(spec, plan, limit):
     heaviest = max(convs, key=lambda stage: stage.macs)
     index = heaviest.block - 1
     block = spec.blocks[index]
-    where = f" in block {heaviest.block}" if spec.depth > 1 else ""
+    number = heaviest.block
+
+    def say(name, **numbers):
+        if spec.depth > 1 and name != "input_size":
+            return Message.of(f"guard.{name}_in_block", block=number, **numbers)
+        return Message.of(f"guard.{name}", **numbers)
+
     advice = []
     filters = _largest_under(
         range(block.filters - 1, 0, -1), lambda f: spec.replace_block(index, filters=f), limit
     )
     if filters is not None:
-        advice.append(f"fewer filters{where}: {block.filters} → {filters}")
+        advice.append(say("filters", old=block.filters, new=filters))
     kernel = _largest_under(
         range(block.kernel_size - 1, 0, -1),
         lambda k: spec.replace_block(index, kernel_size=k),
         limit,
     )
     if kernel is not None:
-        advice.append(
-            f"a smaller kernel{where}: {block.kernel_size}x{block.kernel_size} → {kernel}x{kernel}"
-        )
+        advice.append(say("kernel", old=block.kernel_size, new=kernel))
     low = LIMITS["input_size"][0]
     sizes = range(spec.input_size - 16 - spec.input_size % 16, low - 1, -16)
     size = _largest_under(sizes, lambda n: spec.replace(input_size=n), limit)
     if size is not None:
-        advice.append(f"a smaller input size: {spec.input_size} → {size}")
+        advice.append(say("input_size", old=spec.input_size, new=size))
     if block.dilation == 1:
         stride = _largest_under(
             range(block.stride + 1, LIMITS["stride"][1] + 1),
@@ -108,9 +123,9 @@ def _advice(spec, plan, limit):
             limit,
         )
         if stride is not None:
-            advice.append(f"a stride{where}: {block.stride} → {stride}")
+            advice.append(say("stride", old=block.stride, new=stride))
     if plan.stage(stage_key("conv", heaviest.block + 1)) is not None and not advice:
-        advice.append("fewer blocks")
+        advice.append(Message.of("guard.blocks"))
     return tuple(advice)
 
 
@@ -137,8 +152,10 @@ def estimate_cost(spec, limit=MAX_MACS, rate=MACS_PER_SECOND):
     >>> big = estimate_cost(PipelineSpec.single(input_size=1024, kernel_size=31, filters=64))
     >>> big.over, big.advice[0]
     (True, 'fewer filters: 64 → 21')
+    >>> big.advice_in("zh")[0]
+    '减少滤波器数量：64 → 21'
     """
     plan = plan_pipeline(spec)
     macs = plan.total_macs
     advice = _advice(spec, plan, limit) if macs > limit else ()
-    return CostEstimate(macs=macs, seconds=macs / rate, limit=limit, advice=advice)
+    return CostEstimate(macs=macs, seconds=macs / rate, limit=limit, suggestions=advice)

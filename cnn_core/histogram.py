@@ -22,6 +22,9 @@ import cv2
 import numpy as np
 from plotly.colors import sample_colorscale
 
+from cnn_core.errors import SpecError
+from cnn_core.i18n import translate
+
 __all__ = [
     "FINE_BINS",
     "HISTOGRAM_GAP_PX",
@@ -102,7 +105,7 @@ def count_values(values, bins=FINE_BINS, value_range=None):
     """
     values = np.asarray(values)
     if values.size == 0:
-        raise ValueError("Expected at least one value to count.")
+        raise SpecError("errors.internal.no_values")
     if value_range is None:
         value_range = (values.min(), values.max())
     low, high = float(value_range[0]), float(value_range[1])
@@ -176,7 +179,7 @@ HISTOGRAM_GAP_PX = 72
 HISTOGRAM_PLOT_PX = 110
 
 
-def histogram_trace(histogram, value_range, colorscale):
+def histogram_trace(histogram, value_range, colorscale, lang="en"):
     """The bars of a histogram, each coloured like the tiles at its middle value.
 
     Parameters
@@ -186,6 +189,8 @@ def histogram_trace(histogram, value_range, colorscale):
         The range the stage's colour map spans.
     colorscale : list
         Plotly colour scale as colours (see :func:`cnn_core.color_scale.colorscale`).
+    lang : str
+        The language of the hover text.
 
     Returns
     -------
@@ -209,8 +214,7 @@ def histogram_trace(histogram, value_range, colorscale):
         "customdata": np.stack([histogram.edges[:-1], histogram.edges[1:]], axis=1).astype(
             np.float32
         ),
-        "hovertemplate": "%{customdata[0]:.4g} to %{customdata[1]:.4g}: %{y:,} values"
-        "<extra></extra>",
+        "hovertemplate": translate(lang, "figures.histogram.hover"),
     }
 
 
@@ -232,40 +236,45 @@ def bar_colors(values, value_range, colorscale):
     ]
 
 
-def histogram_title(histogram, zero_fraction=None):
+def histogram_title(histogram, zero_fraction=None, lang="en"):
     """What a histogram counts, and the share of exact zeros if given.
 
     Examples
     --------
-    >>> histogram_title(count_values(np.array([0.0, 0.0, 1.0, 3.0]), bins=4), 0.5)
+    >>> h = count_values(np.array([0.0, 0.0, 1.0, 3.0]), bins=4)
+    >>> histogram_title(h, 0.5)
     '4 values in 4 bins · exactly zero: 50.0%'
+    >>> histogram_title(h, 0.5, "zh")
+    '4 个值，分为 4 个区间 · 恰好为零：50.0%'
     """
-    title = f"{histogram.total:,} values in {len(histogram.counts)} bins"
+    title = translate(
+        lang, "figures.histogram.title", total=histogram.total, bins=len(histogram.counts)
+    )
     if zero_fraction is not None:
-        title += f" · exactly zero: {zero_fraction:.1%}"
+        title += " · " + translate(lang, "figures.histogram.zeros", share=zero_fraction)
     return title
 
 
-def _histogram_axes(suffix, y_domain):
+def _histogram_axes(suffix, y_domain, lang):
     return {
         f"xaxis{suffix}": {
             "domain": [0.0, 1.0],
             "anchor": f"y{suffix}",
-            "title": {"text": "value", "standoff": 4},
+            "title": {"text": translate(lang, "figures.colorbar.value"), "standoff": 4},
             "ticklabeloverflow": "allow",
             "zeroline": False,
         },
         f"yaxis{suffix}": {
             "domain": y_domain,
             "anchor": f"x{suffix}",
-            "title": {"text": "count"},
+            "title": {"text": translate(lang, "figures.histogram.count")},
             "ticklabeloverflow": "allow",
             "rangemode": "tozero",
         },
     }
 
 
-def with_histogram(figure, histogram, value_range, colorscale, zero_fraction=None):
+def with_histogram(figure, histogram, value_range, colorscale, zero_fraction=None, lang="en"):
     """A stage figure with its histogram drawn under the tiles, in the same chart.
 
     One chart per stage instead of two: the browser lays out, draws and
@@ -287,6 +296,8 @@ def with_histogram(figure, histogram, value_range, colorscale, zero_fraction=Non
     zero_fraction : float, optional
         Share of values exactly zero, stated in the histogram's title (after
         an activation or pooling: the sparsity ReLU creates).
+    lang : str
+        The language of the histogram's title, axis titles and hover text.
 
     Returns
     -------
@@ -330,12 +341,12 @@ def with_histogram(figure, histogram, value_range, colorscale, zero_fraction=Non
             note["y"] = lifted(note["y"])
     top = round(HISTOGRAM_PLOT_PX / plot, 6)
     suffix = "" if taken == 0 else str(taken + 1)
-    layout.update(_histogram_axes(suffix, [0.0, top]))
+    layout.update(_histogram_axes(suffix, [0.0, top], lang))
     layout["height"] = layout["height"] + added
     layout["bargap"] = 0
     annotations.append(
         {
-            "text": histogram_title(histogram, zero_fraction),
+            "text": histogram_title(histogram, zero_fraction, lang),
             "x": 0,
             "y": top,
             "xref": "paper",
@@ -346,7 +357,7 @@ def with_histogram(figure, histogram, value_range, colorscale, zero_fraction=Non
             "font": {"size": 12},
         }
     )
-    bar = histogram_trace(histogram, value_range, colorscale)
+    bar = histogram_trace(histogram, value_range, colorscale, lang)
     bar.update({"xaxis": f"x{suffix}", "yaxis": f"y{suffix}", "showlegend": False})
     figure.add_trace(bar)
     return figure

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from cnn_core.errors import ImageError
+from cnn_core.i18n import Message
 
 __all__ = [
     "DEFAULT_SAMPLE",
@@ -21,8 +22,10 @@ __all__ = [
     "image_digest",
     "load_sample",
     "prepare_input",
+    "preprocessing_messages",
     "preprocessing_shapes",
     "preprocessing_steps",
+    "sample_label",
     "to_color_mode",
 ]
 
@@ -56,6 +59,20 @@ _SAMPLE_FILES = {
 }
 
 
+def sample_label(label):
+    """A sample's display name in any language, as a :class:`~cnn_core.i18n.Message`.
+
+    ``label`` (a key of :data:`SAMPLES`) stays the widget's value and the
+    link's; only what the student reads changes with the language.
+
+    Examples
+    --------
+    >>> sample_label("Cat (chelsea)").render("zh")
+    '猫（chelsea）'
+    """
+    return Message.of(f"images.sample.{SAMPLES[label]}")
+
+
 def load_sample(label):
     """Load a bundled sample image.
 
@@ -74,7 +91,7 @@ def load_sample(label):
     (300, 451, 3)
     """
     if label not in SAMPLES:
-        raise ImageError(f"Expected one of the samples {list(SAMPLES)}. Received: {label!r}")
+        raise ImageError("errors.image.unknown_sample", choices=str(list(SAMPLES)), value=label)
     name = SAMPLES[label]
     # skimage.data's loaders go through skimage.io, whose first import scans
     # its plugins (a quarter of a second, more on a busy first page load);
@@ -108,9 +125,7 @@ def to_color_mode(image, color_mode):
         return image if color_mode == "grayscale" else np.repeat(image[..., None], 3, axis=2)
     if image.ndim == 3 and image.shape[2] == 3:
         return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if color_mode == "grayscale" else image
-    raise ImageError(
-        f"Expected an image of shape (H, W) or (H, W, 3). Received: shape {image.shape}"
-    )
+    raise ImageError("errors.image.bad_shape", shape=str(image.shape))
 
 
 @dataclass(frozen=True)
@@ -182,7 +197,27 @@ def preprocessing_shapes(image_shape, spec):
     return tuple(image_shape), converted, resized, (1, n, n, c)
 
 
-def preprocessing_steps(image_shape, spec):
+def preprocessing_messages(image_shape, spec):
+    """Each preprocessing step with the shape it produces, as messages.
+
+    Returns
+    -------
+    tuple of Message
+        Original, color conversion, resize, batch reshape, value range.
+    """
+    original, converted, resized, batch = preprocessing_shapes(image_shape, spec)
+    n, c = spec.input_size, spec.channels
+    key = "explain.preprocess."
+    return (
+        Message.of(key + "original", shape=str(original)),
+        Message.of(key + ("grayscale" if c == 1 else "rgb"), shape=str(converted)),
+        Message.of(key + "resize", n=n, shape=str(resized)),
+        Message.of(key + "batch", shape=str(batch)),
+        Message.of(key + ("scaled" if spec.scale_01 else "kept")),
+    )
+
+
+def preprocessing_steps(image_shape, spec, lang="en"):
     """Describe each preprocessing step with the shape it produces.
 
     Parameters
@@ -190,6 +225,8 @@ def preprocessing_steps(image_shape, spec):
     image_shape : tuple of int
         ``(H, W)`` or ``(H, W, 3)`` as loaded.
     spec : PipelineSpec
+    lang : str, optional
+        The language of the words (the shapes are the same in every language).
 
     Returns
     -------
@@ -206,17 +243,7 @@ def preprocessing_steps(image_shape, spec):
     resize to 512x512 with INTER_AREA: (512, 512)
     reshape to a batch of one: (1, 512, 512, 1)
     """
-    original, converted, resized, batch = preprocessing_shapes(image_shape, spec)
-    n, c = spec.input_size, spec.channels
-    return (
-        f"original image: {original}",
-        f"{'grayscale' if c == 1 else 'RGB'}: {converted}",
-        f"resize to {n}x{n} with INTER_AREA: {resized}",
-        f"reshape to a batch of one: {batch}",
-        "pixel values scaled to 0-1 (divided by 255)"
-        if spec.scale_01
-        else "pixel values kept as 0-255 floats, as in the seed",
-    )
+    return tuple(step.render(lang) for step in preprocessing_messages(image_shape, spec))
 
 
 def image_digest(image):

@@ -43,7 +43,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cnn_core.errors import SpecError
-from cnn_core.i18n import LANGUAGES
+from cnn_core.explain import counted
+from cnn_core.i18n import LANGUAGES, Message
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES
 from cnn_core.kernels import (
     MAX_WEIGHT,
@@ -53,7 +54,7 @@ from cnn_core.kernels import (
     fit_kernel_size,
     format_weights,
     parse_weights,
-    size_note,
+    size_message,
 )
 from cnn_core.spec import (
     ACTIVATIONS,
@@ -79,6 +80,7 @@ __all__ = [
     "is_link_name",
     "parse_link",
     "pipeline_values",
+    "rejection_message",
     "spec_to_query",
 ]
 
@@ -96,18 +98,22 @@ class Allowed:
         "number": a number from ``low`` to ``high``. "numbers": comma-separated
         numbers, ``low`` of them (k*k) or any square count when ``low`` is None.
         "numbers_custom": numbers read only with ``weights=custom``.
+        "needs_w": ``weights=custom`` without the ``w`` of ``low`` numbers.
         "bias_random": a bias, read only with weights other than random.
         "kernel_size": a size the kernel choice has; ``choices`` holds the
-        sentence saying so. "filters_fixed": the kernel choice ``choices[0]``
-        (a ``weights`` value) fixes the filter count to ``low``.
+        sentence saying so in English, ``note`` in any language.
+        "filters_fixed": the kernel choice ``choices[0]`` (a ``weights``
+        value) fixes the filter count to ``low``.
     low, high : int or None
     choices : tuple of str
+    note : Message or None
     """
 
     kind: str
     low: int | None = None
     high: int | None = None
     choices: tuple = ()
+    note: Message | None = None
 
 
 @dataclass(frozen=True)
@@ -684,12 +690,16 @@ def _fit_kernel_choice(block, found, rejected, suffix=""):
     """
     weights, size = block["weights"], block["kernel_size"]
     if weights == "custom" and len(block["custom"]) != size * size:
-        written, text = found.get("w" + suffix, ("w" + suffix, ""))
+        if "w" + suffix in found:
+            written, text = found["w" + suffix]
+            allowed = Allowed("numbers", size * size)
+        else:
+            # No w at all: the line names the weights the link did write.
+            written, text = found["weights" + suffix]
+            allowed = Allowed("needs_w", size * size)
         # One line for this w, saying what it needed and what happens instead.
         rejected[:] = [r for r in rejected if r.name != written]
-        rejected.append(
-            Rejection(written, text, Allowed("numbers", size * size), f"weights{suffix}=random")
-        )
+        rejected.append(Rejection(written, text, allowed, f"weights{suffix}=random"))
         weights = block["weights"] = "random"
     elif weights != "custom" and block["custom"]:
         written, text = found["w" + suffix]
@@ -705,12 +715,13 @@ def _fit_kernel_choice(block, found, rejected, suffix=""):
     sizes = choice_sizes(weights)
     fitted = fit_kernel_size(sizes, size)
     if fitted != size:
+        note = size_message(weights, size, fitted)
         written, text = found.get("kernel" + suffix, ("kernel" + suffix, str(size)))
         rejected.append(
             Rejection(
                 written,
                 text,
-                Allowed("kernel_size", choices=(size_note(weights, size, fitted),)),
+                Allowed("kernel_size", choices=(note.render("en"),), note=note),
                 str(fitted),
             )
         )
@@ -723,3 +734,66 @@ def _fit_kernel_choice(block, found, rejected, suffix=""):
             Rejection(written, text, Allowed("filters_fixed", fixed, fixed, (weights,)), str(fixed))
         )
     block["filters"] = fixed
+
+
+def _allowed_message(allowed):
+    key = "links.allowed."
+    if allowed.kind == "number":
+        return Message.of(key + "number", low=allowed.low, high=allowed.high)
+    if allowed.kind == "needs_w":
+        return Message.of(key + "needs_w", count=allowed.low)
+    if allowed.kind == "numbers":
+        if allowed.low is None:
+            return Message.of(key + "numbers_any")
+        return Message.of(key + "numbers", count=allowed.low)
+    if allowed.kind in ("numbers_custom", "bias_random", "http_url"):
+        return Message.of(key + allowed.kind)
+    if allowed.kind in ("integer", "padding"):
+        return Message.of(key + allowed.kind, low=allowed.low, high=allowed.high)
+    if len(allowed.choices) == 1:
+        return Message.of(key + "one", choice=allowed.choices[0])
+    choices = ", ".join(f"`{choice}`" for choice in allowed.choices)
+    return Message.of(key + "one_of", choices=choices)
+
+
+def rejection_message(rejection):
+    """What to say about a value of a link that could not be used.
+
+    Parameters
+    ----------
+    rejection : Rejection
+
+    Returns
+    -------
+    Message
+
+    Examples
+    --------
+    >>> [rejection] = parse_link({"kernel": "99"}).rejected
+    >>> rejection_message(rejection).render("en")
+    '`kernel=99` is not a whole number between 1 and 31, so the default 15 is used.'
+    >>> rejection_message(rejection).render("zh")
+    '`kernel=99` 不是 1 到 31 之间的整数，因此使用默认值 15。'
+    """
+    if rejection.allowed.kind == "kernel_size" and rejection.allowed.note is not None:
+        return rejection.allowed.note
+    value = rejection.value.replace("`", "'")
+    value = value if len(value) <= 40 else value[:39] + "…"
+    shown = value if value.strip() else Message.of("links.rejected.empty")
+    if rejection.allowed.kind == "filters_fixed":
+        return counted(
+            "links.rejected.filters_fixed",
+            rejection.allowed.low,
+            name=rejection.name,
+            value=shown,
+            weights=rejection.allowed.choices[0],
+            default=rejection.default,
+        )
+    numbers = {
+        "name": rejection.name,
+        "value": shown,
+        "allowed": _allowed_message(rejection.allowed),
+    }
+    if rejection.default:
+        return Message.of("links.rejected.default", default=rejection.default, **numbers)
+    return Message.of("links.rejected.ignored", **numbers)

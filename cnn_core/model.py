@@ -14,6 +14,7 @@ import threading
 
 import numpy as np
 
+from cnn_core.errors import SpecError
 from cnn_core.kernels import kernel_stack, layer_weights
 from cnn_core.layer_table import GlorotSeed
 from cnn_core.shapes import plan_pipeline, stage_key
@@ -255,9 +256,7 @@ def kernel_summary(kernel, bias):
     """
     kernel = np.asarray(kernel)
     if kernel.ndim != 4 or kernel.shape[3] != len(bias):
-        raise ValueError(
-            f"Expected a kernel (k, k, c, f) and f biases. Received: {kernel.shape}, {len(bias)}"
-        )
+        raise SpecError("errors.internal.weights", kernel=str(kernel.shape), count=len(bias))
     sums = kernel.sum(axis=(0, 1, 2))
     return [
         {"filter": i + 1, "bias": float(bias[i]), "weight_sum": float(sums[i])}

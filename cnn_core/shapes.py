@@ -2,7 +2,10 @@
 
 Each formula is one pure function that mirrors Keras's own
 ``compute_conv_output_shape``; the text is rendered from the same numbers, so
-what a student reads is what the engine computed.
+what a student reads is what the engine computed. The arithmetic lines come
+from :mod:`cnn_core.explain` and are the same in every language; the words
+(titles, notes, errors) are :class:`~cnn_core.i18n.Message` objects, rendered
+in the student's language by :meth:`Stage.title_in` and :meth:`Stage.formulas_in`.
 """
 
 from __future__ import annotations
@@ -10,6 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnn_core.errors import ShapeError
+from cnn_core.explain import (
+    ACTIVATION_RULE,
+    ACTIVATION_TEXT,
+    DILATED_SAME_RULES,
+    DILATED_VALID_RULES,
+    POOL_RULE,
+    SAME_RULES,
+    VALID_RULES,
+    conv_param_formula,
+    glorot_formula,
+    valid_formula,
+)
 from cnn_core.geometry import (
     INPUT_FIELD,
     ReceptiveField,
@@ -20,9 +35,10 @@ from cnn_core.geometry import (
     pool_output_size,
     same_padding,
 )
-from cnn_core.images import preprocessing_steps
+from cnn_core.i18n import Message, translate
+from cnn_core.images import preprocessing_messages
 from cnn_core.layer_table import LayerCall, block_layers
-from cnn_core.spec import ACTIVATIONS, PipelineSpec
+from cnn_core.spec import PipelineSpec, activation_label
 
 __all__ = [
     "Plan",
@@ -34,25 +50,15 @@ __all__ = [
     "glorot_limit",
     "plan_pipeline",
     "pool_output_size",
+    "render",
     "same_padding",
     "stage_key",
+    "summary_columns",
     "summary_rows",
 ]
 
 
-def conv_param_formula(kernel_size, channels, filters):
-    """The parameter count with the numbers substituted, as shown to students.
-
-    Examples
-    --------
-    >>> conv_param_formula(15, 1, 1)
-    'params = 1*(15*15*1) + 1 = 226'
-    """
-    k, c, f = kernel_size, channels, filters
-    return f"params = {f}*({k}*{k}*{c}) + {f} = {conv_param_count(k, c, f)}"
-
-
-def block_summary(number, block):
+def block_summary(number, block, lang="en"):
     """A one-line title for block ``number`` (1-based), as the sidebar shows it.
 
     Examples
@@ -62,17 +68,32 @@ def block_summary(number, block):
     'Block 2: 8x3x3, stride 1, same, relu, max 2'
     >>> block_summary(3, BlockSpec(kernel_size=3, dilation=2, pooling="none"))
     'Block 3: 1x3x3, stride 1, dilation 2, valid, relu, no pooling'
+    >>> block_summary(2, BlockSpec(kernel_size=3, filters=8, padding_mode="same"), "zh")
+    '第 2 块：8x3x3，步幅 1，same 填充，relu，最大池化 2'
     """
     k = block.kernel_size
-    parts = [f"{block.filters}x{k}x{k}", f"stride {block.stride}"]
+    key = "explain.summary."
+    parts = [f"{block.filters}x{k}x{k}", Message.of(key + "stride", stride=block.stride)]
     if block.dilation > 1:
-        parts.append(f"dilation {block.dilation}")
-    parts.append(
-        f"explicit p={block.padding}" if block.padding_mode == "explicit" else block.padding_mode
-    )
-    parts.append(ACTIVATIONS[block.activation])
-    parts.append("no pooling" if block.pooling == "none" else f"{block.pooling} {block.pool_size}")
-    return f"Block {number}: " + ", ".join(parts)
+        parts.append(Message.of(key + "dilation", dilation=block.dilation))
+    if block.padding_mode == "explicit":
+        parts.append(Message.of(key + "explicit", padding=block.padding))
+    else:
+        parts.append(Message.of(key + block.padding_mode))
+    parts.append(activation_label(block.activation))
+    if block.pooling == "none":
+        parts.append(Message.of(key + "no_pooling"))
+    else:
+        parts.append(Message.of(key + f"pool_{block.pooling}", size=block.pool_size))
+    separator = translate(lang, key + "separator")
+    text = separator.join(render(part, lang) for part in parts)
+    return translate(lang, key + "block", number=number, parts=text)
+
+
+def render(line, lang="en"):
+    """A formula line in ``lang``: a :class:`~cnn_core.i18n.Message` is
+    rendered, plain arithmetic is returned as it is."""
+    return line.render(lang) if isinstance(line, Message) else line
 
 
 def stage_key(kind, block):
@@ -96,8 +117,9 @@ class Stage:
     key : str
         "input", or a stage kind with its block suffix (:func:`stage_key`):
         "padding", "conv", "activation", "pool", "conv_2", ...
-    title : str
-        Heading shown to students.
+    heading : Message
+        Heading shown to students (:attr:`title` is its English text,
+        :meth:`title_in` any language's).
     layer_name, layer_type : str
         Name and class as in Keras's ``model.summary()``.
     shape : tuple of int
@@ -106,8 +128,11 @@ class Stage:
         Trainable parameters of the stage.
     macs : int
         Multiply-accumulate operations of the stage (0 where none).
-    formulas : tuple of str
-        Lines of arithmetic with the user's numbers substituted.
+    lines : tuple of str or Message
+        Lines of arithmetic with the user's numbers substituted (plain
+        strings, the same in every language) and the words that explain them
+        (messages); :attr:`formulas` renders them in English,
+        :meth:`formulas_in` in any language.
     rules : tuple of str
         The general rules in LaTeX, with symbols only.
     block : int
@@ -121,18 +146,36 @@ class Stage:
     """
 
     key: str
-    title: str
+    heading: Message
     layer_name: str
     layer_type: str
     shape: tuple
     params: int = 0
     macs: int = 0
-    formulas: tuple = ()
+    lines: tuple = ()
     rules: tuple = ()
     block: int = 0
     kind: str = "input"
     layer: LayerCall | None = None
     field: ReceptiveField = INPUT_FIELD
+
+    @property
+    def title(self):
+        """The heading in English."""
+        return self.title_in("en")
+
+    def title_in(self, lang):
+        """The heading in ``lang``."""
+        return self.heading.render(lang)
+
+    @property
+    def formulas(self):
+        """The formula lines in English."""
+        return self.formulas_in("en")
+
+    def formulas_in(self, lang):
+        """The formula lines in ``lang``; the arithmetic is the same in every language."""
+        return tuple(render(line, lang) for line in self.lines)
 
     @property
     def batch_shape(self):
@@ -190,51 +233,6 @@ class Plan:
         return tuple(stage for stage in self.stages if stage.block == block)
 
 
-def _number(value):
-    """Format a quotient for a formula: at most two decimals, no trailing zeros."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _valid_formula(n, pad, kernel, stride, out, with_pad=True):
-    numerator = n + 2 * pad - kernel if with_pad else n - kernel
-    inner = f"{n} + 2*{pad} - {kernel}" if with_pad else f"{n} - {kernel}"
-    if numerator % stride == 0:
-        return f"({inner})/{stride} + 1 = {out}"
-    return f"floor(({inner})/{stride}) + 1 = floor({_number(numerator / stride)}) + 1 = {out}"
-
-
-_ACTIVATION_TEXT = {
-    "relu": "relu(x) = max(0, x)",
-    "sigmoid": "sigmoid(x) = 1 / (1 + exp(-x))",
-    "tanh": "tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x))",
-    "leaky_relu": "leaky_relu(x) = x if x > 0 else 0.3*x",
-    "elu": "elu(x) = x if x > 0 else exp(x) - 1",
-}
-
-_ACTIVATION_RULE = {
-    "relu": r"\mathrm{relu}(x) = \max(0,\ x)",
-    "sigmoid": r"\sigma(x) = \frac{1}{1 + e^{-x}}",
-    "tanh": r"\tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
-    "leaky_relu": r"\mathrm{leaky}(x) = \begin{cases} x & x > 0 \\ 0.3\,x & x \le 0 \end{cases}",
-    "elu": r"\mathrm{elu}(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}",
-}
-_PARAMS_RULE = r"\mathrm{params} = f\,(k \cdot k \cdot c) + f"
-_KEFF_RULE = r"k_{\mathrm{eff}} = d\,(k - 1) + 1"
-_VALID_RULES = (
-    r"n_{\mathrm{out}} = \left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1",
-    _PARAMS_RULE,
-)
-_DILATED_VALID_RULES = (
-    _KEFF_RULE,
-    r"n_{\mathrm{out}} = \left\lfloor \frac{n + 2p - k_{\mathrm{eff}}}{s} \right\rfloor + 1",
-    _PARAMS_RULE,
-)
-_SAME_RULES = (r"n_{\mathrm{out}} = \left\lceil \frac{n}{s} \right\rceil", _PARAMS_RULE)
-_DILATED_SAME_RULES = (_KEFF_RULE, *_SAME_RULES)
-_POOL_RULE = r"n_{\mathrm{out}} = \left\lfloor \frac{n - P}{S} \right\rfloor + 1"
-
-
 class _Planner:
     """Walks the layer table block by block, keeping side, channels, field and names."""
 
@@ -246,17 +244,23 @@ class _Planner:
         self.stages = [
             Stage(
                 "input",
-                "Input",
+                Message.of("explain.stage.input"),
                 "input_layer",
                 "InputLayer",
                 (n, n, c),
-                formulas=(
-                    preprocessing_steps(image_shape, spec)
+                lines=(
+                    preprocessing_messages(image_shape, spec)
                     if image_shape is not None
-                    else (f"batch of 1 image: (1, {n}, {n}, {c})",)
+                    else (Message.of("explain.input.batch", n=n, c=c),)
                 ),
             )
         ]
+
+    def _where(self, block, message):
+        """Name the block in a message when there is more than one."""
+        if self.spec.depth > 1:
+            return Message.of("errors.shape.in_block", block=block, text=message)
+        return message
 
     def add(self, call, block, title, side, channels, field, **details):
         count = self.names.get(call.default_name, 0)
@@ -283,11 +287,11 @@ class _Planner:
         self.add(
             call,
             block,
-            "Zero padding",
+            Message.of("explain.stage.padding"),
             padded,
             c,
             self.field.then(1, 1, pad),
-            formulas=(f"{n} + 2*{pad} = {padded}",),
+            lines=(f"{n} + 2*{pad} = {padded}",),
         )
 
     def conv(self, call, block, spec_block):
@@ -300,13 +304,12 @@ class _Planner:
             spec_block.dilation,
         )
         k_eff = spec_block.effective_kernel
-        where = f"Block {block}: " if self.spec.depth > 1 else ""
         key = stage_key("conv", block)
         if s > 1 and d > 1:
             return ShapeError(
-                f"{where}Keras cannot combine stride {s} with dilation {d} in one Conv2D "
-                f"(strides > 1 with dilation_rate > 1 is refused). Use stride 1 with "
-                f"dilation {d}, or dilation 1 with stride {s}.",
+                self._where(
+                    block, Message.of("errors.shape.stride_dilation", stride=s, dilation=d)
+                ),
                 stage=key,
             )
         dilated = (f"k_eff = {d}*({k} - 1) + 1 = {k_eff}",) if d > 1 else ()
@@ -322,7 +325,7 @@ class _Planner:
                 f"ceil({n}/{s}) = {out}",
                 *dilated,
                 f"pad = {rule}",
-                f"  = {before} top/left + {after} bottom/right",
+                Message.of("explain.conv.same_split", before=before, after=after),
             )
             field = self.field.then(k_eff, s, before)
             padded = n
@@ -331,19 +334,16 @@ class _Planner:
             # The padding stage already added ``pad``; the formula shows it.
             unpadded = n - 2 * pad
             out = conv_output_size(n, k, s, "valid", d)
-            formulas = (*dilated, _valid_formula(unpadded, pad, k_eff, s, out))
+            formulas = (*dilated, valid_formula(unpadded, pad, k_eff, s, out))
             field = self.field.then(k_eff, s, 0)
             padded = n
         if out <= 0:
-            span = f" (dilated by {d}, it spans {k_eff}x{k_eff})" if d > 1 else ""
-            return ShapeError(
-                f"{where}The convolution output would be zero or negative: "
-                f"{formulas[-1]}. The {k}x{k} kernel{span} is larger than the "
-                f"{padded}x{padded} padded input. Use a smaller kernel"
-                f"{' or dilation' if d > 1 else ''}, a larger input size, more padding, "
-                "or 'same' padding.",
-                stage=key,
-            )
+            numbers = {"formula": formulas[-1], "kernel": k, "padded": padded}
+            if d > 1:
+                message = Message.of("errors.shape.conv_dilated", dilation=d, span=k_eff, **numbers)
+            else:
+                message = Message.of("errors.shape.conv", **numbers)
+            return ShapeError(self._where(block, message), stage=key)
         params = conv_param_count(k, c, f)
         macs = conv_macs(out, k, c, f)
         formulas += (
@@ -352,19 +352,19 @@ class _Planner:
             f"     = {macs:,}",
         )
         if spec_block.padding_mode == "same":
-            rules = _DILATED_SAME_RULES if d > 1 else _SAME_RULES
+            rules = DILATED_SAME_RULES if d > 1 else SAME_RULES
         else:
-            rules = _DILATED_VALID_RULES if d > 1 else _VALID_RULES
+            rules = DILATED_VALID_RULES if d > 1 else VALID_RULES
         self.add(
             call,
             block,
-            "Convolution",
+            Message.of("explain.stage.conv"),
             out,
             f,
             field,
             params=params,
             macs=macs,
-            formulas=formulas,
+            lines=formulas,
             rules=rules,
         )
         return None
@@ -374,43 +374,38 @@ class _Planner:
         self.add(
             call,
             block,
-            f"Activation: {ACTIVATIONS[name]}",
+            Message.of("explain.stage.activation", name=activation_label(name)),
             n,
             c,
             self.field,
-            formulas=(
-                _ACTIVATION_TEXT[name],
-                f"applied to each value, shape unchanged: ({n}, {n}, {c})",
+            lines=(
+                ACTIVATION_TEXT[name],
+                Message.of("explain.activation.applied", n=n, c=c),
             ),
-            rules=(_ACTIVATION_RULE[name],),
+            rules=(ACTIVATION_RULE[name],),
         )
 
     def pool(self, call, block, spec_block):
         """Add the pooling, or return the ShapeError that stops it."""
         out, p, ps = self.side, spec_block.pool_size, spec_block.effective_pool_stride
         pooled = pool_output_size(out, p, ps)
-        formula = _valid_formula(out, 0, p, ps, pooled, with_pad=False)
+        formula = valid_formula(out, 0, p, ps, pooled, with_pad=False)
         if pooled <= 0:
-            where = f"Block {block}: " if self.spec.depth > 1 else ""
-            return ShapeError(
-                f"{where}The pooling output would be zero or negative: {formula}. "
-                f"The {p}x{p} pooling window is larger than its {out}x{out} input. "
-                "Use a smaller pool size, or make the convolution output larger.",
-                stage=stage_key("pool", block),
-            )
+            message = Message.of("errors.shape.pool", formula=formula, window=p, side=out)
+            return ShapeError(self._where(block, message), stage=stage_key("pool", block))
         kind = spec_block.pooling
         self.add(
             call,
             block,
-            f"{kind.capitalize()} pooling",
+            Message.of(f"explain.stage.pool_{kind}"),
             pooled,
             self.channels,
             self.field.then(p, ps, 0),
-            formulas=(
+            lines=(
                 formula,
-                f"{p}x{p} window, stride {ps}, {kind} of each window, no parameters",
+                Message.of(f"explain.pool.{kind}", window=p, stride=ps),
             ),
-            rules=(_POOL_RULE,),
+            rules=(POOL_RULE,),
         )
         return None
 
@@ -483,12 +478,19 @@ def glorot_limit(kernel_size, channels, filters):
     fan_in = kernel_size * kernel_size * channels
     fan_out = kernel_size * kernel_size * filters
     limit = (6.0 / (fan_in + fan_out)) ** 0.5
-    k = kernel_size
-    text = (
-        f"limit = sqrt(6 / ({k}*{k}*{channels} + {k}*{k}*{filters})) "
-        f"= sqrt(6 / {fan_in + fan_out}) = {limit:.4f}"
-    )
-    return limit, text
+    return limit, glorot_formula(kernel_size, channels, filters, limit)
+
+
+def summary_columns(lang="en"):
+    """The summary table's column titles: Keras's three, then cost and receptive field.
+
+    Examples
+    --------
+    >>> summary_columns()[:3]
+    ('Layer (type)', 'Output Shape', 'Param #')
+    """
+    names = ("layer", "shape", "params", "macs", "memory", "field")
+    return tuple(translate(lang, f"explain.summary_table.{name}") for name in names)
 
 
 def summary_rows(plan):

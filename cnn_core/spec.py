@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import Message
 from cnn_core.kernels import check_choice
 
 __all__ = [
@@ -27,12 +28,16 @@ __all__ = [
     "POOLINGS",
     "BlockSpec",
     "PipelineSpec",
+    "activation_label",
     "new_block",
+    "pooling_label",
 ]
 
 #: Color modes and the number of channels each gives.
 COLOR_MODES = {"grayscale": 1, "rgb": 3}
-#: Activation names, in the order the sidebar lists them, with display labels.
+#: Activation names, in the order the sidebar lists them, with English display
+#: labels (:func:`activation_label` gives them in any language; the keys are
+#: what widgets and links hold, whatever the language).
 ACTIVATIONS = {
     "none": "none",
     "relu": "relu",
@@ -41,8 +46,32 @@ ACTIVATIONS = {
     "leaky_relu": "leaky relu",
     "elu": "elu",
 }
-#: Pooling names with display labels.
+#: Pooling names with English display labels (:func:`pooling_label` for any language).
 POOLINGS = {"none": "none", "max": "max", "average": "average"}
+
+
+def activation_label(name):
+    """The display label of activation ``name`` (a key of :data:`ACTIVATIONS`).
+
+    Examples
+    --------
+    >>> activation_label("leaky_relu").render("en"), activation_label("none").render("zh")
+    ('leaky relu', '无')
+    """
+    return Message.of(f"explain.activation_name.{name}")
+
+
+def pooling_label(name):
+    """The display label of pooling ``name`` (a key of :data:`POOLINGS`).
+
+    Examples
+    --------
+    >>> pooling_label("max").render("zh")
+    '最大池化'
+    """
+    return Message.of(f"explain.pooling_name.{name}")
+
+
 #: Padding modes; "explicit" means zero-padding ``padding`` pixels on every side.
 PADDING_MODES = ("valid", "same", "explicit")
 #: Most blocks a pipeline stacks.
@@ -69,19 +98,19 @@ _CHOICES = {
 
 def _check_choice(name, value):
     if not isinstance(value, str):
-        raise SpecError(f"Expected {name} to be a string. Received: {name}={value!r}")
+        raise SpecError("errors.spec.not_string", name=name, value=value)
     if value not in _CHOICES[name]:
         raise SpecError(
-            f"Expected {name} to be one of {list(_CHOICES[name])}. Received: {name}={value!r}"
+            "errors.spec.not_choice", name=name, value=value, choices=str(list(_CHOICES[name]))
         )
 
 
 def _check_integer(name, value):
     low, high = LIMITS[name]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(f"Expected {name} to be an integer. Received: {name}={value!r}")
+        raise SpecError("errors.spec.not_integer", name=name, value=value)
     if not low <= value <= high:
-        raise SpecError(f"Expected {name} between {low} and {high}. Received: {name}={value}")
+        raise SpecError("errors.spec.out_of_range", name=name, value=value, low=low, high=high)
 
 
 def _float32(value):
@@ -253,18 +282,16 @@ class PipelineSpec:
     def __post_init__(self):
         _check_choice("color_mode", self.color_mode)
         if not isinstance(self.scale_01, bool):
-            raise SpecError(f"Expected scale_01 to be a bool. Received: {self.scale_01!r}")
+            raise SpecError("errors.spec.scale_not_bool", value=self.scale_01)
         _check_integer("input_size", self.input_size)
         blocks = self.blocks
         if isinstance(blocks, list):
             blocks = tuple(blocks)
             object.__setattr__(self, "blocks", blocks)
         if not isinstance(blocks, tuple) or not all(isinstance(b, BlockSpec) for b in blocks):
-            raise SpecError(f"Expected blocks to be a tuple of BlockSpec. Received: {blocks!r}")
+            raise SpecError("errors.spec.blocks_type", value=repr(blocks))
         if not 1 <= len(blocks) <= MAX_BLOCKS:
-            raise SpecError(
-                f"Expected blocks between 1 and {MAX_BLOCKS}. Received: blocks={len(blocks)}"
-            )
+            raise SpecError("errors.spec.blocks_count", high=MAX_BLOCKS, count=len(blocks))
 
     @classmethod
     def single(cls, **settings) -> PipelineSpec:

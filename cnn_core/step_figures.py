@@ -16,7 +16,10 @@ from plotly.colors import get_colorscale
 
 from cnn_core.conv_step import format_value, row_positions
 from cnn_core.conv_windows import runs
+from cnn_core.errors import ImageError
+from cnn_core.explain import counted
 from cnn_core.figures import _GRAY, _figure, _Grid, to_uint8
+from cnn_core.i18n import translate
 
 __all__ = [
     "MAX_FRAMES",
@@ -94,12 +97,12 @@ def _uri(pixels):
         pixels = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2BGR)
     ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
     if not ok:
-        raise ValueError(f"Could not encode a picture of shape {pixels.shape}")
+        raise ImageError("errors.internal.encode", shape=str(pixels.shape))
     return "data:image/jpeg;base64," + base64.b64encode(buffer.tobytes()).decode("ascii")
 
 
-def _count(count, word):
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _count(count, word, lang):
+    return counted(f"step.count.{word}", count).render(lang)
 
 
 def _box(top, bottom, left, right):
@@ -149,7 +152,7 @@ def _label(step, value, above):
 
 
 def input_figure(
-    pixels, value_range, rows, cols, step, value, read_rows, read_cols, play_steps=None
+    pixels, value_range, rows, cols, step, value, read_rows, read_cols, play_steps=None, lang="en"
 ):
     """The input with the window outlined, padding hatched and unread rows shaded.
 
@@ -206,7 +209,7 @@ def input_figure(
         data.append(
             _filled_boxes(
                 pads,
-                "zero padding",
+                translate(lang, "step.figure.zero_padding"),
                 "rgba(255,255,255,0.9)",
                 {"width": 0.5, "color": PAD_PATTERN["fgcolor"]},
                 fillpattern=PAD_PATTERN,
@@ -215,7 +218,11 @@ def input_figure(
     unused = [(a, b - 1, 0, n_cols - 1) for a, b in runs(read_rows)]
     unused += [(0, n_rows - 1, a, b - 1) for a, b in runs(read_cols)]
     if unused:
-        data.append(_filled_boxes(unused, "never read", UNUSED_COLOR, {"width": 0}))
+        data.append(
+            _filled_boxes(
+                unused, translate(lang, "step.figure.never_read"), UNUSED_COLOR, {"width": 0}
+            )
+        )
     window_trace = len(data)
     ox, oy = _outline(step)
     data.append(
@@ -251,8 +258,8 @@ def input_figure(
     )
     annotations = []
     for text_, x, y, anchor in (
-        (f"{_count(rows.pad_before, 'zero row')}", 0.5, 1.0, "bottom"),
-        (f"{_count(rows.pad_after, 'zero row')}", 0.5, 0.0, "top"),
+        (_count(rows.pad_before, "zero_row", lang), 0.5, 1.0, "bottom"),
+        (_count(rows.pad_after, "zero_row", lang), 0.5, 0.0, "top"),
     ):
         if rows.pad_before or rows.pad_after:
             annotations.append(
@@ -269,8 +276,8 @@ def input_figure(
             )
     if cols.pad_before or cols.pad_after:
         for text_, x, anchor in (
-            (f"{_count(cols.pad_before, 'zero column')}", 0.0, "right"),
-            (f"{_count(cols.pad_after, 'zero column')}", 1.0, "left"),
+            (_count(cols.pad_before, "zero_column", lang), 0.0, "right"),
+            (_count(cols.pad_after, "zero_column", lang), 1.0, "left"),
         ):
             annotations.append(
                 {
@@ -287,11 +294,16 @@ def input_figure(
             )
     axis = {"showgrid": False, "zeroline": False, "ticklabeloverflow": "allow"}
     layout = {
-        "xaxis": {**axis, "range": x_range, "title": {"text": "column (x)"}, "constrain": "domain"},
+        "xaxis": {
+            **axis,
+            "range": x_range,
+            "title": {"text": translate(lang, "figures.axis.column")},
+            "constrain": "domain",
+        },
         "yaxis": {
             **axis,
             "range": y_range,
-            "title": {"text": "row (y)"},
+            "title": {"text": translate(lang, "figures.axis.row")},
             "scaleanchor": "x",
             "constrain": "domain",
         },
@@ -375,7 +387,7 @@ def _cells(inside):
     return [(int(r), int(r), int(c), int(c)) for r, c in zip(*np.nonzero(~inside), strict=True)]
 
 
-def step_grid_figure(step, channel_names, value_range, numbers=None):
+def step_grid_figure(step, channel_names, value_range, numbers=None, lang="en"):
     """Patch, kernel and their elementwise products side by side, one row per channel.
 
     Parameters
@@ -387,6 +399,8 @@ def step_grid_figure(step, channel_names, value_range, numbers=None):
         Pixel range of the input, for the patch's gray levels.
     numbers : bool, optional
         Print each value in its cell; default when k <= 7 (otherwise hover).
+    lang : str
+        The language of the titles and hover text.
 
     Returns
     -------
@@ -397,13 +411,18 @@ def step_grid_figure(step, channel_names, value_range, numbers=None):
     numbers = k <= 7 if numbers is None else numbers
     titles = []
     for name in channel_names:
-        suffix = "" if channels == 1 else f" ({name})"
-        titles += [f"patch{suffix}", f"kernel{suffix}", f"patch x kernel{suffix}"]
+        for what in ("patch", "kernel", "product"):
+            if channels == 1:
+                titles.append(translate(lang, f"step.grid.{what}"))
+            else:
+                titles.append(translate(lang, f"step.grid.{what}_of", channel=name))
     grid = _Grid(channels, 3, titles, 0.06, 0.16 if channels > 1 else 0.0)
     weight_limit = float(np.abs(step.kernel).max()) or 1.0
     product_limit = float(np.abs(step.products).max()) or 1.0
     low, high = value_range
     padding = _cells(step.inside)
+    column_title = translate(lang, "step.grid.column")
+    row_title = translate(lang, "step.grid.row")
     data = []
     for c in range(channels):
         tiles = (
@@ -431,15 +450,13 @@ def step_grid_figure(step, channel_names, value_range, numbers=None):
                 "showscale": False,
                 "xgap": 1 if k <= 15 else 0,
                 "ygap": 1 if k <= 15 else 0,
-                "hovertemplate": f"row %{{y}}, column %{{x}}<br>{what} %{{z:.4g}}<extra></extra>",
+                "hovertemplate": translate(lang, f"step.grid.hover_{what}"),
                 **axes,
             }
             if what == "weight":
                 trace["x"] = list(range(k))
                 trace["y"] = list(range(k))
-                trace["hovertemplate"] = (
-                    "kernel row %{y}, column %{x}<br>weight %{z:.4g}<extra></extra>"
-                )
+                trace["hovertemplate"] = translate(lang, "step.grid.hover_kernel")
             if numbers:
                 trace["texttemplate"] = "%{z:.3g}"
                 trace["textfont"] = {"size": 13 if k <= 5 else 11}
@@ -452,7 +469,7 @@ def step_grid_figure(step, channel_names, value_range, numbers=None):
                 data.append(
                     _filled_boxes(
                         cells,
-                        "padding (zero)",
+                        translate(lang, "step.grid.padding"),
                         "rgba(255,255,255,0.5)",
                         {"width": 0},
                         # Light hatching over the cell, so its printed 0 shows through.
@@ -462,9 +479,9 @@ def step_grid_figure(step, channel_names, value_range, numbers=None):
                 )
             grid.style(
                 position,
-                x={"title": {"text": "column"}, "ticklabeloverflow": "allow"},
+                x={"title": {"text": column_title}, "ticklabeloverflow": "allow"},
                 y={
-                    "title": {"text": "row" if position_in_row == 0 else None},
+                    "title": {"text": row_title if position_in_row == 0 else None},
                     "autorange": "reversed",
                 },
             )

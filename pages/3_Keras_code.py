@@ -4,34 +4,31 @@ import streamlit as st
 
 from cnn_core.codegen import keras_script
 from ui import cached
+from ui.i18n import lang, t
 from ui.page import plan_layer, start_page
 
 
 def main():
-    selection = start_page("Keras code")
+    selection = start_page("keras_code")
     depth = selection.spec.depth
-    what = "layer" if depth == 1 else f"{depth} blocks"
-    st.title(f"The same {what} in Keras")
+    count = "one" if depth == 1 else "many"  # one layer, or so many blocks
+    st.title(t(f"code_page.title.{count}", depth=depth))
     if plan_layer(selection).error is not None:
-        st.caption(f"Keras cannot build this {what} either: the script below stops with an error.")
-    same = (
-        "initialisers and seeds"
-        if all(block.weights == "random" for block in selection.spec.blocks)
-        else "initialisers, seeds and chosen weights (set with `layer.set_weights`)"
-    )
-    st.markdown(
-        f"This script builds and runs exactly the {what} the app shows, with the same {same}, "
-        "so it prints the same shapes and computes the same values."
-    )
-    script = keras_script(selection.spec, selection.image_label)
+        st.caption(t(f"code_page.cannot_build.{count}", depth=depth))
+    random = all(block.weights == "random" for block in selection.spec.blocks)
+    same = t("code_page.same_random" if random else "code_page.same_chosen")
+    st.markdown(t(f"code_page.intro.{count}", depth=depth, same=same))
+    script = keras_script(selection.spec, selection.image_label, lang())
     st.code(script, language="python", line_numbers=True)
-    st.download_button("Download convlab_layer.py", script, "convlab_layer.py", "text/x-python")
-    st.markdown("#### What `model.summary()` prints")
-    st.caption(
-        "The same layers, names, shapes and parameter counts as the Feature-maps page's "
-        "model summary (a Sequential model does not list its input layer)."
+    st.download_button(
+        t("code_page.download", file="convlab_layer.py"),
+        script,
+        file_name="convlab_layer.py",
+        mime="text/x-python",
     )
-    with st.spinner("Building the layer (the first run loads TensorFlow)..."):
+    st.markdown("#### " + t("code_page.summary_title"))
+    st.caption(t("code_page.summary_note"))
+    with st.spinner(t("pages.building")):
         st.code(cached.keras_summary(selection.spec), language=None)
 
 

@@ -58,10 +58,10 @@ def test_every_text_formats_with_its_own_placeholders(lang):
 
 def test_messages_render_nested_messages_in_their_language():
     inner = Message.of("meta.name")
-    outer = Message.of("errors.untranslated", text=inner)
-    assert outer.render("zh") == "中文"
-    assert str(outer) == "English"
-    assert hash(outer) == hash(Message.of("errors.untranslated", text=inner))
+    outer = Message.of("errors.shape.in_block", block=2, text=inner)
+    assert outer.render("zh") == "第 2 块：中文"
+    assert str(outer) == "Block 2: English"
+    assert hash(outer) == hash(Message.of("errors.shape.in_block", block=2, text=inner))
 
 
 def test_an_unknown_language_falls_back_to_english():
@@ -69,11 +69,17 @@ def test_an_unknown_language_falls_back_to_english():
 
 
 def test_errors_carry_a_key_and_numbers():
-    error = ConvlabError("errors.untranslated", text="bad")
-    assert error.message == Message.of("errors.untranslated", text="bad")
-    assert str(error) == "bad" and error.render("zh") == "bad"
-    shape = ShapeError("errors.untranslated", stage="conv", text="x")
-    assert shape.stage == "conv" and shape.message.values == {"text": "x"}
+    error = ConvlabError("errors.internal.count", count=0)
+    assert error.message == Message.of("errors.internal.count", count=0)
+    assert str(error) == "Expected count >= 1. Received: count=0"
+    assert error.render("zh") == "count 应不小于 1。收到：count=0"
+    shape = ShapeError("errors.shape.in_block", stage="conv", block=1, text="x")
+    assert shape.stage == "conv" and shape.message.values == {"block": 1, "text": "x"}
+
+
+def test_an_error_without_a_catalogue_key_is_refused():
+    with pytest.raises(KeyError, match="not a catalogue key"):
+        ConvlabError("Expected something in plain English.")
 
 
 @pytest.mark.parametrize(

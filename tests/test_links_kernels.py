@@ -114,3 +114,15 @@ def test_a_filter_count_a_kernel_choice_overrules_is_reported(query, expected):
     assert state.spec.blocks[index].filters == (
         int(expected[0][2]) if expected else state.spec.blocks[index].filters
     )
+
+
+def test_custom_without_w_names_the_weights_the_link_wrote():
+    state = parse_link({"weights": "custom"})
+    assert state.spec == PipelineSpec()
+    [rejection] = state.rejected
+    assert (rejection.name, rejection.value, rejection.default) == (
+        "weights",
+        "custom",
+        "weights=random",
+    )
+    assert (rejection.allowed.kind, rejection.allowed.low) == ("needs_w", 225)

@@ -24,7 +24,7 @@ from cnn_core.conv_step import (
 )
 from cnn_core.conv_windows import padding_text, read_mask, step_geometry, unused_text
 from cnn_core.images import prepare_input
-from cnn_core.spec import ACTIVATIONS
+from cnn_core.spec import activation_label
 from cnn_core.step_figures import (
     animation_positions,
     input_figure,
@@ -32,7 +32,9 @@ from cnn_core.step_figures import (
     step_grid_figure,
 )
 from ui import cached
+from ui.i18n import labels, lang, say, t
 from ui.page import plan_layer, start_page
+from ui.sidebar import image_title
 
 ROW, COL, FILTER, CLICK = "step_row", "step_col", "step_filter", "step_click"
 #: Session key that keeps the chosen pixel while other pages are shown.
@@ -101,27 +103,30 @@ def _pixel_controls(out, filters):
     if filters > 1:
         with columns[0]:
             chosen = st.selectbox(
-                "Filter", range(filters), format_func=lambda i: f"filter {i + 1}", key=FILTER
+                t("step_page.filter.label"),
+                range(filters),
+                format_func=labels(lambda i: t("step_page.filter.option", number=i + 1)),
+                key=FILTER,
             )
         columns = columns[1:]
     with columns[0]:
-        row = st.number_input("Output row", 0, out - 1, key=ROW)
+        row = st.number_input(t("step_page.row"), 0, out - 1, key=ROW)
     with columns[1]:
-        col = st.number_input("Output column", 0, out - 1, key=COL)
+        col = st.number_input(t("step_page.column"), 0, out - 1, key=COL)
     with columns[2]:
-        st.button("Previous", on_click=_move, args=(out, -1), width="stretch")
+        st.button(t("step_page.previous"), on_click=_move, args=(out, -1), width="stretch")
     with columns[3]:
-        st.button("Next", on_click=_move, args=(out, 1), width="stretch")
+        st.button(t("step_page.next"), on_click=_move, args=(out, 1), width="stretch")
     st.session_state[KEPT] = (row, col, chosen)
     return row, col, chosen
 
 
 def render():
     """Draw the Convolution step page."""
-    selection = start_page("Convolution step")
+    selection = start_page("conv_step")
     spec = selection.spec
     layer = first_conv(spec)
-    st.title("One output pixel, step by step")
+    st.title(t("step_page.title"))
     plan = plan_layer(selection)  # a setting that cannot be computed: its error, first
     if plan.stage("conv") is None:
         return
@@ -132,13 +137,20 @@ def render():
     )
     out, k = geometry.out, layer.kernel_size
     st.caption(
-        f"{selection.image_label} · {n}x{n}x{channels} input · {k}x{k} kernel, stride "
-        f"{layer.stride}, padding '{layer.padding_mode}' · {out}x{out} output. Each value of "
-        "the map is the patch under the kernel times the kernel, summed, plus the bias."
+        t(
+            "step_page.caption",
+            image=image_title(selection.image_label),
+            n=n,
+            channels=channels,
+            k=k,
+            stride=layer.stride,
+            padding=layer.padding_mode,
+            out=out,
+        )
     )
     row, col, chosen = _pixel_controls(out, layer.filters)
 
-    with st.spinner("Running the layer (the first run loads TensorFlow)..."):
+    with st.spinner(t("pages.running")):
         kernel, bias = cached.kernels_for(spec, 0)
         conv = cached.conv_map_for(selection.image_key, spec, chosen, selection.image)
     step = conv_step(pixels, kernel, bias, row, col, chosen, geometry)
@@ -148,7 +160,7 @@ def render():
 
     left, right = st.columns([1, 1], gap="large")
     with left:
-        st.markdown(f"**Feature map, filter {chosen + 1}** ({out}x{out}): click a pixel")
+        st.markdown(t("step_page.map", number=chosen + 1, out=out))
         streamlit_image_coordinates(
             map_picture(conv, row, col),
             key=CLICK,
@@ -158,14 +170,14 @@ def render():
             on_click=functools.partial(_on_click, out),
             cursor="crosshair",
         )
-        st.caption(f"The red box is output ({row}, {col}): {format_value(engine)}.")
+        st.caption(t("step_page.red_box", row=row, col=col, value=format_value(engine)))
     with right:
         positions = animation_positions(out)
         play = [
             (conv_step(pixels, kernel, bias, row, j, chosen, geometry), float(conv[row, j]))
             for j in positions
         ]
-        st.markdown(f"**Input** with the {k}x{k} window of output ({row}, {col})")
+        st.markdown(t("step_page.input", k=k, row=row, col=col))
         st.plotly_chart(
             input_figure(
                 pixels[:, :, 0] if channels == 1 else pixels,
@@ -177,64 +189,61 @@ def render():
                 mask,
                 mask,
                 play,
+                lang=lang(),
             ),
             width="stretch",
             key="step_input",
         )
-        every = "" if len(positions) == out else f" (one frame every {positions[1]} positions)"
-        st.caption(
-            f"▶ Play slides the window along row {row}{every} in your browser. "
-            + padding_text(geometry)
-        )
-        st.caption(unused_text(geometry))
+        if len(positions) == out:
+            play_text = t("step_page.play", row=row)
+        else:
+            play_text = t("step_page.play_sampled", row=row, every=positions[1])
+        st.caption(play_text + " " + padding_text(geometry, lang()))
+        st.caption(unused_text(geometry, lang()))
 
-    st.subheader("Patch x kernel")
-    names = ["gray"] if channels == 1 else ["R", "G", "B"]
-    st.plotly_chart(step_grid_figure(step, names, value_range), width="stretch", key="step_grid")
+    st.subheader(t("step_page.patch_title"))
+    names = [t("step_page.gray")] if channels == 1 else ["R", "G", "B"]
+    st.plotly_chart(
+        step_grid_figure(step, names, value_range, lang=lang()), width="stretch", key="step_grid"
+    )
     if k > 7:
-        st.caption(f"{k}x{k} cells: hover a cell for its value.")
+        st.caption(t("step_page.hover", k=k))
     if step.padding_cells:
-        st.caption(
-            f"{step.padding_cells} of the {k * k} cells lie in the zero padding (hatched): "
-            "their products are zero."
-        )
+        st.caption(t("step_page.padding_cells", count=step.padding_cells, total=k * k))
     difference, bound = abs(step.value - engine), float32_tolerance(step)
     lines = [
-        *step.sum_lines(),
-        f"feature map at ({row}, {col}) = {format_value(engine)}   (from the forward pass)",
+        *step.sum_lines(lang()),
+        t("step_page.engine_value", row=row, col=col, value=format_value(engine)),
     ]
     st.code("\n".join(lines), language=None)
     if difference == 0:
-        st.caption("The two are identical.")
+        st.caption(t("step_page.identical"))
     elif difference <= bound:
         st.caption(
-            f"The two differ by {difference:.2g}: float32 rounding (the layer adds "
-            f"{step.products.size} float32 products in its own order; rounding can move the "
-            f"sum by at most {bound:.2g})."
+            t(
+                "step_page.rounding",
+                difference=f"{difference:.2g}",
+                count=step.products.size,
+                bound=f"{bound:.2g}",
+            )
         )
     else:
-        st.warning(
-            f"The two differ by {difference:.2g}, more than float32 rounding can explain "
-            f"({bound:.2g}). Please report these settings."
-        )
+        st.warning(t("step_page.mismatch", difference=f"{difference:.2g}", bound=f"{bound:.2g}"))
 
-    st.subheader("Then")
+    st.subheader(t("step_page.then"))
     if layer.activation != "none":
-        st.markdown(f"**Activation ({ACTIVATIONS[layer.activation]})**")
-    st.code(activation_text(engine, layer.activation), language=None)
+        name = say(activation_label(layer.activation))
+        st.markdown(t("step_page.activation", name=name))
+    st.code(activation_text(engine, layer.activation, lang()), language=None)
     if layer.pooling != "none":
-        st.markdown(f"**{layer.pooling.capitalize()} pooling**")
+        st.markdown(f"**{t(f'step_page.pooling.{layer.pooling}')}**")
         if plan.stage("pool") is None:
-            st.caption("This pooling cannot be computed at these settings: see the error above.")
+            st.caption(t("step_page.pool_error"))
         else:
             pool = pool_step(
                 conv, row, col, layer.activation, layer.pooling, layer.pool_size, layer.pool_stride
             )
-            st.code(
-                "\n".join(
-                    pool_lines(
-                        pool, row, col, layer.pooling, layer.pool_size, layer.pool_stride, out
-                    )
-                ),
-                language=None,
+            lines = pool_lines(
+                pool, row, col, layer.pooling, layer.pool_size, layer.pool_stride, out, lang()
             )
+            st.code("\n".join(lines), language=None)

@@ -24,6 +24,7 @@ from cnn_core.images import prepare_input
 from cnn_core.memory import release_free_memory
 from cnn_core.model import kernel_weights
 from ui import cached
+from ui.i18n import t
 
 
 def _span(filters):
@@ -61,7 +62,7 @@ def png_button(selection, stage, maps, tiles, tile_names):
     value_range = stage_range(maps.minimum, maps.maximum, signed)
     title = f"{stage.layer_name} ({stage.layer_type}) · {height}x{width}x{channels}"
     if len(shown) < channels:
-        title += f" · filters {_span(shown)} of {channels}"
+        title += " · " + t("feature_maps.png.of", span=_span(shown), channels=channels)
     names = [tile_names[i] for i in shown]
 
     def build():
@@ -72,16 +73,22 @@ def png_button(selection, stage, maps, tiles, tile_names):
 
     whole = len(shown) == channels
     st.download_button(
-        "PNG" if whole else f"PNG (filters {_span(shown)})",
+        "PNG" if whole else t("feature_maps.png.some", span=_span(shown)),
         data=build,
         file_name=f"convlab_{stage.layer_name}.png",
         mime="image/png",
         key=f"png_{stage.key}",
         on_click="ignore",
         icon=":material/download:",
-        help="Full resolution, the screen's colours (per stage), a key of the value range."
+        help=t("feature_maps.png.help")
         + (
-            "" if whole else f" All {channels} maps are over {PNG_MAX_PIXELS / 1e6:.0f} megapixels."
+            ""
+            if whole
+            else t(
+                "feature_maps.png.too_big",
+                channels=channels,
+                megapixels=f"{PNG_MAX_PIXELS / 1e6:.0f}",
+            )
         ),
     )
 
@@ -117,26 +124,29 @@ def npz_button(selection, plan, tiles):
     whole = [len(kept) for kept in filters] == every
     label = ", ".join(_span(kept) for kept in filters)
     st.download_button(
-        "NPZ: every stage" if whole else f"NPZ: every stage, filters {label}",
+        t("feature_maps.npz.label") if whole else t("feature_maps.npz.some", span=label),
         data=build,
         file_name="convlab_stages.npz",
         mime="application/octet-stream",
         key="npz",
         on_click="ignore",
         icon=":material/download:",
-        help=f"{size / 2**20:.1f} MB of float32 before compression: each stage under its "
-        "Keras layer name, each block's kernel and bias, the spec as JSON and the "
-        "preprocessing shapes. Read it with numpy.load.",
+        help=t("feature_maps.npz.help", megabytes=f"{size / 2**20:.1f}"),
     )
     if not whole:
-        what = f"All {every[0]} filters" if len(blocks) == 1 else ("Every block's filters")
+        if len(blocks) == 1:
+            what = t("feature_maps.npz.all_filters", count=every[0])
+        else:
+            what = t("feature_maps.npz.every_block")
+        paged = any(len(shown) < count for shown, count in zip(tiles, every, strict=False))
         st.caption(
-            f"{what} would be {total / 2**20:.0f} MB of float32, more than "
-            f"the {NPZ_MAX_BYTES / 2**20:.0f} MB one download may hold on this shared server, "
-            f"so the file holds the filters on screen that fit ({label}). "
-            + (
-                'Choose others under "Filters shown" to download those.'
-                if any(len(t) < count for t, count in zip(tiles, every, strict=False))
-                else "A smaller input size makes room for more."
+            t(
+                "feature_maps.npz.partial",
+                what=what,
+                total=f"{total / 2**20:.0f}",
+                limit=f"{NPZ_MAX_BYTES / 2**20:.0f}",
+                span=label,
             )
+            + " "
+            + t("feature_maps.npz.paged" if paged else "feature_maps.npz.smaller")
         )

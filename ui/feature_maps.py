@@ -5,11 +5,14 @@ import functools
 import streamlit as st
 
 from cnn_core.color_scale import pipeline_range
+from cnn_core.figures import kernel_sum_note
 from cnn_core.guard import estimate_cost
 from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
 from cnn_core.shapes import block_summary
 from ui import cached, exports
+from ui.i18n import lang, t
 from ui.page import plan_layer, start_page
+from ui.sidebar import image_title
 from ui.stages import (
     current_tiles,
     overview_row,
@@ -33,10 +36,13 @@ def _layer_calls(spec):
 
 def _weights_text(spec):
     """Where the weights come from: one phrase, or one per block when they differ."""
-    texts = [describe_choice(block.weights, block.bias) for block in spec.blocks]
+    texts = [describe_choice(block.weights, block.bias, lang()) for block in spec.blocks]
     if len(set(texts)) == 1:
         return texts[0]
-    return "; ".join(f"block {number}: {text}" for number, text in enumerate(texts, 1))
+    return t("feature_maps.separator").join(
+        t("feature_maps.block_weights", number=number, text=text)
+        for number, text in enumerate(texts, 1)
+    )
 
 
 def cost_guard(spec):
@@ -46,15 +52,20 @@ def cost_guard(spec):
     key = cached.model_key(spec)
     if not estimate.over or st.session_state.get("_run_anyway") == key:
         return True
-    advice = "".join(f"\n- {line}" for line in estimate.advice)
+    advice = "".join(f"\n- {line}" for line in estimate.advice_in(lang()))
     st.warning(
-        f"**Not started: this setting needs {estimate.macs:,} multiply-adds** per image, "
-        f"roughly {estimate.seconds:.0f} s of this server's two cores, while everyone else "
-        f"waits. The app runs up to {estimate.limit:,} without asking. "
-        f"Any one of these brings it under:{advice}",
+        t(
+            "feature_maps.guard.warning",
+            macs=f"{estimate.macs:,}",
+            seconds=f"{estimate.seconds:.0f}",
+            limit=f"{estimate.limit:,}",
+        )
+        + advice,
         icon=":material/hourglass_top:",
     )
-    if st.button("Run anyway", key="run_anyway", help="For a teacher who means it."):
+    if st.button(
+        t("feature_maps.guard.run"), key="run_anyway", help=t("feature_maps.guard.run_help")
+    ):
         st.session_state["_run_anyway"] = key
         st.rerun()
     return False
@@ -67,14 +78,17 @@ def tile_key(number):
 
 def render():
     """Draw the Feature maps page."""
-    selection = start_page("Feature maps", color_scale=True)
+    selection = start_page("feature_maps", color_scale=True)
     spec = selection.spec
 
     if spec.depth == 1:
-        st.title("What one conv layer does to a photo")
+        st.title(t("feature_maps.title_one"))
     else:
-        st.title(f"What {spec.depth} stacked conv blocks do to a photo")
-    st.caption(f"{selection.image_label} · {_layer_calls(spec)} · {_weights_text(spec)}.")
+        st.title(t("feature_maps.title_many", depth=spec.depth))
+    st.caption(
+        f"{image_title(selection.image_label)} · {_layer_calls(spec)} · {_weights_text(spec)}"
+        + t("feature_maps.full_stop")
+    )
     plan = plan_layer(selection)
     overview = st.container()
     summary = st.expander(summary_label(plan))  # the model summary, in full when opened
@@ -82,7 +96,7 @@ def render():
         summary_table(plan)
     if not cost_guard(spec):
         return
-    with st.spinner("Running the layers (the first run loads TensorFlow)..."):
+    with st.spinner(t("pages.running")):
         stages = cached.stages_for(selection.image_key, spec, selection.image)
     if spec.depth > 1:  # one block's four sections fit the first screen already
         with overview:
@@ -105,8 +119,8 @@ def render():
             extra = {
                 "activation": block.activation,
                 "kernels": flat_kernels(cached.kernels_for(spec, index)[0]),
-                "kernel_note": f"sum of {channels} channels" if channels > 1 else "",
-                "filter_names": filter_labels(block.weights, block.filters),
+                "kernel_note": kernel_sum_note(channels, lang()),
+                "filter_names": filter_labels(block.weights, block.filters, lang()),
             }
         names = tile_names(stage.key, maps.full_shape[2], extra.get("filter_names"))
         downloads = functools.partial(exports.png_button, selection, stage, maps, tiles, names)
@@ -127,7 +141,9 @@ def render():
         if not block_stages:
             break
         if spec.depth > 1:
-            st.header(block_summary(number, block), anchor=f"block-{number}", divider="gray")
+            st.header(
+                block_summary(number, block, lang()), anchor=f"block-{number}", divider="gray"
+            )
         tiles = tile_page_control(block.filters, tile_key(number))
         for stage in block_stages:
             if stage.kind == "padding":

@@ -11,6 +11,8 @@ same view in English.
 
 from __future__ import annotations
 
+import contextvars
+
 import streamlit as st
 
 from cnn_core.errors import ConvlabError
@@ -18,6 +20,8 @@ from cnn_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, pick_language, t
 
 #: Session-state key of the language control.
 LANG = "lang"
+#: The language a :func:`labels` formatter fixed, while it runs.
+_FIXED = contextvars.ContextVar("convlab_fixed_language", default=None)
 
 
 def browser_language():
@@ -36,13 +40,33 @@ def start_language(link_lang=None):
 
 def lang():
     """The current language code."""
-    code = st.session_state.get(LANG)
+    code = _FIXED.get() or st.session_state.get(LANG)
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def t(key, /, **params):
     """The text of catalogue ``key`` in the current language."""
     return translate(lang(), key, **params)
+
+
+def labels(format_func):
+    """A widget's ``format_func`` that says its labels in the language of this run.
+
+    Streamlit keeps a widget's ``format_func`` and may call it after the run
+    (AppTest does, to find the chosen option among the labels), when the
+    session's language cannot be read; the language is fixed when the widget
+    is drawn.
+    """
+    code = lang()
+
+    def label(value):
+        token = _FIXED.set(code)
+        try:
+            return format_func(value)
+        finally:
+            _FIXED.reset(token)
+
+    return label
 
 
 def say(message):
@@ -58,7 +82,7 @@ def language_control():
     st.segmented_control(
         t("common.language.label"),
         list(LANGUAGES),
-        format_func=LANGUAGES.get,
+        format_func=LANGUAGES.get,  # each language's own name, in every language
         key=LANG,
         help=t("common.language.help"),
         required=True,

@@ -24,10 +24,12 @@ from cnn_core.kernels import (
     format_weights,
     parse_grid,
     resize_grid,
-    size_note,
+    size_message,
     sizes_text,
 )
+from cnn_core.kernels.choice import choice_label
 from ui import cached
+from ui.i18n import labels, lang, say, t
 
 RANDOM = "random"
 
@@ -68,7 +70,7 @@ def _settle(key, index, changed):
     state[_private(key, "weights_was")] = weights
     size = state[key("kernel_size")]
     fitted = fit_kernel_size(choice_sizes(weights), size)
-    state[_private(key, "note")] = size_note(weights, size, fitted)
+    state[_private(key, "note")] = size_message(weights, size, fitted)  # said at draw time
     state[key("kernel_size")] = fitted
     fixed = choice_filters(weights)
     if fixed is None:
@@ -101,8 +103,8 @@ def _custom_grid(key, k):
     grid = np.asarray(base, np.float32).reshape(k, k)
     frame = pd.DataFrame(
         [[format_weights((v,)) for v in row] for row in grid],
-        columns=[f"col {c + 1}" for c in range(k)],
-        index=[f"row {r + 1}" for r in range(k)],
+        columns=[t("sidebar.kernel.column", number=c + 1) for c in range(k)],
+        index=[t("sidebar.kernel.row", number=r + 1) for r in range(k)],
     )
     version = st.session_state.get(_private(key, "custom_version"), 0)
     edited = st.data_editor(
@@ -116,10 +118,7 @@ def _custom_grid(key, k):
     try:
         values = parse_grid(edited.to_numpy().tolist())
     except SpecError as exc:
-        st.error(
-            f"Custom kernel: {exc} Type a number in each cell (such as -0.5 or 2). "
-            "The maps show the last kernel that was complete."
-        )
+        st.error(t("sidebar.kernel.custom_error", error=say(exc)))
         return
     st.session_state[key("custom")] = tuple(float(v) for v in values.ravel())
 
@@ -144,15 +143,13 @@ def kernel_widgets(key, index, channels, color_input):
         The choice (a key of :data:`cnn_core.kernels.WEIGHTS`).
     """
     weights = st.selectbox(
-        "Kernel",
+        t("sidebar.kernel.label"),
         list(WEIGHTS),
-        format_func=WEIGHTS.get,
+        format_func=labels(choice_name),
         key=key("weights"),
         on_change=_settle,
         args=(key, index, "weights"),
-        help="Random: Keras's Glorot-uniform draw from the seed. The presets are classic "
-        "image filters; the classic bank is one filter per preset; Custom lets you type "
-        "the numbers.",
+        help=t("sidebar.kernel.help"),
     )
     if weights == RANDOM:
         return weights
@@ -164,31 +161,27 @@ def kernel_widgets(key, index, channels, color_input):
     sizes = choice_sizes(weights)
     note = st.session_state.get(_private(key, "note"))
     if note:
-        st.caption(note)
+        st.caption(say(note))
     elif len(sizes) < 31:
-        st.caption(f"{WEIGHTS[weights]} exists at a kernel size {sizes_text(sizes)}.")
+        st.caption(
+            t("sidebar.kernel.sizes", name=choice_name(weights), sizes=sizes_text(sizes, lang()))
+        )
     if weights == "custom":
         _custom_grid(key, st.session_state[key("kernel_size")])
     st.number_input(
-        "Bias",
+        t("sidebar.bias.label"),
         min_value=-1e6,
         max_value=1e6,
         step=0.5,
         format="%g",
         key=key("bias"),
-        help="Added to every output of the filter(s), before the activation.",
+        help=t("sidebar.bias.help"),
     )
     if color_input:
         shares = ", ".join(str(w) for w in LUMINANCE)
-        st.caption(
-            f"For RGB, the kernel goes to each channel weighted by luminance ({shares}): "
-            "the RGB map equals the grayscale map of the same kernel."
-        )
+        st.caption(t("sidebar.kernel.rgb", shares=shares))
     elif channels > 1:
-        st.caption(
-            f"The block's {channels} input maps each get the kernel times 1/{channels}: its map "
-            "is the kernel applied to their mean."
-        )
+        st.caption(t("sidebar.kernel.maps", channels=channels))
     return weights
 
 
@@ -196,12 +189,17 @@ def filters_help(weights):
     """The Filters slider's help, and whether the choice fixes the count."""
     fixed = choice_filters(weights)
     if fixed is None:
-        return "Number of kernels, i.e. output channels.", False
+        return t("sidebar.filters.help"), False
     if weights == "bank":
-        why = f"the classic bank has one filter per preset, {fixed} in all"
+        why = t("sidebar.filters.fixed_bank", count=fixed)
     else:
-        why = f"{WEIGHTS[weights]} is one kernel, so it makes one map"
-    return f"Fixed at {fixed}: {why}. Choose {WEIGHTS[RANDOM]} to set it.", True
+        why = t("sidebar.filters.fixed_one", name=choice_name(weights))
+    return t("sidebar.filters.fixed", count=fixed, why=why, random=choice_name(RANDOM)), True
+
+
+def choice_name(weights):
+    """The kernel choice's name in the current language."""
+    return say(choice_label(weights))
 
 
 def kernel_size_changed(key, index):

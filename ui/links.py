@@ -11,9 +11,9 @@ import urllib.parse
 
 import streamlit as st
 
-from cnn_core.images import DEFAULT_SAMPLE, SAMPLES
-from cnn_core.links import is_link_name, parse_link, spec_to_query
-from ui.i18n import link_language
+from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, sample_label
+from cnn_core.links import is_link_name, parse_link, rejection_message, spec_to_query
+from ui.i18n import link_language, say, t
 
 #: Sample slug -> the sidebar's label.
 SAMPLE_LABELS = {slug: label for label, slug in SAMPLES.items()}
@@ -38,51 +38,9 @@ def locked():
     return st.session_state.get(_LOCKED)
 
 
-def _allowed(allowed):
-    if allowed.kind == "number":
-        return f"a number between {allowed.low:g} and {allowed.high:g}"
-    if allowed.kind == "numbers":
-        if allowed.low is None:
-            return "k*k comma-separated numbers (a k x k kernel, row by row)"
-        return f"{allowed.low} comma-separated numbers (the kernel, row by row)"
-    if allowed.kind == "numbers_custom":
-        return "used without `weights=custom`"
-    if allowed.kind == "bias_random":
-        return "used with random weights (their bias is 0)"
-    if allowed.kind == "integer":
-        return f"a whole number between {allowed.low} and {allowed.high}"
-    if allowed.kind == "padding":
-        return f"`valid`, `same`, or a whole number between {allowed.low} and {allowed.high}"
-    if allowed.kind == "http_url":
-        return "an http:// or https:// address"
-    if len(allowed.choices) == 1:
-        return f"`{allowed.choices[0]}`"
-    return "one of " + ", ".join(f"`{choice}`" for choice in allowed.choices)
-
-
-def _shown(value):
-    value = value.replace("`", "'")
-    value = value if len(value) <= 40 else value[:39] + "…"
-    return value if value.strip() else "(empty)"
-
-
 def rejection_line(rejection):
     """One Markdown bullet for a :class:`~cnn_core.links.Rejection`."""
-    if rejection.allowed.kind == "kernel_size":
-        return f"- {rejection.allowed.choices[0]}"
-    if rejection.allowed.kind == "filters_fixed":
-        return (
-            f"- `{rejection.name}={_shown(rejection.value)}` does not apply: the kernel "
-            f"`weights={rejection.allowed.choices[0]}` has {rejection.allowed.low} "
-            f"filter{'s' if rejection.allowed.low != 1 else ''}, so {rejection.default} is used."
-        )
-    outcome = (
-        f"so the default {rejection.default} is used" if rejection.default else "so it is ignored"
-    )
-    return (
-        f"- `{rejection.name}={_shown(rejection.value)}` is not "
-        f"{_allowed(rejection.allowed)}, {outcome}."
-    )
+    return f"- {say(rejection_message(rejection))}"
 
 
 def show_rejections():
@@ -90,7 +48,8 @@ def show_rejections():
     rejected = st.session_state.pop(_REJECTED, ())
     if rejected:
         st.warning(
-            "Some of the link's settings could not be used; the others are applied.\n\n"
+            t("links.rejected.header")
+            + "\n\n"
             + "\n".join(rejection_line(rejection) for rejection in rejected),
             icon=":material/link_off:",
         )
@@ -126,19 +85,16 @@ def sync_url(spec, sample=None, url=None):
 def share(spec, source, url=None, uploaded=False):
     """The sidebar's "Share this view": this view's link, and the same link locked."""
     sample = sample_slug(source)
-    with st.expander("Share this view", icon=":material/share:"):
+    with st.expander(t("ui.share.title"), icon=":material/share:"):
         if uploaded:
-            st.info(
-                "An uploaded image cannot travel in a link: this link opens the "
-                f"{DEFAULT_SAMPLE} sample with the same settings."
-            )
-        st.caption("This view:")
+            st.info(t("ui.share.uploaded", sample=say(sample_label(DEFAULT_SAMPLE))))
+        st.caption(t("ui.share.this_view"))
         st.code(
             _link(spec_to_query(spec, sample=sample, url=url, lang=link_language())),
             language=None,
             wrap_lines=True,
         )
-        st.caption("For a projector (settings hidden and locked):")
+        st.caption(t("ui.share.projector"))
         st.code(
             _link(spec_to_query(spec, sample=sample, url=url, lock=True, lang=link_language())),
             language=None,
@@ -148,10 +104,6 @@ def share(spec, source, url=None, uploaded=False):
 
 def lock_note(state):
     """What a locked view says instead of the settings."""
-    st.info(
-        "**Locked view: settings come from the link.** To change them, open the "
-        "address without `lock=1`:",
-        icon=":material/lock:",
-    )
-    query = spec_to_query(state.spec, sample=state.sample, url=state.url)
+    st.info(t("ui.lock.note"), icon=":material/lock:")
+    query = spec_to_query(state.spec, sample=state.sample, url=state.url, lang=link_language())
     st.code(_link(query), language=None, wrap_lines=True)

@@ -6,17 +6,22 @@ import streamlit as st
 
 from cnn_core.shapes import plan_pipeline
 from ui.cached import start_loading_keras
-from ui.sidebar import render_sidebar
+from ui.i18n import say, t
+from ui.sidebar import initialise_state, render_sidebar
 
 
-def start_page(title, color_scale=False):
+def start_page(name, color_scale=False):
     """Configure the page, draw the sidebar and return the :class:`Selection`.
 
-    ``color_scale``: the page draws maps, so the sidebar offers "Color scale".
+    ``name`` is the page's catalogue name (``pages.<name>``). ``color_scale``:
+    the page draws maps, so the sidebar offers "Color scale".
     """
     start_loading_keras()
+    initialise_state()  # reads the link's language first, so the tab's title is in it
     st.set_page_config(
-        page_title=f"{title} · convlab", page_icon=":material/grid_on:", layout="wide"
+        page_title=t("pages.tab", page=t(f"pages.{name}.nav")),
+        page_icon=":material/grid_on:",
+        layout="wide",
     )
     return render_sidebar(color_scale=color_scale)
 
@@ -30,5 +35,5 @@ def plan_layer(selection):
     """
     plan = plan_pipeline(selection.spec, selection.image.shape)
     if plan.error is not None:
-        st.error(str(plan.error), icon=":material/error:")
+        st.error(say(plan.error), icon=":material/error:")
     return plan

@@ -17,7 +17,13 @@ import streamlit as st
 from cnn_core.decode import ACCEPTED_TYPES, decode_upload, describe_limits
 from cnn_core.errors import ConvlabError
 from cnn_core.fetch import fetch_image
-from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, image_digest, preprocessing_shapes
+from cnn_core.images import (
+    DEFAULT_SAMPLE,
+    SAMPLES,
+    image_digest,
+    preprocessing_shapes,
+    sample_label,
+)
 from cnn_core.shapes import block_summary
 from cnn_core.spec import (
     ACTIVATIONS,
@@ -26,14 +32,17 @@ from cnn_core.spec import (
     INPUT_FIELDS,
     LIMITS,
     MAX_BLOCKS,
+    PADDING_MODES,
     POOLINGS,
     BlockSpec,
     PipelineSpec,
+    activation_label,
+    pooling_label,
 )
 from ui import cached
 from ui import links as link
 from ui.display_widgets import color_scale_control
-from ui.i18n import language_control, start_language
+from ui.i18n import labels, lang, language_control, say, start_language, t
 from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
@@ -41,19 +50,39 @@ from ui.kernel_widgets import (
     kernel_widgets,
 )
 
+#: Page file, its catalogue name (``pages.<name>``) and icon.
 PAGES = (
-    ("app.py", "Feature maps", ":material/grid_view:"),
-    ("pages/1_Convolution_step.py", "Convolution step", ":material/filter_center_focus:"),
-    ("pages/2_Kernels.py", "Kernels", ":material/blur_on:"),
-    ("pages/3_Keras_code.py", "Keras code", ":material/code:"),
+    ("app.py", "feature_maps", ":material/grid_view:"),
+    ("pages/1_Convolution_step.py", "conv_step", ":material/filter_center_focus:"),
+    ("pages/2_Kernels.py", "kernels", ":material/blur_on:"),
+    ("pages/3_Keras_code.py", "keras_code", ":material/code:"),
 )
+#: Image sources beside the samples. The select's values never change with
+#: the language; its labels are the catalogue's ``sidebar.source.*``.
 UPLOAD = "Upload"
 URL = "URL"
 CAMERA = "Camera"
 SOURCES = (*SAMPLES, UPLOAD, URL, CAMERA)
-PADDING_LABELS = {"valid": "valid", "same": "same", "explicit": "explicit p"}
-COLOR_LABELS = {"grayscale": "grayscale (1 channel)", "rgb": "RGB (3 channels)"}
+#: The name a camera picture goes by (shown as ``sidebar.camera.picture``).
+CAMERA_PICTURE = "camera picture"
 BLOCKS = "blocks"
+
+
+def image_title(label):
+    """What to call an image in the current language: a sample's or the camera
+    picture's translated name, else the file name it came with."""
+    if label in SAMPLES:
+        return say(sample_label(label))
+    if label == CAMERA_PICTURE:
+        return t("sidebar.camera.picture")
+    return label
+
+
+def source_label(source):
+    """The image-source select's label of ``source`` (a sample or another source)."""
+    if source in SAMPLES:
+        return image_title(source)
+    return t(f"sidebar.source.{source.lower()}")
 
 
 def block_key(name, index):
@@ -133,7 +162,7 @@ def _blocks_changed():
                 st.session_state[key] = values[key]
 
 
-def _initialise_state():
+def initialise_state():
     """Seed widget state once per session (from the link if it has settings),
     then keep every value alive across pages by re-assigning it."""
     if not st.session_state.get("_initialised"):
@@ -175,26 +204,29 @@ def _take(kind, identity, name, load):
         try:
             decoded = load()
         except ConvlabError as exc:
-            st.session_state[f"_{kind}_error"] = f"{name}: {exc}"
+            # The message itself, said at draw time: a language switch re-says it.
+            st.session_state[f"_{kind}_error"] = (name, exc.message)
         else:
             image = decoded.image
             st.session_state[f"_{kind}"] = (name, image, image_digest(image))
             st.session_state[f"_{kind}_warnings"] = decoded.warnings
     if st.session_state.get(f"_{kind}_error"):
-        st.error(st.session_state[f"_{kind}_error"])
+        failed, message = st.session_state[f"_{kind}_error"]
+        st.error(t("sidebar.image.error", name=image_title(failed), error=say(message)))
     for warning in st.session_state.get(f"_{kind}_warnings", ()):
-        st.warning(warning)
+        st.warning(say(warning))
     return st.session_state.get(f"_{kind}")
 
 
 def _uploaded_image():
+    limits = describe_limits(lang())
     upload = st.file_uploader(
-        "Image file",
+        t("sidebar.upload.label"),
         type=list(ACCEPTED_TYPES),
         key="upload_file",
-        help=" ".join(describe_limits()),
+        help=" ".join(limits),
     )
-    st.caption(" ".join(describe_limits()[:4]))
+    st.caption(" ".join(limits[:4]))
     if upload is None:
         return st.session_state.get("_upload")
     return _take("upload", upload.file_id, upload.name, lambda: decode_upload(upload.getvalue()))
@@ -203,45 +235,39 @@ def _uploaded_image():
 def _url_image(url=None):
     if url is None:
         url = st.text_input(
-            "Image URL",
-            key="image_url",
-            help="A public http(s) address of a PNG, JPEG, BMP, TIFF, WebP or GIF image, "
-            "such as https://example.org/cat.jpg. Press Enter to fetch it.",
+            t("sidebar.url.label"), key="image_url", help=t("sidebar.url.help")
         ).strip()
     if not url:
         return st.session_state.get("_url")
-    with st.spinner("Fetching the image..."):
+    with st.spinner(t("sidebar.url.fetching")):
         return _take("url", url, url.rsplit("/", 1)[-1] or url, lambda: fetch_image(url))
 
 
 def _camera_image():
     """A picture from the laptop's camera, decoded exactly like an upload."""
     photo = st.camera_input(
-        "Take a picture",
-        key="camera_photo",
-        help="Hold a drawing up to the camera and take a picture: the page then shows its "
-        "maps. The picture is checked and decoded exactly like an upload.",
+        t("sidebar.camera.label"), key="camera_photo", help=t("sidebar.camera.help")
     )
     if photo is None:
         return st.session_state.get("_camera")
-    return _take("camera", photo.file_id, "camera picture", lambda: decode_upload(photo.getvalue()))
+    return _take("camera", photo.file_id, CAMERA_PICTURE, lambda: decode_upload(photo.getvalue()))
 
 
-_NOTHING_YET = {UPLOAD: "No image uploaded", URL: "No image fetched", CAMERA: "No picture taken"}
+_READERS = (UPLOAD, URL, CAMERA)
 
 
 def _image_choice(source, url=None):
-    if source in _NOTHING_YET:
+    if source in _READERS:
         readers = {UPLOAD: _uploaded_image, URL: lambda: _url_image(url), CAMERA: _camera_image}
         chosen = readers[source]()
         if chosen is not None:
             st.session_state["_last_image"] = chosen
             return chosen
-        nothing = _NOTHING_YET[source]
+        nothing = source.lower()
         if "_last_image" in st.session_state:
-            st.info(f"{nothing} yet: showing the last image until there is one.")
+            st.info(t(f"sidebar.nothing_yet.{nothing}") + t("sidebar.nothing_yet.last"))
             return st.session_state["_last_image"]
-        st.info(f"{nothing} yet: showing the cat until there is one.")
+        st.info(t(f"sidebar.nothing_yet.{nothing}") + t("sidebar.nothing_yet.cat"))
         source = DEFAULT_SAMPLE
     image = cached.sample_image(source)
     chosen = (source, image, f"sample:{source}")
@@ -250,14 +276,16 @@ def _image_choice(source, url=None):
 
 
 def _navigation():
-    for path, label, icon in PAGES:
-        st.page_link(path, label=label, icon=icon)
+    for path, name, icon in PAGES:
+        st.page_link(path, label=t(f"pages.{name}.nav"), icon=icon)
     st.divider()
 
 
-def _slider(label, key, help=None, limits=None):
+def _slider(name, key, limits=None, help=True):
+    """A slider labelled ``sidebar.<name>.label`` (and ``.help`` unless ``help`` is False)."""
     low, high = LIMITS[limits or key]
-    return st.slider(label, low, high, key=key, help=help)
+    tip = t(f"sidebar.{name}.help") if help else None
+    return st.slider(t(f"sidebar.{name}.label"), low, high, key=key, help=tip)
 
 
 def _conv_widgets(index):
@@ -266,11 +294,11 @@ def _conv_widgets(index):
     key = _block_keys(index)
     low, high = LIMITS["kernel_size"]
     st.slider(
-        "Kernel size",
+        t("sidebar.kernel_size.label"),
         low,
         high,
         key=key("kernel_size"),
-        help="Side k of the k x k kernel.",
+        help=t("sidebar.kernel_size.help"),
         on_change=kernel_size_changed,
         args=(key, index),
     )
@@ -282,54 +310,63 @@ def _conv_widgets(index):
     weights = kernel_widgets(key, index, channels, color_input)
     filters_text, fixed = filters_help(weights)
     low, high = LIMITS["filters"]
-    st.slider("Filters", low, high, key=key("filters"), help=filters_text, disabled=fixed)
-    _slider("Stride", key("stride"), "How many pixels the kernel moves per step.", "stride")
-    _slider(
-        "Dilation",
-        key("dilation"),
-        "Keras's dilation_rate d: the kernel's taps are d pixels apart, so a k x k "
-        "kernel spans d*(k-1)+1 pixels with the same number of weights.",
-        "dilation",
+    st.slider(
+        t("sidebar.filters.label"),
+        low,
+        high,
+        key=key("filters"),
+        help=filters_text,
+        disabled=fixed,
     )
+    _slider("stride", key("stride"), "stride")
+    _slider("dilation", key("dilation"), "dilation")
     mode = st.selectbox(
-        "Padding",
-        list(PADDING_LABELS),
-        format_func=PADDING_LABELS.get,
+        t("sidebar.padding.label"),
+        PADDING_MODES,
+        format_func=labels(lambda mode: t(f"sidebar.padding.{mode}")),
         key=key("padding_mode"),
-        help="valid: no padding. same: Keras pads so that output = ceil(n/stride). "
-        "explicit p: p zero pixels on every side, then valid.",
+        help=t("sidebar.padding.help"),
     )
     if mode == "explicit":
-        st.number_input("Padding p (pixels per side)", *LIMITS["padding"], key=key("padding"))
+        st.number_input(t("sidebar.padding.pixels"), *LIMITS["padding"], key=key("padding"))
     st.selectbox(
-        "Activation", list(ACTIVATIONS), format_func=ACTIVATIONS.get, key=key("activation")
+        t("sidebar.activation.label"),
+        list(ACTIVATIONS),
+        format_func=labels(lambda name: say(activation_label(name))),
+        key=key("activation"),
+        help=t("sidebar.activation.help"),
     )
 
 
 def _pool_widgets(index):
     key = lambda name: block_key(name, index)  # noqa: E731
-    pooling = st.selectbox("Pooling", list(POOLINGS), format_func=POOLINGS.get, key=key("pooling"))
+    pooling = st.selectbox(
+        t("sidebar.pooling.label"),
+        list(POOLINGS),
+        format_func=labels(lambda name: say(pooling_label(name))),
+        key=key("pooling"),
+    )
     if pooling != "none":
-        _slider("Pool size", key("pool_size"), limits="pool_size")
+        _slider("pool_size", key("pool_size"), limits="pool_size", help=False)
         pool_size = st.session_state[key("pool_size")]
         st.selectbox(
-            "Pool stride",
+            t("sidebar.pool_stride.label"),
             [0, *range(LIMITS["pool_stride"][0], LIMITS["pool_stride"][1] + 1)],
-            format_func=lambda v: f"= pool size ({pool_size})" if v == 0 else str(v),
+            format_func=labels(
+                lambda v: str(v) if v else t("sidebar.pool_stride.same", size=pool_size)
+            ),
             key=key("pool_stride"),
-            help="Keras's default stride for pooling is the pool size.",
+            help=t("sidebar.pool_stride.help"),
         )
 
 
 def _seed_widget(index):
     st.number_input(
-        "Seed",
+        t("sidebar.seed.label"),
         *LIMITS["seed"],
         key=block_key("seed", index),
         disabled=st.session_state[block_key("weights", index)] != "random",
-        help="Random kernels come from Keras's default Glorot-uniform initialiser with "
-        "this seed, so the same settings always give the same maps. It applies only to "
-        "Random (Glorot uniform).",
+        help=t("sidebar.seed.help"),
     )
 
 
@@ -350,7 +387,7 @@ def _render_locked(state):
         label, image, image_key = _image_choice(source, url=state.url)
         link.lock_note(state)
         shapes = preprocessing_shapes(image.shape, state.spec)
-        st.caption("Input: " + " → ".join(str(shape) for shape in shapes))
+        st.caption(t("sidebar.input_shapes", shapes=" → ".join(str(shape) for shape in shapes)))
     link.show_rejections()
     link.sync_url(state.spec, state.sample, state.url)
     return Selection(state.spec, image, label, image_key)
@@ -359,66 +396,59 @@ def _render_locked(state):
 def render_sidebar(color_scale=False):
     """Draw the shared sidebar and return the user's :class:`Selection`.
 
-    Every page calls this first, right after ``st.set_page_config``. A link
-    with ``lock=1`` gets navigation and a note instead of the settings.
+    Every page calls this first (:func:`ui.page.start_page`), after
+    :func:`initialise_state` and ``st.set_page_config``. A link with
+    ``lock=1`` gets navigation and a note instead of the settings.
     """
-    _initialise_state()
     if link.locked() is not None:
         return _render_locked(link.locked())
     with st.sidebar:
         language_control()
         _navigation()
-        st.header("Image")
-        source = st.selectbox("Image source", SOURCES, key="source")
+        st.header(t("sidebar.headers.image"))
+        source = st.selectbox(
+            t("sidebar.source.label"), SOURCES, format_func=labels(source_label), key="source"
+        )
         label, image, image_key = _image_choice(source)
         st.radio(
-            "Color mode",
-            list(COLOR_LABELS),
-            format_func=COLOR_LABELS.get,
+            t("sidebar.color_mode.label"),
+            list(COLOR_MODES),
+            format_func=labels(lambda mode: t(f"sidebar.color_mode.{mode}")),
             key="color_mode",
             horizontal=True,
         )
         if color_scale:
             color_scale_control()
-        _slider(
-            "Input size",
-            "input_size",
-            help="Side of the square the image is resized to, with OpenCV's INTER_AREA.",
-        )
-        st.checkbox(
-            "Scale pixel values to 0-1",
-            key="scale_01",
-            help="The seed feeds 0-255 floats; tick to divide by 255 first.",
-        )
-        st.header("Convolution")
+        _slider("input_size", "input_size")
+        st.checkbox(t("sidebar.scale_01.label"), key="scale_01", help=t("sidebar.scale_01.help"))
+        st.header(t("sidebar.headers.convolution"))
         _conv_widgets(0)
-        st.header("Pooling")
+        st.header(t("sidebar.headers.pooling"))
         _pool_widgets(0)
-        st.header("Weights")
+        st.header(t("sidebar.headers.weights"))
         _seed_widget(0)
-        st.header("Depth")
+        st.header(t("sidebar.headers.depth"))
         st.slider(
-            "Blocks",
+            t("sidebar.blocks.label"),
             1,
             MAX_BLOCKS,
             key=BLOCKS,
             on_change=_blocks_changed,
-            help="Stack up to four conv blocks; each takes the previous block's output. "
-            "A new block starts as 3x3, twice the filters, same padding, relu, max pool 2.",
+            help=t("sidebar.blocks.help"),
         )
         for index in range(1, st.session_state[BLOCKS]):
-            title = block_summary(index + 1, _block_from_state(index))
+            title = block_summary(index + 1, _block_from_state(index), lang())
             # Keyed, so the expander stays open while its title follows the settings.
             with st.expander(title, key=f"block_expander_{index + 1}"):
                 _conv_widgets(index)
                 _pool_widgets(index)
                 _seed_widget(index)
-        st.button("Reset to the seed article's settings", on_click=_reset)
+        st.button(t("sidebar.reset"), on_click=_reset)
 
         spec = _spec_from_state()
         st.session_state["_blocks_shown"] = spec.depth
         shapes = preprocessing_shapes(image.shape, spec)
-        st.caption("Input: " + " → ".join(str(shape) for shape in shapes))
+        st.caption(t("sidebar.input_shapes", shapes=" → ".join(str(shape) for shape in shapes)))
         url = st.session_state.get("image_url", "").strip() if source == URL else None
         link.share(spec, source, url, uploaded=source == UPLOAD)
     st.session_state["_shown_spec"] = spec

@@ -11,10 +11,11 @@ import streamlit as st
 from cnn_core.color_scale import colorscale, is_signed, tile_ranges
 from cnn_core.display import DisplayBudget, field_overlay, format_bytes, thumbnail
 from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
+from cnn_core.figures import tile_names as figure_tile_names
 from cnn_core.histogram import with_histogram
-from cnn_core.shapes import Plan
+from cnn_core.shapes import Plan, summary_columns
 from ui import cached
-from ui.i18n import lang
+from ui.i18n import labels, lang, t
 
 #: Most tiles one stage shows at once; more are paged.
 TILES_PER_PAGE = DisplayBudget().max_tiles
@@ -47,8 +48,10 @@ def overview_row(plan: Plan, stages):
         if maps is None:
             continue
         uri = image_uri(thumbnail(maps.display, THUMBNAIL_PX))
-        where = f"block {stage.block} · " if stage.block else ""
-        label = html.escape(f"{where}{stage.title}")
+        title = stage.title_in(lang())
+        if stage.block:
+            title = t("feature_maps.overview.in_block", number=stage.block, title=title)
+        label = html.escape(title)
         items.append(
             f'<a href="#{anchor(stage)}" title="{label}" '
             'style="text-decoration:none;color:inherit;text-align:center;flex:none">'
@@ -79,7 +82,7 @@ def summary_table(plan: Plan):
     ]
     rows.append(
         (
-            "**Total**",
+            f"**{t('feature_maps.summary.total')}**",
             "",
             f"**{plan.total_params:,}**",
             f"**{plan.total_macs:,}**",
@@ -87,19 +90,14 @@ def summary_table(plan: Plan):
             "",
         )
     )
-    columns = (
-        "Layer (type)",
-        "Output Shape",
-        "Param #",
-        "MACs",
-        "Memory",
-        "Receptive field (size · jump · start)",
-    )
-    st.markdown(markdown_table(columns, rows))
+    st.markdown(markdown_table(summary_columns(lang()), rows))
     st.markdown(
-        f"**Total params: {plan.total_params:,}** (all trainable) · "
-        f"multiply-adds per image: {plan.total_macs:,} · "
-        f"activation memory: {format_bytes(plan.total_memory)} (float32, batch of 1)"
+        t(
+            "feature_maps.summary.totals",
+            params=f"{plan.total_params:,}",
+            macs=f"{plan.total_macs:,}",
+            memory=format_bytes(plan.total_memory),
+        )
     )
 
 
@@ -117,13 +115,17 @@ def receptive_field_note(plan: Plan, input_maps):
         )
     with right:
         st.caption(
-            f"**Receptive field**: the square of input pixels one output value depends on. "
-            f"One value of the last stage, `{last.layer_name}`, at row and column {middle}, "
-            f"sees input rows and columns {rows[0]} to {rows[1]}: {field.size}x{field.size} "
-            f"pixels (red square; parts outside the image are zero padding). Neighbouring "
-            f"values' fields are {field.jump} pixel{'s' if field.jump != 1 else ''} apart "
-            "(the jump); start is where value 0's field begins. Stacking blocks grows the "
-            "field: deeper maps respond to larger parts of the photo."
+            t(
+                "feature_maps.field.note",
+                layer=last.layer_name,
+                middle=middle,
+                first=rows[0],
+                last=rows[1],
+                size=field.size,
+                jump=t("feature_maps.field.pixels", count=field.jump)
+                if field.jump != 1
+                else t("feature_maps.field.pixel"),
+            )
         )
 
 
@@ -133,12 +135,19 @@ def summary_label(plan: Plan):
     if plan.spec.depth == 1:
         parts = [f"{stage.layer_type} `{shape_text(stage.shape)}`" for stage in plan.stages]
     else:
-        parts = [f"Input `{shape_text(plan.stages[0].shape)}`"]
+        parts = [t("feature_maps.overview.input", shape=shape_text(plan.stages[0].shape))]
         for number in range(1, plan.spec.depth + 1):
             stages = plan.block_stages(number)
             if stages:
-                parts.append(f"Block {number} `{shape_text(stages[-1].shape)}`")
-    return f"{' → '.join(parts)} · **Total params: {plan.total_params:,}**"
+                parts.append(
+                    t(
+                        "feature_maps.overview.block",
+                        number=number,
+                        shape=shape_text(stages[-1].shape),
+                    )
+                )
+    params = t("feature_maps.summary.total_params", params=f"{plan.total_params:,}")
+    return f"{' → '.join(parts)} · **{params}**"
 
 
 def tile_page_control(filters, key="tile_page"):
@@ -147,11 +156,13 @@ def tile_page_control(filters, key="tile_page"):
         return range(filters)
     pages = tile_pages(filters, TILES_PER_PAGE)
     chosen = st.selectbox(
-        "Filters shown",
+        t("feature_maps.tiles.label"),
         range(len(pages)),
-        format_func=lambda i: f"filters {pages[i].start + 1}-{pages[i].stop}",
+        format_func=labels(
+            lambda i: t("feature_maps.tiles.page", first=pages[i].start + 1, last=pages[i].stop)
+        ),
         key=key,
-        help=f"At most {TILES_PER_PAGE} maps per stage are drawn at once.",
+        help=t("feature_maps.tiles.help", count=TILES_PER_PAGE),
     )
     return pages[min(chosen, len(pages) - 1)]
 
@@ -159,13 +170,7 @@ def tile_page_control(filters, key="tile_page"):
 def tile_names(stage_key, channels, filter_names=None):
     """Tile titles of a stage: the input's channels, or the filters (``filter_names``
     when the kernel choice names them)."""
-    if stage_key == "input":
-        if channels == 1:
-            return ["grayscale"]
-        return ["channel 1 (R)", "channel 2 (G)", "channel 3 (B)"]
-    if filter_names is not None:
-        return list(filter_names)
-    return [f"filter {i + 1}" for i in range(channels)]
+    return figure_tile_names(stage_key, channels, filter_names, lang())
 
 
 #: Stages whose histogram states the share of exact zeros.
@@ -243,14 +248,16 @@ def stage_section(
     first screen). The chart is built once per content
     (:func:`content_key`, :func:`ui.cached.stage_chart`) and shared.
     """
-    st.subheader(stage.title, anchor=anchor(stage))
+    st.subheader(stage.title_in(lang()), anchor=anchor(stage))
     signed = is_signed(stage.kind, activation)
     low, high = tile_ranges(color_scale, maps.channel_min, maps.channel_max, signed, pipeline)
     names = tile_names(stage.key, maps.full_shape[2], filter_names)
     shown = range(maps.full_shape[2]) if stage.key == "input" else tiles
     # Per map, each tile has its own range: the one colorbar is the first tile's.
     bar_title = (
-        f"value, {names[shown[0]]}" if color_scale == "per map" and len(shown) > 1 else "value"
+        t("figures.colorbar.value_of", name=names[shown[0]])
+        if color_scale == "per map" and len(shown) > 1
+        else t("figures.colorbar.value")
     )
     label = f"{stage.layer_name} · {shape_text(stage.shape)}"
     body = st.expander(label, expanded=True) if collapsible else st.container()
@@ -267,12 +274,13 @@ def stage_section(
                     (low, high),
                     names,
                     tiles=shown,
-                    title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step)}",
+                    title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step, lang())}",
                     display_ranges=(maps.channel_min, maps.channel_max),
                     signed=signed,
                     kernels=kernels if stage.kind == "conv" else None,
                     kernel_note=kernel_note,
                     colorbar_title=bar_title,
+                    lang=lang(),
                 )
                 # The histogram is a subplot under the tiles: one chart per stage.
                 return with_histogram(
@@ -281,6 +289,7 @@ def stage_section(
                     (float(low.min()), float(high.max())),
                     colorscale(signed),
                     maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
+                    lang(),
                 )
 
             parts = (stage.kind, names, list(shown), signed, kernel_note, bar_title, lang())
@@ -288,13 +297,18 @@ def stage_section(
             fig = cached.stage_chart(content_key(maps, parts, arrays), build)
             st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
         with right:
-            st.markdown(f"**Output shape:** `{stage.batch_shape}`")
+            st.markdown(t("feature_maps.stage.output_shape", shape=f"`{stage.batch_shape}`"))
             for rule in stage.rules:
                 st.latex(rule)
-            st.code("\n".join(stage.formulas), language=None, wrap_lines=True)
-            stats = f"min {maps.minimum:.4g} · max {maps.maximum:.4g} · mean {maps.mean:.4g}"
+            st.code("\n".join(stage.formulas_in(lang())), language=None, wrap_lines=True)
+            stats = t(
+                "feature_maps.stage.stats",
+                min=f"{maps.minimum:.4g}",
+                max=f"{maps.maximum:.4g}",
+                mean=f"{maps.mean:.4g}",
+            )
             if stage.kind in _SPARSE_STAGES or maps.zero_fraction > 0.01:
-                stats += f" · zeros {maps.zero_fraction:.1%}"
+                stats += t("feature_maps.stage.zeros", share=f"{maps.zero_fraction:.1%}")
             st.caption(stats)
             if downloads is not None:
                 downloads()

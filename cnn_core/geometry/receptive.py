@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnn_core.errors import SpecError
+
 __all__ = ["INPUT_FIELD", "ReceptiveField"]
 
 
@@ -53,9 +55,7 @@ class ReceptiveField:
         """The field after one more layer of window ``kernel`` (effective, for a
         dilated convolution), ``stride`` and ``pad`` pixels on the top/left."""
         if kernel < 1 or stride < 1 or pad < 0:
-            raise ValueError(
-                f"Expected kernel >= 1, stride >= 1, pad >= 0. Received: {kernel}, {stride}, {pad}"
-            )
+            raise SpecError("errors.internal.field", kernel=kernel, stride=stride, pad=pad)
         return ReceptiveField(
             size=self.size + (kernel - 1) * self.jump,
             jump=self.jump * stride,

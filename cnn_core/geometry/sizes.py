@@ -6,6 +6,8 @@ formulas students read from these numbers.
 
 from __future__ import annotations
 
+from cnn_core.errors import SpecError
+
 __all__ = [
     "conv_output_size",
     "conv_param_count",
@@ -47,12 +49,12 @@ def conv_output_size(n, kernel_size, stride=1, padding="valid", dilation=1):
     504
     """
     if stride < 1:
-        raise ValueError(f"Expected stride >= 1. Received: stride={stride}")
+        raise SpecError("errors.spec.stride", value=stride)
     if padding == "same":
         return (n - 1) // stride + 1
     if padding == "valid":
         return (n - effective_kernel(kernel_size, dilation)) // stride + 1
-    raise ValueError(f"Expected padding 'valid' or 'same'. Received: padding={padding!r}")
+    raise SpecError("errors.spec.keras_padding", value=padding)
 
 
 def effective_kernel(kernel_size, dilation=1):

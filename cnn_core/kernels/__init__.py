@@ -10,6 +10,7 @@ from cnn_core.kernels.choice import (
     channel_weights,
     check_choice,
     choice_filters,
+    choice_label,
     choice_sizes,
     choice_source,
     describe_choice,
@@ -17,6 +18,7 @@ from cnn_core.kernels.choice import (
     flat_kernels,
     kernel_stack,
     layer_weights,
+    size_message,
     size_note,
 )
 from cnn_core.kernels.custom import (
@@ -34,6 +36,9 @@ from cnn_core.kernels.presets import (
     fit_kernel_size,
     gabor_parameters,
     preset_kernel,
+    preset_label,
+    preset_source,
+    sizes_message,
     sizes_text,
 )
 
@@ -48,6 +53,7 @@ __all__ = [
     "channel_weights",
     "check_choice",
     "choice_filters",
+    "choice_label",
     "choice_sizes",
     "choice_source",
     "describe_choice",
@@ -61,7 +67,11 @@ __all__ = [
     "parse_grid",
     "parse_weights",
     "preset_kernel",
+    "preset_label",
+    "preset_source",
     "resize_grid",
+    "size_message",
     "size_note",
+    "sizes_message",
     "sizes_text",
 ]

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import DEFAULT_LANGUAGE, Message, translate
 from cnn_core.kernels.custom import MAX_WEIGHT
 from cnn_core.kernels.presets import (
     BANK,
@@ -20,7 +21,9 @@ from cnn_core.kernels.presets import (
     bank_kernels,
     bank_sizes,
     preset_kernel,
-    sizes_text,
+    preset_label,
+    preset_source,
+    sizes_message,
 )
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "channel_weights",
     "check_choice",
     "choice_filters",
+    "choice_label",
     "choice_sizes",
     "choice_source",
     "describe_choice",
@@ -36,20 +40,35 @@ __all__ = [
     "flat_kernels",
     "kernel_stack",
     "layer_weights",
+    "size_message",
     "size_note",
 ]
 
-#: Sidebar labels by URL name (``weights=``), in the order the sidebar lists them.
+#: English sidebar labels by URL name (``weights=``), in the order the sidebar
+#: lists them; :func:`choice_label` gives them in any language.
 WEIGHTS = {
-    "random": "Random (Glorot uniform)",
+    "random": translate(DEFAULT_LANGUAGE, "kernels.choice.random"),
     **{name: preset.label for name, preset in PRESETS.items()},
-    "bank": "Classic bank",
-    "custom": "Custom",
+    "bank": translate(DEFAULT_LANGUAGE, "kernels.choice.bank"),
+    "custom": translate(DEFAULT_LANGUAGE, "kernels.choice.custom"),
 }
 #: ITU-R BT.601 luma weights, the ones cv2.COLOR_RGB2GRAY uses.
 LUMINANCE = (0.299, 0.587, 0.114)
 #: Largest |bias| accepted.
 MAX_BIAS = MAX_WEIGHT
+
+
+def choice_label(weights):
+    """The display name of a "Kernel" choice, as a :class:`~cnn_core.i18n.Message`.
+
+    Examples
+    --------
+    >>> choice_label("bank").render("zh"), choice_label("sobel_y").render("en")
+    ('经典卷积核组', 'Sobel y')
+    """
+    if weights in PRESETS:
+        return preset_label(weights)
+    return Message.of(f"kernels.choice.{weights}")
 
 
 def choice_sizes(weights):
@@ -61,14 +80,14 @@ def choice_sizes(weights):
     ((3,), (3,), 31)
     """
     if not isinstance(weights, str):
-        raise SpecError(f"Expected weights to be a string. Received: weights={weights!r}")
+        raise SpecError("errors.kernel.weights_not_string", value=weights)
     if weights in PRESETS:
         return PRESETS[weights].sizes
     if weights == "bank":
         return bank_sizes()
     if weights in WEIGHTS:
         return tuple(KERNEL_SIZES)
-    raise SpecError(f"Expected weights to be one of {list(WEIGHTS)}. Received: {weights!r}")
+    raise SpecError("errors.kernel.unknown_weights", choices=str(list(WEIGHTS)), value=weights)
 
 
 def choice_filters(weights):
@@ -85,22 +104,34 @@ def choice_filters(weights):
     return len(BANK) if weights == "bank" else 1
 
 
-def size_note(weights, old, new):
+def size_message(weights, old, new):
+    """Why "Kernel size" moved, as a :class:`~cnn_core.i18n.Message`, or None
+    if it did not."""
+    if old == new:
+        return None
+    return Message.of(
+        "kernels.note.size_moved",
+        label=choice_label(weights),
+        sizes=sizes_message(choice_sizes(weights)),
+        old=old,
+        new=new,
+    )
+
+
+def size_note(weights, old, new, lang="en"):
     """The caption saying why "Kernel size" moved, or None if it did not.
 
     Examples
     --------
     >>> size_note("sharpen", 15, 3)
     'Sharpen exists at a kernel size of 3 only, so Kernel size moved from 15 to 3.'
+    >>> size_note("sharpen", 15, 3, "zh")
+    '锐化 的卷积核尺寸只能是 3，因此“卷积核尺寸”已从 15 改为 3。'
     >>> size_note("sobel_x", 5, 5) is None
     True
     """
-    if old == new:
-        return None
-    return (
-        f"{WEIGHTS[weights]} exists at a kernel size {sizes_text(choice_sizes(weights))}, "
-        f"so Kernel size moved from {old} to {new}."
-    )
+    message = size_message(weights, old, new)
+    return None if message is None else message.render(lang)
 
 
 def check_choice(weights, kernel_size, filters, custom=(), bias=0.0):
@@ -119,37 +150,38 @@ def check_choice(weights, kernel_size, filters, custom=(), bias=0.0):
     sizes = choice_sizes(weights)
     if kernel_size not in sizes:
         raise SpecError(
-            f"Expected a kernel size {sizes_text(sizes)} for {WEIGHTS[weights]}. "
-            f"Received: kernel_size={kernel_size}"
+            "errors.kernel.choice_size",
+            sizes=sizes_message(sizes),
+            label=choice_label(weights),
+            kernel_size=kernel_size,
         )
     fixed = choice_filters(weights)
     if fixed is not None and filters != fixed:
         raise SpecError(
-            f"Expected filters={fixed} for {WEIGHTS[weights]}. Received: filters={filters}"
+            "errors.kernel.fixed_filters", fixed=fixed, label=choice_label(weights), filters=filters
         )
     if not isinstance(custom, tuple):
-        raise SpecError(f"Expected custom weights as a tuple. Received: {type(custom).__name__}")
+        raise SpecError("errors.kernel.custom_not_tuple", kind=type(custom).__name__)
     if weights == "custom":
         if len(custom) != kernel_size**2:
             raise SpecError(
-                f"Expected {kernel_size}*{kernel_size} = {kernel_size**2} custom weights. "
-                f"Received: {len(custom)}"
+                "errors.kernel.custom_count",
+                size=kernel_size,
+                needed=kernel_size**2,
+                count=len(custom),
             )
         if not all(isinstance(v, float) and abs(v) <= MAX_WEIGHT for v in custom):
-            raise SpecError(
-                f"Expected custom weights as floats between -{MAX_WEIGHT:g} and "
-                f"{MAX_WEIGHT:g}. Received: {custom[:9]!r}"
-            )
+            raise SpecError("errors.kernel.custom_values", high=MAX_WEIGHT, value=repr(custom[:9]))
     elif custom:
         raise SpecError(
-            f"Expected no custom weights for {WEIGHTS[weights]}. Received: {len(custom)} values"
+            "errors.kernel.custom_unexpected", label=choice_label(weights), count=len(custom)
         )
     if isinstance(bias, bool) or not isinstance(bias, (int, float)) or not math.isfinite(bias):
-        raise SpecError(f"Expected bias to be a finite number. Received: bias={bias!r}")
+        raise SpecError("errors.kernel.bias_not_number", value=bias)
     if abs(bias) > MAX_BIAS:
-        raise SpecError(f"Expected bias between -{MAX_BIAS:g} and {MAX_BIAS:g}. Received: {bias}")
+        raise SpecError("errors.kernel.bias_range", high=MAX_BIAS, bias=bias)
     if weights == "random" and bias != 0:
-        raise SpecError(f"Expected bias 0 with random weights. Received: bias={bias}")
+        raise SpecError("errors.kernel.bias_random", bias=bias)
 
 
 def kernel_stack(weights, kernel_size, custom=()):
@@ -170,27 +202,39 @@ def kernel_stack(weights, kernel_size, custom=()):
         return bank_kernels(kernel_size)[0]
     if weights == "custom":
         if len(custom) != kernel_size**2:
-            raise SpecError(f"Expected {kernel_size**2} custom weights. Received: {len(custom)}")
+            raise SpecError(
+                "errors.kernel.custom_count",
+                size=kernel_size,
+                needed=kernel_size**2,
+                count=len(custom),
+            )
         grid = np.asarray(custom, np.float32).reshape(kernel_size, kernel_size)
         return grid[:, :, None]
     if weights in PRESETS:
         return preset_kernel(weights, kernel_size)[:, :, None]
-    raise SpecError(f"Expected a preset, the bank or custom weights. Received: {weights!r}")
+    raise SpecError("errors.kernel.not_fixed", value=weights)
 
 
-def filter_labels(weights, filters):
+def filter_labels(weights, filters, lang="en"):
     """Tile titles for a layer's filters: "filter 5: Sobel x" for the bank.
 
     Examples
     --------
     >>> filter_labels("bank", 11)[4], filter_labels("sobel_x", 1), filter_labels("random", 2)
     ('filter 5: Sobel x', ['filter 1: Sobel x'], ['filter 1', 'filter 2'])
+    >>> filter_labels("bank", 11, "zh")[4]
+    '滤波器 5：Sobel x 方向'
     """
     if weights == "bank":
-        return [f"filter {i + 1}: {PRESETS[name].label}" for i, name in enumerate(BANK)]
-    if weights in PRESETS or weights == "custom":
-        return [f"filter 1: {WEIGHTS[weights]}"]
-    return [f"filter {i + 1}" for i in range(filters)]
+        names = [preset_label(name) for name in BANK]
+    elif weights in PRESETS or weights == "custom":
+        names = [choice_label(weights)]
+    else:
+        return [translate(lang, "kernels.filter.numbered", number=i + 1) for i in range(filters)]
+    return [
+        translate(lang, "kernels.filter.named", number=i + 1, label=name)
+        for i, name in enumerate(names)
+    ]
 
 
 def channel_weights(channels, color_input=False):
@@ -218,10 +262,10 @@ def channel_weights(channels, color_input=False):
     [0.25, 0.25, 0.25, 0.25]
     """
     if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
-        raise ValueError(f"Expected channels >= 1. Received: channels={channels!r}")
+        raise SpecError("errors.internal.channels", value=channels)
     if color_input:
         if channels != 3:
-            raise ValueError(f"Expected 3 channels for a color input. Received: {channels}")
+            raise SpecError("errors.internal.color_channels", value=channels)
         return np.array(LUMINANCE, np.float32)
     return np.full(channels, 1.0 / channels, np.float32)
 
@@ -254,7 +298,7 @@ def layer_weights(kernels, channels, bias=0.0, color_input=False):
     """
     kernels = np.asarray(kernels, np.float32)
     if kernels.ndim != 3 or kernels.shape[0] != kernels.shape[1]:
-        raise ValueError(f"Expected kernels of shape (k, k, f). Received: {kernels.shape}")
+        raise SpecError("errors.internal.kernels_3d", shape=str(kernels.shape))
     shares = channel_weights(channels, color_input)
     kernel = kernels[:, :, None, :] * shares[None, None, :, None]
     return kernel.astype(np.float32), np.full(kernels.shape[2], bias, np.float32)
@@ -283,11 +327,11 @@ def flat_kernels(kernel):
     """
     kernel = np.asarray(kernel, np.float32)
     if kernel.ndim != 4:
-        raise ValueError(f"Expected a kernel of shape (k, k, c, f). Received: {kernel.shape}")
+        raise SpecError("errors.internal.kernel_4d", shape=str(kernel.shape))
     return kernel.sum(axis=2)
 
 
-def describe_choice(weights, bias=0.0):
+def describe_choice(weights, bias=0.0, lang="en"):
     """One line saying where a layer's weights come from.
 
     Examples
@@ -300,16 +344,13 @@ def describe_choice(weights, bias=0.0):
     'the classic bank: one filter per preset, bias 0'
     """
     if weights == "random":
-        return "random Glorot-uniform weights, untrained: the maps show the arithmetic"
-    what = (
-        "the classic bank: one filter per preset"
-        if weights == "bank"
-        else (f"{WEIGHTS[weights]} kernel")
-    )
-    return f"{what}, bias {bias:g}"
+        return translate(lang, "kernels.describe.random")
+    if weights == "bank":
+        return translate(lang, "kernels.describe.bank", bias=bias)
+    return translate(lang, "kernels.describe.preset", label=choice_label(weights), bias=bias)
 
 
-def choice_source(weights, kernel_size, channels, color_input, bias=0.0):
+def choice_source(weights, kernel_size, channels, color_input, bias=0.0, lang="en"):
     """Lines saying how a non-random choice's weights are made (Kernels page).
 
     Examples
@@ -319,20 +360,35 @@ def choice_source(weights, kernel_size, channels, color_input, bias=0.0):
     spread over the 3 input channels by luminance (0.299, 0.587, 0.114)
     bias 1 for every filter
     """
+    return [
+        message.render(lang)
+        for message in _source_messages(weights, kernel_size, channels, color_input, bias)
+    ]
+
+
+def _source_messages(weights, kernel_size, channels, color_input, bias):
+    key = "kernels.source_lines."
     if weights == "bank":
-        lines = [f"{len(BANK)} filters, one per preset, each {kernel_size}x{kernel_size}:"]
+        lines = [Message.of(key + "bank", count=len(BANK), size=kernel_size)]
         lines += [
-            f"  filter {i + 1}: {PRESETS[n].label} ({PRESETS[n].source})"
-            for i, n in enumerate(BANK)
+            Message.of(
+                key + "bank_filter",
+                number=i + 1,
+                label=preset_label(name),
+                source=preset_source(name),
+            )
+            for i, name in enumerate(BANK)
         ]
     elif weights == "custom":
-        lines = [f"Custom: the {kernel_size}x{kernel_size} numbers typed in the sidebar"]
+        lines = [Message.of(key + "custom", size=kernel_size)]
     else:
-        lines = [f"{WEIGHTS[weights]}: {PRESETS[weights].source}"]
+        lines = [
+            Message.of(key + "preset", label=choice_label(weights), source=preset_source(weights))
+        ]
     if color_input:
         shares = ", ".join(str(w) for w in LUMINANCE)
-        lines.append(f"spread over the {channels} input channels by luminance ({shares})")
+        lines.append(Message.of(key + "luminance", channels=channels, shares=shares))
     elif channels > 1:
-        lines.append(f"spread over the {channels} input channels, 1/{channels} each")
-    lines.append(f"bias {bias:g} for every filter")
+        lines.append(Message.of(key + "mean", channels=channels))
+    lines.append(Message.of(key + "bias", bias=bias))
     return lines

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import Message
 
 __all__ = ["MAX_WEIGHT", "format_weights", "parse_grid", "parse_weights", "resize_grid"]
 
@@ -63,27 +64,39 @@ column 2; nothing in row 2, column 1.
     k = len(rows)
     if k == 0 or any(len(row) != k for row in rows):
         raise SpecError(
-            f"Expected a square grid of numbers. Received: {k} rows of "
-            f"{sorted({len(row) for row in rows})} cells"
+            "errors.kernel.grid_not_square",
+            rows=k,
+            cells=str(sorted({len(row) for row in rows})),
         )
     values = np.empty((k, k), np.float32)
     bad = []
     for r, row in enumerate(rows):
         for c, cell in enumerate(row):
             value = _number(cell)
+            where = {"row": r + 1, "column": c + 1}
             if value is not None and abs(value) > MAX_WEIGHT:
-                bad.append(f"{value:g} (more than {MAX_WEIGHT:g}) in row {r + 1}, column {c + 1}")
+                bad.append(
+                    Message.of(
+                        "errors.kernel.cell_too_large", value=value, high=MAX_WEIGHT, **where
+                    )
+                )
             elif value is None:
                 empty = cell is None or (isinstance(cell, float) and math.isnan(cell))
-                shown = "nothing" if empty or not str(cell).strip() else repr(str(cell))
-                bad.append(f"{shown} in row {r + 1}, column {c + 1}")
+                if empty or not str(cell).strip():
+                    bad.append(Message.of("errors.kernel.cell_empty", **where))
+                else:
+                    bad.append(Message.of("errors.kernel.cell_text", text=str(cell), **where))
             else:
                 values[r, c] = value
     if bad:
-        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
-        raise SpecError(f"Expected a number in every cell. Received: {'; '.join(bad[:5])}{more}.")
+        cells = bad[min(len(bad), 5) - 1]
+        for cell in reversed(bad[: min(len(bad), 5) - 1]):
+            cells = Message.of("errors.kernel.cells", first=cell, rest=cells)
+        if len(bad) > 5:
+            cells = Message.of("errors.kernel.cells_more", cells=cells, more=len(bad) - 5)
+        raise SpecError("errors.kernel.bad_cells", cells=cells)
     if not np.all(np.isfinite(values)):
-        raise SpecError("Expected numbers that fit a 32-bit float. Received: a value too large.")
+        raise SpecError("errors.kernel.float32_overflow")
     return values
 
 
@@ -119,21 +132,20 @@ def parse_weights(text, k=None):
     if k is None:
         k = math.isqrt(count)
         if k * k != count:
-            raise SpecError(
-                f"Expected w to hold k*k comma-separated numbers. Received: {count}, not a square"
-            )
+            raise SpecError("errors.kernel.w_not_square", count=count)
     if count != k * k:
-        raise SpecError(
-            f"Expected w to hold {k}*{k} = {k * k} comma-separated numbers. Received: {count}"
-        )
+        raise SpecError("errors.kernel.w_count", size=k, needed=k * k, count=count)
     values = []
     for index, part in enumerate(parts):
         value = _number(part)
         if value is None or abs(value) > MAX_WEIGHT:
             raise SpecError(
-                f"Expected w to hold numbers between -{MAX_WEIGHT:g} and {MAX_WEIGHT:g}. "
-                f"Received: {part!r} at position {index + 1} "
-                f"(row {index // k + 1}, column {index % k + 1})"
+                "errors.kernel.w_value",
+                high=MAX_WEIGHT,
+                text=part,
+                position=index + 1,
+                row=index // k + 1,
+                column=index % k + 1,
             )
         values.append(float(np.float32(value)))
     return tuple(values)

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from cnn_core.errors import SpecError
+from cnn_core.i18n import DEFAULT_LANGUAGE, Message, catalogue
 
 __all__ = [
     "BANK",
@@ -26,6 +27,9 @@ __all__ = [
     "fit_kernel_size",
     "gabor_parameters",
     "preset_kernel",
+    "preset_label",
+    "preset_source",
+    "sizes_message",
     "sizes_text",
 ]
 
@@ -121,11 +125,13 @@ class Preset:
     name : str
         URL name (``weights=``), e.g. ``"sobel_x"``.
     label : str
-        What the sidebar and tile titles show, e.g. ``"Sobel x"``.
+        The English display name, e.g. ``"Sobel x"``; :func:`preset_label`
+        gives it in any language.
     sizes : tuple of int
         Kernel sizes it exists at.
     source : str
-        Where it comes from, for the Kernels page.
+        Where it comes from, for the Kernels page (English;
+        :func:`preset_source` gives it in any language).
     """
 
     name: str
@@ -138,8 +144,10 @@ class Preset:
         """The ``(k, k)`` float32 kernel; ``k`` must be in :attr:`sizes`."""
         if k not in self.sizes:
             raise SpecError(
-                f"Expected a kernel size {sizes_text(self.sizes)} for {self.label}. "
-                f"Received: kernel_size={k}"
+                "errors.kernel.preset_size",
+                sizes=sizes_message(self.sizes),
+                label=preset_label(self.name),
+                kernel_size=k,
             )
         return self.build(k).astype(np.float32)
 
@@ -147,33 +155,26 @@ class Preset:
 def _presets():
     odd_from_1 = tuple(range(1, 32, 2))
     table = [
-        ("identity", "Identity", odd_from_1, "1 at the centre, 0 elsewhere", _identity),
-        ("box", "Box blur", tuple(KERNEL_SIZES), "1/k² everywhere (cv2.blur)", _box),
-        (
-            "gaussian",
-            "Gaussian blur",
-            _ODD,
-            "cv2.getGaussianKernel(k, -1), outer product",
-            _gaussian,
-        ),
-        ("sharpen", "Sharpen", (3,), "textbook 3x3: 5 at the centre, -1 beside it", _sharpen),
-        ("sobel_x", "Sobel x", _ODD, "cv2.getDerivKernels(1, 0, k, normalize=True)", _sobel_x),
-        ("sobel_y", "Sobel y", _ODD, "cv2.getDerivKernels(0, 1, k, normalize=True)", _sobel_y),
-        ("prewitt_x", "Prewitt x", (3,), "textbook 3x3 [-1 0 1] rows, / 6", _prewitt_x),
-        ("prewitt_y", "Prewitt y", (3,), "textbook 3x3 [-1 0 1] columns, / 6", _prewitt_y),
-        (
-            "laplacian",
-            "Laplacian",
-            _ODD,
-            "d²/dx² + d²/dy² from cv2.getDerivKernels(normalize=True)",
-            _laplacian,
-        ),
-        ("emboss", "Emboss", (3,), "textbook 3x3 [[-2 -1 0] [-1 1 1] [0 1 2]]", _emboss),
-        ("gabor", "Gabor", _ODD, "cv2.getGaborKernel, vertical stripes, zero mean", _gabor),
+        ("identity", odd_from_1, _identity),
+        ("box", tuple(KERNEL_SIZES), _box),
+        ("gaussian", _ODD, _gaussian),
+        ("sharpen", (3,), _sharpen),
+        ("sobel_x", _ODD, _sobel_x),
+        ("sobel_y", _ODD, _sobel_y),
+        ("prewitt_x", (3,), _prewitt_x),
+        ("prewitt_y", (3,), _prewitt_y),
+        ("laplacian", _ODD, _laplacian),
+        ("emboss", (3,), _emboss),
+        ("gabor", _ODD, _gabor),
     ]
+    # The words live in the catalogue (kernels.preset.*, kernels.source.*);
+    # label and source keep the English ones for code that wants plain text.
+    english = catalogue(DEFAULT_LANGUAGE)
     return {
-        name: Preset(name, label, sizes, source, build)
-        for name, label, sizes, source, build in table
+        name: Preset(
+            name, english[f"kernels.preset.{name}"], sizes, english[f"kernels.source.{name}"], build
+        )
+        for name, sizes, build in table
     }
 
 
@@ -204,7 +205,7 @@ def preset_kernel(name, k):
            [-1.,  0.,  1.]], dtype=float32)
     """
     if name not in PRESETS:
-        raise SpecError(f"Expected a preset among {list(PRESETS)}. Received: {name!r}")
+        raise SpecError("errors.kernel.unknown_preset", choices=str(list(PRESETS)), value=name)
     return PRESETS[name].kernel(k)
 
 
@@ -238,30 +239,56 @@ def bank_kernels(k):
     ((3, 3, 11), 'Sobel x')
     """
     if k not in bank_sizes():
-        raise SpecError(
-            f"Expected a kernel size {sizes_text(bank_sizes())} for the classic bank. "
-            f"Received: kernel_size={k}"
-        )
+        raise SpecError("errors.kernel.bank_size", sizes=sizes_message(bank_sizes()), kernel_size=k)
     kernels = np.stack([PRESETS[name].kernel(k) for name in BANK], axis=2)
     return kernels, tuple(PRESETS[name].label for name in BANK)
 
 
-def sizes_text(sizes):
+def preset_label(name):
+    """A preset's display name as a :class:`~cnn_core.i18n.Message`.
+
+    Examples
+    --------
+    >>> preset_label("sobel_x").render("en"), preset_label("sobel_x").render("zh")
+    ('Sobel x', 'Sobel x 方向')
+    """
+    return Message.of(f"kernels.preset.{name}")
+
+
+def preset_source(name):
+    """Where a preset comes from, as a :class:`~cnn_core.i18n.Message`."""
+    return Message.of(f"kernels.source.{name}")
+
+
+def sizes_message(sizes):
+    """Which kernel sizes a choice exists at, as a message (the sizes are numbers).
+
+    Examples
+    --------
+    >>> sizes_message((3,))
+    Message(key='kernels.sizes.only', params=(('size', 3),))
+    """
+    sizes = tuple(sizes)
+    if len(sizes) == 1:
+        return Message.of("kernels.sizes.only", size=sizes[0])
+    if all(size % 2 for size in sizes) and sizes == tuple(range(sizes[0], sizes[-1] + 1, 2)):
+        return Message.of("kernels.sizes.odd", low=sizes[0], high=sizes[-1])
+    if sizes == tuple(range(sizes[0], sizes[-1] + 1)):
+        return Message.of("kernels.sizes.range", low=sizes[0], high=sizes[-1])
+    return Message.of("kernels.sizes.among", sizes=", ".join(map(str, sizes)))
+
+
+def sizes_text(sizes, lang="en"):
     """Describe a set of kernel sizes in words.
 
     Examples
     --------
     >>> sizes_text((3,)), sizes_text(tuple(range(3, 32, 2))), sizes_text(tuple(range(1, 32)))
     ('of 3 only', 'that is odd, 3-31', 'of 1-31')
+    >>> sizes_text((3,), "zh")
+    '只能是 3'
     """
-    sizes = tuple(sizes)
-    if len(sizes) == 1:
-        return f"of {sizes[0]} only"
-    if all(size % 2 for size in sizes) and sizes == tuple(range(sizes[0], sizes[-1] + 1, 2)):
-        return f"that is odd, {sizes[0]}-{sizes[-1]}"
-    if sizes == tuple(range(sizes[0], sizes[-1] + 1)):
-        return f"of {sizes[0]}-{sizes[-1]}"
-    return "among " + ", ".join(map(str, sizes))
+    return sizes_message(sizes).render(lang)
 
 
 def fit_kernel_size(sizes, k):

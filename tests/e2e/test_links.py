@@ -75,8 +75,13 @@ def test_a_locked_link_hides_the_settings_on_every_page(page, app_url):
     open_link(page, f"{app_url}/?filters=2&image=coins&lock=1")
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar).to_contain_text("Locked view: settings come from the link")
-    for role in ("combobox", "slider", "checkbox", "spinbutton", "radio", "textbox"):
+    for role in ("combobox", "slider", "checkbox", "spinbutton", "textbox"):
         expect(sidebar.get_by_role(role)).to_have_count(0)
+    # The one control left is the language: its options are the only radios.
+    expect(sidebar.get_by_role("radio")).to_have_count(2)
+    expect(
+        sidebar.get_by_role("radiogroup", name="Language / 语言").get_by_role("radio")
+    ).to_have_count(2)
     expect(
         sidebar.get_by_role("button", name="Reset to the seed article's settings")
     ).to_have_count(0)
