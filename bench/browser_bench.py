@@ -433,6 +433,13 @@ def summarize(record):
             f"{h.fmt_seconds(record['seconds'])}, {h.fmt_bytes(record['total_bytes'])}"
             f" ({record['frames']} frames, largest {h.fmt_bytes(record['largest_frame'])})"
         )
+        if record.get("server_cpu") is not None and record.get("browser_task") is not None:
+            text += (
+                f"; CPU: server {record['server_cpu']:.2f} s,"
+                f" page main thread {record['browser_task']:.2f} s"
+            )
+            if record.get("browser_cpu") is not None:
+                text += f", Chromium CPU {record['browser_cpu']:.2f} s"
         if record.get("exceptions"):
             text += f", {len(record['exceptions'])} exception box(es): {record['exceptions'][0]!r}"
         return text

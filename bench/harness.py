@@ -186,6 +186,17 @@ def _port_busy(port):
         return sock.connect_ex((HOST, port)) == 0
 
 
+def chromium_cpu():
+    """CPU seconds (user + system) of the Chromium processes under this process."""
+    total = 0.0
+    for proc in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "chrom" in proc.name().lower():
+                times = proc.cpu_times()
+                total += times.user + times.system
+    return total
+
+
 def process_tree_rss(pid):
     """RSS of ``pid`` plus all its descendants, in bytes (0 if it is gone)."""
     try:
@@ -277,6 +288,17 @@ class RunResult:
         the browser's main thread had drawn the result.
     first_delta_seconds : float or None
         Input event to the first element delta: server work before output.
+    server_cpu : float or None
+        CPU seconds the server process spent (all threads) from the input
+        event to the end of the measurement: far steadier than times on a
+        busy machine.
+    browser_task : float or None
+        Seconds the page's main thread was busy in that time (Chrome's
+        ``TaskDuration``: parsing, React, Plotly's drawing, layout); wall
+        time of its tasks, so it grows when other jobs take the cores.
+    browser_cpu : float or None
+        CPU seconds of all Chromium processes this bench started (renderer,
+        GPU, browser), in that time: the browser's work, steady under load.
     runs : int
         Script runs started (more than one means the app reran itself).
     by_element : dict
@@ -293,6 +315,9 @@ class RunResult:
     send_seconds: float | None = None
     painted_seconds: float | None = None
     first_delta_seconds: float | None = None
+    server_cpu: float | None = None
+    browser_task: float | None = None
+    browser_cpu: float | None = None
     runs: int = 1
     by_element: dict = field(default_factory=dict)
     exceptions: list = field(default_factory=list)
@@ -318,6 +343,9 @@ class RunResult:
             "first_delta_seconds": None
             if self.first_delta_seconds is None
             else round(self.first_delta_seconds, 4),
+            "server_cpu": None if self.server_cpu is None else round(self.server_cpu, 4),
+            "browser_task": None if self.browser_task is None else round(self.browser_task, 4),
+            "browser_cpu": None if self.browser_cpu is None else round(self.browser_cpu, 4),
             "runs": self.runs,
             "by_element": self.by_element,
             "exceptions": self.exceptions,
@@ -428,6 +456,22 @@ class Session:
         self.page.on("websocket", self._on_ws)
         self.page.on("response", self._on_response)
         self.page.on("crash", self._on_crash)
+        self.cdp = None
+        with contextlib.suppress(Exception):  # the CPU figures are extras
+            self.cdp = self.context.new_cdp_session(self.page)
+            self.cdp.send("Performance.enable")
+
+    def cpu_mark(self):
+        """(server CPU s, page main-thread busy s, Chromium CPU s) so far."""
+        server = browser = None
+        with contextlib.suppress(Exception):
+            times = psutil.Process(self.server.proc.pid).cpu_times()
+            server = times.user + times.system
+        if self.cdp is not None:
+            with contextlib.suppress(Exception):
+                metrics = self.cdp.send("Performance.getMetrics")["metrics"]
+                browser = next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+        return server, browser, chromium_cpu()
 
     # -- event plumbing
     def _on_crash(self, _page):
@@ -595,9 +639,16 @@ class Session:
     def act(self, action, timeout=60.0, paint=True):
         """Perform ``action(session)`` -> t0 and wait for the rerun it causes."""
         start = self.mark()
+        server, browser, chromium = self.cpu_mark()
         t0 = action(self)
         result = self.wait_done(start, t0, timeout, paint=paint)
         result.exceptions = self.exceptions()
+        server_after, browser_after, chromium_after = self.cpu_mark()
+        result.browser_cpu = chromium_after - chromium
+        if server is not None and server_after is not None:
+            result.server_cpu = server_after - server
+        if browser is not None and browser_after is not None:
+            result.browser_task = browser_after - browser
         return result
 
     def close(self):

@@ -18,6 +18,7 @@ from cnn_core.kernels import (
     preset_label,
     preset_source,
 )
+from cnn_core.kernels.learned import LEARNED, learned_layer
 from cnn_core.layer_table import GlorotSeed
 from cnn_core.shapes import plan_pipeline, stage_key
 
@@ -185,7 +186,20 @@ def weight_lines(block, channels, color_input, target, number=None, lang="en"):
     'conv.set_weights([kernel, bias])'
     """
     kernels = kernel_stack(block.weights, block.kernel_size, block.custom)
-    if block.weights in PRESETS:
+    bias = [f'bias = np.full({block.filters}, {format_weights((block.bias,))}, dtype="float32")']
+    if block.weights == LEARNED:
+        what = translate(lang, "train.learned.code_comment")
+        values = learned_layer(block.kernel_size, block.custom)[1]
+        rows = [values[i : i + 6] for i in range(0, len(values), 6)]
+        bias = [
+            "bias = np.array(",
+            "    [",
+            *("        " + format_weights(row).replace(",", ", ") + "," for row in rows),
+            "    ],",
+            '    dtype="float32",',
+            ")",
+        ]
+    elif block.weights in PRESETS:
         what = translate(
             lang,
             "codegen.preset",
@@ -222,6 +236,6 @@ def weight_lines(block, channels, color_input, target, number=None, lang="en"):
         f").transpose(1, 2, 0)  # (k, k, filters) = {kernels.shape}",
         *spread,
         "kernel = kernels_2d[:, :, None, :] * channel_weights[None, None, :, None]",
-        f'bias = np.full({block.filters}, {format_weights((block.bias,))}, dtype="float32")',
+        *bias,
         f"{target}.set_weights([kernel, bias])",
     ]

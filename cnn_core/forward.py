@@ -226,7 +226,7 @@ def compute_stages(models, batch, budget):
 
     Parameters
     ----------
-    models : keras.Model or list of list of (range, keras.Model)
+    models : keras.Model or list of list of (range, BlockChunk)
         One model from :func:`cnn_core.model.build_model`, or the per-block
         chunks of :func:`cnn_core.model.build_chunked_models`. Chunked, each
         block runs on the previous block's last output; each chunk's outputs
@@ -304,7 +304,7 @@ def conv_map(models, batch, filter_index):
 
     Parameters
     ----------
-    models : keras.Model or list of (range, keras.Model)
+    models : keras.Model or list of (range, BlockChunk)
     batch : ndarray of float32, shape (1, n, n, c)
     filter_index : int
         0-based.

@@ -20,12 +20,24 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
 from cnn_core.errors import SpecError
 from cnn_core.i18n import translate
 
-__all__ = ["FINE_BINS", "MAX_BINS", "ValueHistogram", "coarsen", "count_values", "histogram_figure"]
+__all__ = [
+    "FINE_BINS",
+    "HISTOGRAM_GAP_PX",
+    "HISTOGRAM_PLOT_PX",
+    "MAX_BINS",
+    "ValueHistogram",
+    "bar_colors",
+    "coarsen",
+    "count_values",
+    "histogram_title",
+    "histogram_trace",
+    "with_histogram",
+]
 
 #: Most bins a histogram on the page has.
 MAX_BINS = 64
@@ -159,53 +171,44 @@ def coarsen(parts, low, high, bins=MAX_BINS):
     return ValueHistogram(counts, edges)
 
 
-def histogram_figure(histogram, value_range, colorscale, zero_fraction=None, lang="en"):
-    """A small bar chart of a stage's values, bars coloured like the tiles.
+#: Pixels a histogram adds under a stage figure's tiles: the gap that holds
+#: the tiles' x tick labels and axis title and the histogram's title, then
+#: the histogram's plot area (its own tick labels and axis title sit in the
+#: figure's bottom margin, where the tiles' were).
+HISTOGRAM_GAP_PX = 72
+HISTOGRAM_PLOT_PX = 110
+
+
+def histogram_trace(histogram, value_range, colorscale, lang="en"):
+    """The bars of a histogram, each coloured like the tiles at its middle value.
 
     Parameters
     ----------
     histogram : ValueHistogram
     value_range : tuple of float
-        The range the stage's colour map spans; each bar gets the colour its
-        middle value has in the tiles.
+        The range the stage's colour map spans.
     colorscale : list
         Plotly colour scale as colours (see :func:`cnn_core.color_scale.colorscale`).
-    zero_fraction : float, optional
-        Share of values exactly zero, stated in the title (after an
-        activation or pooling: the sparsity ReLU creates).
     lang : str
-        The language of the title, axis titles and hover text.
+        The language of the hover text.
 
     Returns
     -------
-    plotly.graph_objects.Figure
-
-    Examples
-    --------
-    >>> h = count_values(np.array([0.0, 0.0, 1.0, 3.0]), bins=4)
-    >>> fig = histogram_figure(h, (0.0, 3.0), [[0, "black"], [1, "white"]], 0.5)
-    >>> fig.layout.title.text
-    '4 values in 4 bins · exactly zero: 50.0%'
-    >>> histogram_figure(h, (0.0, 3.0), [[0, "black"], [1, "white"]], 0.5, "zh").layout.title.text
-    '4 个值，分为 4 个区间 · 恰好为零：50.0%'
+    dict
+        A Plotly bar trace.
     """
     widths = np.diff(histogram.edges)
     low, high = value_range
-    title = translate(
-        lang, "figures.histogram.title", total=histogram.total, bins=len(histogram.counts)
-    )
-    if zero_fraction is not None:
-        title += " · " + translate(lang, "figures.histogram.zeros", share=zero_fraction)
-    bar = {
+    return {
         "type": "bar",
         "x": histogram.centres.astype(np.float32),
         "y": histogram.counts.astype(np.int32),
         "width": (widths * 0.98).astype(np.float32),
+        # CSS colours, not numbers on a colour scale: plotly.js reads a
+        # typed array of numbers here as colour names, warns once per bar
+        # (a console.trace each, on every draw) and paints them black.
         "marker": {
-            "color": histogram.centres.astype(np.float32),
-            "colorscale": colorscale,
-            "cmin": low,
-            "cmax": high if high > low else low + 1,
+            "color": bar_colors(histogram.centres, (low, high), colorscale),
             "line": {"width": 0.5, "color": "rgba(0,0,0,0.35)"},
         },
         "customdata": np.stack([histogram.edges[:-1], histogram.edges[1:]], axis=1).astype(
@@ -213,26 +216,148 @@ def histogram_figure(histogram, value_range, colorscale, zero_fraction=None, lan
         ),
         "hovertemplate": translate(lang, "figures.histogram.hover"),
     }
-    layout = {
-        "title": {"text": title, "font": {"size": 12}, "x": 0, "xanchor": "left"},
-        "height": 185,
-        "margin": {"l": 50, "r": 10, "t": 30, "b": 48, "autoexpand": False},
-        "bargap": 0,
-        "xaxis": {
+
+
+def bar_colors(values, value_range, colorscale):
+    """The colour ``colorscale`` gives each value over ``value_range``, as CSS colours.
+
+    Examples
+    --------
+    >>> gray = [[0, "rgb(0, 0, 0)"], [1, "rgb(255, 255, 255)"]]
+    >>> bar_colors(np.array([0.0, 0.5, 2.0]), (0.0, 1.0), gray)
+    ['rgb(0, 0, 0)', 'rgb(128, 128, 128)', 'rgb(255, 255, 255)']
+    """
+    low, high = value_range
+    span = high - low if high > low else 1.0
+    positions = np.clip((np.asarray(values, np.float64) - low) / span, 0.0, 1.0)
+    colors = sample_colorscale(colorscale, positions.tolist(), colortype="tuple")
+    return [
+        "rgb({}, {}, {})".format(*(round(channel * 255) for channel in color)) for color in colors
+    ]
+
+
+def histogram_title(histogram, zero_fraction=None, lang="en"):
+    """What a histogram counts, and the share of exact zeros if given.
+
+    Examples
+    --------
+    >>> h = count_values(np.array([0.0, 0.0, 1.0, 3.0]), bins=4)
+    >>> histogram_title(h, 0.5)
+    '4 values in 4 bins · exactly zero: 50.0%'
+    >>> histogram_title(h, 0.5, "zh")
+    '4 个值，分为 4 个区间 · 恰好为零：50.0%'
+    """
+    title = translate(
+        lang, "figures.histogram.title", total=histogram.total, bins=len(histogram.counts)
+    )
+    if zero_fraction is not None:
+        title += " · " + translate(lang, "figures.histogram.zeros", share=zero_fraction)
+    return title
+
+
+def _histogram_axes(suffix, y_domain, lang):
+    return {
+        f"xaxis{suffix}": {
+            "domain": [0.0, 1.0],
+            "anchor": f"y{suffix}",
             "title": {"text": translate(lang, "figures.colorbar.value"), "standoff": 4},
             "ticklabeloverflow": "allow",
             "zeroline": False,
         },
-        "yaxis": {
+        f"yaxis{suffix}": {
+            "domain": y_domain,
+            "anchor": f"x{suffix}",
             "title": {"text": translate(lang, "figures.histogram.count")},
             "ticklabeloverflow": "allow",
             "rangemode": "tozero",
         },
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "showlegend": False,
-        # Not Plotly's default template (7 kB, nine tenths of this figure):
-        # Streamlit's theme fills this one in the browser. Under Streamlit's
-        # 10 kB message cache, a small chart is sent again on every rerun.
-        "template": {"layout": {}},
     }
-    return go.Figure({"data": [bar], "layout": layout}, _validate=False)
+
+
+def with_histogram(figure, histogram, value_range, colorscale, zero_fraction=None, lang="en"):
+    """A stage figure with its histogram drawn under the tiles, in the same chart.
+
+    One chart per stage instead of two: the browser lays out, draws and
+    updates each Plotly chart on its own, and a small chart of its own is
+    sent again on every rerun (Streamlit caches only messages over 10 kB).
+    The figure grows by :data:`HISTOGRAM_GAP_PX` + :data:`HISTOGRAM_PLOT_PX`
+    pixels; everything it had keeps its size in pixels.
+
+    Parameters
+    ----------
+    figure : plotly.graph_objects.Figure
+        A figure of :mod:`cnn_core.figures` built without validation (fixed
+        pixel margins and height, axes ``x``, ``x2``, ...); changed in place.
+    histogram : ValueHistogram
+    value_range : tuple of float
+        The range the stage's colour map spans (see :func:`histogram_trace`).
+    colorscale : list
+        Plotly colour scale as colours.
+    zero_fraction : float, optional
+        Share of values exactly zero, stated in the histogram's title (after
+        an activation or pooling: the sparsity ReLU creates).
+    lang : str
+        The language of the histogram's title, axis titles and hover text.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        ``figure`` itself, changed in place.
+
+    Examples
+    --------
+    >>> import plotly.graph_objects as go
+    >>> layout = {"height": 300, "margin": {"t": 50, "b": 50}}
+    >>> fig = go.Figure({"data": [], "layout": layout}, _validate=False)
+    >>> h = count_values(np.array([0.0, 0.0, 1.0, 3.0]), bins=4)
+    >>> gray = [[0, "rgb(0, 0, 0)"], [1, "rgb(255, 255, 255)"]]
+    >>> out = with_histogram(fig, h, (0.0, 3.0), gray, 0.5)
+    >>> out.layout.height, [trace.type for trace in out.data], out.layout.yaxis.domain
+    (482, ['bar'], (0.0, 0.287958))
+    >>> out.layout.annotations[0].text
+    '4 values in 4 bins · exactly zero: 50.0%'
+    """
+    # Edited in place: a copy (``to_dict`` and a new Figure) of a 16-tile
+    # figure costs more than drawing its tiles. ``_layout`` is the dict the
+    # figure and its layout object read their properties from.
+    layout = figure._layout
+    margin = layout["margin"]
+    old_plot = layout["height"] - margin["t"] - margin["b"]
+    added = HISTOGRAM_GAP_PX + HISTOGRAM_PLOT_PX
+    plot = old_plot + added
+
+    def lifted(y):  # a paper y of the old plot area, in the new one
+        return round((added + y * old_plot) / plot, 6)
+
+    taken = 0
+    for key, axis in layout.items():
+        if key.startswith("yaxis") and "domain" in axis:
+            axis["domain"] = [lifted(axis["domain"][0]), lifted(axis["domain"][1])]
+        if key.startswith(("xaxis", "yaxis")):
+            taken = max(taken, int(key[5:] or 1))
+    annotations = layout.setdefault("annotations", [])
+    for note in annotations:
+        if note.get("yref") == "paper":
+            note["y"] = lifted(note["y"])
+    top = round(HISTOGRAM_PLOT_PX / plot, 6)
+    suffix = "" if taken == 0 else str(taken + 1)
+    layout.update(_histogram_axes(suffix, [0.0, top], lang))
+    layout["height"] = layout["height"] + added
+    layout["bargap"] = 0
+    annotations.append(
+        {
+            "text": histogram_title(histogram, zero_fraction, lang),
+            "x": 0,
+            "y": top,
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": 12},
+        }
+    )
+    bar = histogram_trace(histogram, value_range, colorscale, lang)
+    bar.update({"xaxis": f"x{suffix}", "yaxis": f"y{suffix}", "showlegend": False})
+    figure.add_trace(bar)
+    return figure

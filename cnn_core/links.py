@@ -56,6 +56,7 @@ from cnn_core.kernels import (
     parse_weights,
     size_message,
 )
+from cnn_core.kernels.learned import LEARNED, portable_block
 from cnn_core.spec import (
     ACTIVATIONS,
     LIMITS,
@@ -550,6 +551,8 @@ def spec_to_query(spec, *, sample=None, url=None, lock=False, lang=None):
     >>> spec_to_query(PipelineSpec.single(color_mode="rgb", filters=8), sample="coffee", lock=True)
     {'image': 'coffee', 'mode': 'rgb', 'filters': '8', 'lock': '1'}
     """
+    # A session's own trained kernels stay in the session: the link opens the committed model's.
+    spec = spec.replace(blocks=tuple(portable_block(block) for block in spec.blocks))
     current = pipeline_values(spec) | {"sample": sample, "url": url, "lock": lock, "lang": lang}
     query = {}
     for entry in PIPELINE:
@@ -706,11 +709,12 @@ def _fit_kernel_choice(block, found, rejected, suffix=""):
         rejected.append(Rejection(written, text, Allowed("numbers_custom"), ""))
     if weights != "custom":
         block["custom"] = ()
-    if weights == "random":
-        if block["bias"] != 0:
+    if weights in ("random", LEARNED):  # a learned layer keeps the biases it learned
+        if block["bias"] != 0 and weights == "random":
             written, text = found["bias" + suffix]
             rejected.append(Rejection(written, text, Allowed("bias_random"), "0"))
         block["bias"] = 0.0
+    if weights == "random":
         return
     sizes = choice_sizes(weights)
     fitted = fit_kernel_size(sizes, size)

@@ -16,11 +16,13 @@ import numpy as np
 
 from cnn_core.errors import SpecError
 from cnn_core.kernels import kernel_stack, layer_weights
+from cnn_core.kernels.learned import LEARNED, learned_layer
 from cnn_core.layer_table import GlorotSeed
 from cnn_core.shapes import plan_pipeline, stage_key
 
 __all__ = [
     "CHUNK_VALUES",
+    "BlockChunk",
     "build_chunked_models",
     "build_model",
     "filter_chunks",
@@ -178,8 +180,8 @@ def run_forward(model, batch):
 
     Parameters
     ----------
-    model : keras.Model
-        From :func:`build_model`.
+    model : keras.Model or BlockChunk
+        From :func:`build_model` or :func:`build_chunked_models`.
     batch : ndarray of float32, shape (1, n, n, c)
 
     Returns
@@ -217,6 +219,15 @@ def kernel_weights(spec, index=0):
     bias : ndarray of float32, shape (filters,)
     """
     block = spec.blocks[index]
+    if block.weights == LEARNED:
+        # Per-filter biases, as the trained layer has them.
+        kernels, bias = learned_layer(block.kernel_size, block.custom)
+        kernel, _ = layer_weights(
+            kernels,
+            spec.block_channels(index),
+            color_input=index == 0 and spec.color_mode == "rgb",
+        )
+        return kernel, bias
     if block.weights != "random":
         # A 2-D kernel per filter, spread over the block's input channels: by
         # luminance for the RGB image, 1/c each for a later block's maps.
@@ -312,15 +323,62 @@ def filter_chunks(spec, max_values=CHUNK_VALUES):
     return chunks
 
 
+class BlockChunk:
+    """Some filters of one block, run eagerly by Keras's own layer code.
+
+    Called like a model, ``chunk(x, training=False)``, it returns the same
+    dict of stage outputs as :func:`build_model`'s model does for the
+    block's stages and these filters. No ``keras.Model`` is built: tracing a
+    functional model per setting cost more than running it at the defaults.
+    The convolution is the layer's own ``convolution_op`` (``keras.ops.conv``
+    with the layer's strides, padding and dilation) on the chunk's slice of
+    the block's kernel, plus the bias, as ``Conv2D.call`` does; the other
+    layers hold no weights and run their ``call``. Layers are made but never
+    built, so no variables or initialisers run, and running needs no lock.
+
+    Parameters
+    ----------
+    stages : sequence of Stage
+        One block's stages, from :func:`cnn_core.shapes.plan_pipeline`.
+    kernel : ndarray of float32, shape (k, k, c, f)
+        This chunk's filters.
+    bias : ndarray of float32, shape (f,)
+    """
+
+    def __init__(self, stages, kernel, bias):
+        self.filters = kernel.shape[-1]
+        self.kernel = np.ascontiguousarray(kernel, dtype=np.float32)
+        self.bias = np.asarray(bias, np.float32).reshape(1, 1, 1, -1)
+        self.layers = []
+        for stage in stages:
+            call = stage.layer
+            if stage.kind == "conv":
+                call = dataclasses.replace(call, args=(self.filters, *call.args[1:]))
+            self.layers.append((stage.key, stage.kind, keras_layer(call, stage.layer_name)))
+
+    def __call__(self, x, training=False):
+        keras = load_keras()
+        outputs = {}
+        for key, kind, layer in self.layers:
+            if kind == "conv":
+                x = keras.ops.add(layer.convolution_op(x, self.kernel), self.bias)
+            else:
+                x = layer.call(x)
+            outputs[key] = x
+        return outputs
+
+
 @_serialized
 def build_chunked_models(spec, max_values=CHUNK_VALUES):
-    """Models that together compute :func:`build_model`'s outputs, block by block.
+    """Runners that together compute :func:`build_model`'s outputs, block by block.
 
-    Each block gets its own models, which take the previous block's last
-    output (the image for the first block) and compute a few filters each;
-    stacking a block's chunk outputs along the channel axis gives the full
-    model's outputs for that block. Each chunk model carries the matching
-    slice of the block's full seeded kernel.
+    Each block gets its own :class:`BlockChunk` runners, which take the
+    previous block's last output (the image for the first block) and compute
+    a few filters each; stacking a block's chunk outputs along the channel
+    axis gives the full model's outputs for that block. Each chunk carries
+    the matching slice of the block's kernel (:func:`kernel_weights`: the
+    seeded Glorot-uniform draw the model's Conv2D makes, or the chosen
+    kernels).
 
     Parameters
     ----------
@@ -329,32 +387,27 @@ def build_chunked_models(spec, max_values=CHUNK_VALUES):
 
     Returns
     -------
-    list of list of (range, keras.Model)
-        Per computable block, filter indices and the model that computes them.
+    list of list of (range, BlockChunk)
+        Per computable block, filter indices and the runner that computes them.
     """
-    keras = load_keras()
     plan = plan_pipeline(spec)
     pieces = []
-    previous = plan.stages[0]
     for index, chunks in enumerate(filter_chunks(spec, max_values)):
         stages = plan.block_stages(index + 1)
         if not stages:
             break
-        models = []
-        kernel = bias = None
-        if len(chunks) > 1 or spec.blocks[index].weights != "random":
-            kernel, bias = kernel_weights(spec, index)
-        for chunk in chunks:
-            inputs = keras.Input(shape=previous.shape, name=f"block{index + 1}_input")
-            outputs = {}
-            _add_stages(inputs, stages, outputs, filters=chunk if len(chunks) > 1 else None)
-            model = keras.Model(inputs, outputs, name=f"convlab_block{index + 1}")
-            if kernel is not None:
-                conv = next(stage for stage in stages if stage.kind == "conv")
-                model.get_layer(conv.layer_name).set_weights(
-                    [kernel[..., chunk.start : chunk.stop], bias[chunk.start : chunk.stop]]
+        kernel, bias = kernel_weights(spec, index)
+        pieces.append(
+            [
+                (
+                    chunk,
+                    BlockChunk(
+                        stages,
+                        kernel[..., chunk.start : chunk.stop],
+                        bias[chunk.start : chunk.stop],
+                    ),
                 )
-            models.append((chunk, model))
-        pieces.append(models)
-        previous = stages[-1]
+                for chunk in chunks
+            ]
+        )
     return pieces

@@ -38,17 +38,22 @@ def all_charts(at):
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
-def is_histogram(chart):
-    return [trace["type"] for trace in chart["data"]] == ["bar"]
-
-
 def charts(at):
-    """The tile and kernel charts (not the histograms beside the stages)."""
-    return [chart for chart in all_charts(at) if not is_histogram(chart)]
+    """The tile charts (each with its stage's histogram under the tiles)."""
+    return all_charts(at)
 
 
 def histograms(at):
-    return [chart for chart in all_charts(at) if is_histogram(chart)]
+    """Per chart that has one: the histogram's bar trace and its title."""
+    found = []
+    for chart in all_charts(at):
+        bars = [trace for trace in chart["data"] if trace["type"] == "bar"]
+        if bars:
+            [bar] = bars
+            notes = chart["layout"].get("annotations", [])
+            [title] = [note["text"] for note in notes if " values in " in note["text"]]
+            found.append((bar, title))
+    return found
 
 
 def no_exception(at):
@@ -85,7 +90,8 @@ def heatmaps(chart):
 
 def test_tiles_are_images_with_exact_values_on_hover(at):
     conv = charts(at)[1]
-    image, heatmap, thumbnail = conv["data"]
+    image, heatmap, thumbnail, bar = conv["data"]
+    assert bar["type"] == "bar"  # the histogram, under the tiles
     assert thumbnail["type"] == "heatmap" and "kernel of filter 1" in thumbnail["hovertemplate"]
     assert image["type"] == "image"
     assert image["source"].startswith("data:image/jpeg;base64,")
@@ -467,11 +473,11 @@ def test_random_settings_compute_or_explain(seed):
 
 def test_each_stage_has_a_histogram_counted_from_the_full_maps(at):
     hists = histograms(at)
-    assert len(hists) == 4
-    totals = [int(np.sum(chart_array(h["data"][0]["y"]))) for h in hists]
+    assert len(hists) == len(all_charts(at)) == 4  # one chart per stage, histogram inside
+    totals = [int(np.sum(chart_array(bar["y"]))) for bar, _ in hists]
     assert totals == [512 * 512, 498 * 498, 498 * 498, 249 * 249]
-    assert all(len(chart_array(h["data"][0]["y"])) <= 64 for h in hists)
-    titles = [h["layout"]["title"]["text"] for h in hists]
+    assert all(len(chart_array(bar["y"])) <= 64 for bar, _ in hists)
+    titles = [title for _, title in hists]
     assert "exactly zero" not in titles[0] and "exactly zero" not in titles[1]
     assert "exactly zero: " in titles[2] and "exactly zero: " in titles[3]
 
@@ -654,3 +660,29 @@ def test_a_locked_link_that_asks_for_an_upload_shows_the_cat():
     assert "original image: (300, 451, 3)" in text(at)
     assert len(charts(at)) == 4
     assert not at.sidebar.get("file_uploader")
+
+
+def test_stage_figures_are_built_once_per_setting_and_shared(at, monkeypatch):
+    """A rerun that changes nothing builds no figure; a change of activation
+    rebuilds only the stages it changes; a new session on a setting another
+    session has drawn builds none."""
+    import ui.stages
+
+    built = []
+    original = ui.stages.stage_figure
+
+    def counting(*args, **kwargs):
+        built.append(kwargs.get("title"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ui.stages, "stage_figure", counting)
+    at.run()
+    assert no_exception(at) and built == []
+    at.selectbox(key="activation").set_value("tanh").run()
+    assert no_exception(at)
+    assert len(built) == 2  # the activation and pooling stages; input and conv are unchanged
+    before = charts(at)
+    again = AppTest.from_file(APP, default_timeout=120).run()
+    again.selectbox(key="activation").set_value("tanh").run()
+    assert no_exception(again) and len(built) == 2
+    assert charts(again) == before

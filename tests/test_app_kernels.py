@@ -34,7 +34,6 @@ def captions(at):
 
 def tile_titles(at, index=1):
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    charts = [c for c in charts if [t["type"] for t in c["data"]] != ["bar"]]
     return [t["name"] for t in charts[index]["data"] if t.get("opacity") == 0]
 
 

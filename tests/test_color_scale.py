@@ -16,7 +16,7 @@ from cnn_core.color_scale import (
 from cnn_core.display import DisplayBudget
 from cnn_core.figures import stage_figure
 from cnn_core.forward import quantized, summarize_stage
-from cnn_core.histogram import count_values, histogram_figure
+from cnn_core.histogram import HISTOGRAM_GAP_PX, count_values, with_histogram
 from tests.test_figures import validated
 
 RNG = np.random.default_rng(11)
@@ -148,24 +148,69 @@ def test_modes_are_the_three_of_cnn_explainer():
         tile_ranges("global", [0.0], [1.0], False)
 
 
-def test_histogram_figure_counts_add_up_and_state_zeros():
+@pytest.mark.parametrize("with_kernels", [False, True])
+def test_histogram_under_the_tiles_counts_add_up_and_states_zeros(with_kernels):
     values = np.maximum(RNG.normal(size=(50, 50, 4)), 0).astype(np.float32)
     maps = stage("activation", values)
     assert maps.histogram.total == values.size
     assert len(maps.histogram.counts) <= 64
+
+    def tiles():
+        return stage_figure(
+            maps.display,
+            maps.samples,
+            maps.step,
+            maps.full_shape[:2],
+            (maps.minimum, maps.maximum),
+            [f"filter {i + 1}" for i in range(4)],
+            display_ranges=(maps.channel_min, maps.channel_max),
+            kernels=RNG.normal(size=(3, 3, 4)) if with_kernels else None,
+        )
+
+    before = tiles().to_dict()
     fig = validated(
-        histogram_figure(
+        with_histogram(
+            tiles(),
             maps.histogram,
             (maps.minimum, maps.maximum),
-            [[0, "black"], [1, "white"]],
+            [[0, "rgb(0, 0, 0)"], [1, "rgb(255, 255, 255)"]],
             maps.zero_fraction,
         )
     )
-    [bar] = fig.data
+    *tile_traces, bar = fig.data
+    assert len(tile_traces) == len(before["data"])
     assert bar.type == "bar"
     from tests.test_figures import as_array
 
     assert as_array(bar.y).sum() == values.size
+    # Each bar in the tiles' colour at its middle value, as a CSS colour
+    # (plotly.js paints numbers given here black).
+    levels = [int(color[4:].split(",")[0]) for color in bar.marker.color]
+    assert len(levels) == len(as_array(bar.y)) and levels == sorted(levels)
+    assert levels[0] < 10 and levels[-1] > 245
     share = np.mean(values == 0)
-    assert f"exactly zero: {share:.1%}" in fig.layout.title.text
+    [title] = [a.text for a in fig.layout.annotations if "values in" in a.text]
+    assert f"exactly zero: {share:.1%}" in title
+    # The histogram has axes of its own, under every tile and kernel, with a
+    # gap of at least HISTOGRAM_GAP_PX for the tiles' tick labels and its title.
+    x_axis = fig.layout[bar.xaxis.replace("x", "xaxis")]
+    y_axis = fig.layout[bar.yaxis.replace("y", "yaxis")]
+    assert x_axis.anchor == bar.yaxis and y_axis.anchor == bar.xaxis
+    plot_px = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    tile_bottoms = [
+        fig.layout[name].domain[0]
+        for name in fig.layout
+        if name.startswith("yaxis") and name != bar.yaxis.replace("y", "yaxis")
+    ]
+    assert len(tile_bottoms) == (8 if with_kernels else 4)
+    gap_px = (min(tile_bottoms) - y_axis.domain[1]) * plot_px
+    assert gap_px >= HISTOGRAM_GAP_PX - 1
+    # Everything the tiles' figure had keeps its size in pixels.
+    margin = before["layout"]["margin"]
+    old_plot_px = before["layout"]["height"] - margin["t"] - margin["b"]
+    for name, axis in before["layout"].items():
+        if name.startswith("yaxis"):
+            old = (axis["domain"][1] - axis["domain"][0]) * old_plot_px
+            new = (fig.layout[name].domain[1] - fig.layout[name].domain[0]) * plot_px
+            assert new == pytest.approx(old, abs=0.5)
     assert count_values(values).total == values.size

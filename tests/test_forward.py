@@ -387,7 +387,7 @@ def test_model_building_is_serialized_across_threads(monkeypatch):
 
     active, peak = [0], [0]
     guard = threading.Lock()
-    original = model_module._add_stages
+    original = model_module.keras_layer
 
     def counting(*args, **kwargs):
         with guard:
@@ -400,7 +400,7 @@ def test_model_building_is_serialized_across_threads(monkeypatch):
             with guard:
                 active[0] -= 1
 
-    monkeypatch.setattr(model_module, "_add_stages", counting)
+    monkeypatch.setattr(model_module, "keras_layer", counting)
     specs = [PipelineSpec.single(input_size=32, kernel_size=3, filters=f) for f in (1, 2, 3, 4)]
     threads = [
         threading.Thread(target=model_module.build_chunked_models, args=(spec, 500))

@@ -20,7 +20,7 @@ from cnn_core.errors import ConvlabError, ShapeError, SpecError
 from cnn_core.export import _CJK_FONTS
 from cnn_core.figures import kernel_figure, sampling_note, stage_figure, tile_names
 from cnn_core.guard import estimate_cost
-from cnn_core.histogram import count_values, histogram_figure
+from cnn_core.histogram import count_values, with_histogram
 from cnn_core.i18n import DEFAULT_LANGUAGE, catalogue, placeholders, translate
 from cnn_core.images import preprocessing_steps, sample_label
 from cnn_core.kernels import choice_label, describe_choice, filter_labels, size_note
@@ -313,11 +313,21 @@ def test_figure_titles_in_chinese():
         "滤波器 1，通道 2",
     ]
     assert kernels["data"][0]["colorbar"]["title"]["text"] == "权重"
-    histogram = histogram_figure(
-        count_values(np.array([0.0, 0.0, 1.0]), bins=4), (0, 1), [], 2 / 3, "zh"
+    gray = [[0, "rgb(0, 0, 0)"], [1, "rgb(255, 255, 255)"]]
+    histogram = with_histogram(
+        stage_figure(maps, maps, 1, (8, 8), (-1.0, 1.0), names, lang="zh"),
+        count_values(np.array([0.0, 0.0, 1.0]), bins=4),
+        (0, 1),
+        gray,
+        2 / 3,
+        "zh",
+    ).to_dict()
+    bar = histogram["data"][-1]
+    axis = "yaxis" + bar["yaxis"][1:]
+    assert histogram["layout"]["annotations"][-1]["text"] == (
+        "3 个值，分为 4 个区间 · 恰好为零：66.7%"
     )
-    assert histogram.layout.title.text == "3 个值，分为 4 个区间 · 恰好为零：66.7%"
-    assert histogram.layout.yaxis.title.text == "个数"
+    assert histogram["layout"][axis]["title"]["text"] == "个数"
 
 
 def test_step_figures_in_chinese():

@@ -65,7 +65,7 @@ def test_presets_are_listed_in_the_issue_order():
         "Emboss",
         "Gabor",
     ]
-    assert list(WEIGHTS) == ["random", *PRESETS, "bank", "custom"]
+    assert list(WEIGHTS) == ["random", *PRESETS, "bank", "custom", "learned"]
     assert WEIGHTS["random"] == "Random (Glorot uniform)"
 
 

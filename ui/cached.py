@@ -45,7 +45,8 @@ def sample_image(label):
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def models_for(key, _spec):
-    """The Keras model(s) for a spec, a few filters each, built once per process.
+    """The layers for a spec, per block a few filters each
+    (:func:`cnn_core.model.build_chunked_models`), made once per process.
 
     Never mutate them: every session shares them.
     """
@@ -79,6 +80,27 @@ def conv_map_for(image_key, spec, filter_index, _image):
         result = conv_map(models[0], prepared.batch, filter_index)  # block 1's chunks
         release_free_memory()
     return result
+
+
+#: Stage charts kept: one holds 0.3-1 MB in memory (its encoded tiles, hover
+#: samples and Plotly's objects; 1 MB for 16 tiles and kernels), so at most
+#: about 24 MB: a four-block page and a few one-block settings.
+CHART_ENTRIES = 24
+
+
+@st.cache_resource(max_entries=CHART_ENTRIES, show_spinner=False)
+def stage_chart(key, _build):
+    """A stage's finished figure, built by ``_build()`` once per ``key``.
+
+    ``key`` must hold everything that decides the figure (image, spec, stage,
+    the tiles shown, the colour scale, the language). Building a stage's
+    figure (encoding its tiles, laying out its axes) is most of a rerun's
+    script time once the forward pass is cached; with it cached, a rerun that
+    changes one stage rebuilds only that one, and a class on the teacher's
+    link builds each figure once. Shared by every session: never mutate it
+    (``st.plotly_chart`` copies it before sending).
+    """
+    return _build()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

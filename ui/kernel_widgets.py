@@ -28,10 +28,39 @@ from cnn_core.kernels import (
     sizes_text,
 )
 from cnn_core.kernels.choice import choice_label
-from ui import cached
+from cnn_core.kernels.learned import LEARNED, pretrained_shape
+from ui import cached, trained
 from ui.i18n import labels, lang, say, t
 
 RANDOM = "random"
+
+
+def learned_source():
+    """The layer "Learned" means now: the session's trained one, else the committed model's.
+
+    Returns
+    -------
+    (int, int, tuple, bool)
+        Kernel size, filters, the block's ``custom`` values (empty for the
+        committed model) and whether it is the session's own.
+    """
+    trained.collect()  # a training that ended while the student was on another page
+    own = st.session_state.get(trained.SESSION_LEARNED)
+    if own is not None:
+        return (*own, True)
+    return (*pretrained_shape(), (), False)
+
+
+def follow_learned(key):
+    """Before block ``key``'s widgets are drawn: a "Learned" block takes the model's
+    kernel size, filters and weights (the sliders are then disabled)."""
+    state = st.session_state
+    if state.get(key("weights")) != LEARNED:
+        return False
+    size, filters, values, _ = learned_source()
+    state[key("kernel_size")], state[key("filters")] = size, filters
+    state[key("custom")], state[key("bias")] = values, 0.0
+    return True
 
 
 def _private(key, name):
@@ -153,6 +182,13 @@ def kernel_widgets(key, index, channels, color_input):
     )
     if weights == RANDOM:
         return weights
+    if weights == LEARNED:
+        size, filters, _, own = learned_source()
+        what = "train.learned.caption_own" if own else "train.learned.caption_committed"
+        st.caption(t(what, filters=filters, k=size))
+        if own:
+            st.caption(t("train.learned.link_note"))
+        return weights
     fixed = choice_filters(weights)
     if st.session_state[key("filters")] != fixed:
         # A disabled slider cannot move in the browser, but a widget state sent
@@ -188,6 +224,8 @@ def kernel_widgets(key, index, channels, color_input):
 def filters_help(weights):
     """The Filters slider's help, and whether the choice fixes the count."""
     fixed = choice_filters(weights)
+    if weights == LEARNED:
+        return t("train.learned.filters_help"), True
     if fixed is None:
         return t("sidebar.filters.help"), False
     if weights == "bank":

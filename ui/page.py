@@ -18,9 +18,10 @@ def start_page(name, color_scale=False):
     (``lessons.nav``). ``color_scale``: the page draws maps, so the sidebar
     offers "Color scale".
     """
-    nav = name if "." in name else f"pages.{name}.nav"
     start_loading_keras()
     initialise_state()  # reads the link's language first, so the tab's title is in it
+    # A name with a dot is a whole catalogue key (the Train page's, in train.toml).
+    nav = name if "." in name else f"pages.{name}.nav"
     st.set_page_config(
         page_title=t("pages.tab", page=t(nav)),
         page_icon=":material/grid_on:",

@@ -46,18 +46,20 @@ from ui.i18n import labels, lang, language_control, say, start_language, t
 from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
+    follow_learned,
     kernel_size_changed,
     kernel_widgets,
 )
 
-#: Page file, the catalogue key of its navigation label, and icon.
+#: Page file, its catalogue name (``pages.<name>``) or a whole navigation key, and icon.
 PAGES = (
-    ("app.py", "pages.feature_maps.nav", ":material/grid_view:"),
+    ("app.py", "feature_maps", ":material/grid_view:"),
     ("pages/4_Lesson.py", "lessons.nav", ":material/school:"),
     ("pages/5_Compare.py", "compare.nav", ":material/compare:"),
-    ("pages/1_Convolution_step.py", "pages.conv_step.nav", ":material/filter_center_focus:"),
-    ("pages/2_Kernels.py", "pages.kernels.nav", ":material/blur_on:"),
-    ("pages/3_Keras_code.py", "pages.keras_code.nav", ":material/code:"),
+    ("pages/1_Convolution_step.py", "conv_step", ":material/filter_center_focus:"),
+    ("pages/2_Kernels.py", "kernels", ":material/blur_on:"),
+    ("pages/3_Keras_code.py", "keras_code", ":material/code:"),
+    ("pages/6_Train.py", "train.nav", ":material/model_training:"),
 )
 #: Image sources beside the samples. The select's values never change with
 #: the language; its labels are the catalogue's ``sidebar.source.*``.
@@ -278,7 +280,9 @@ def _image_choice(source, url=None):
 
 
 def _navigation():
-    for path, key, icon in PAGES:
+    for path, name, icon in PAGES:
+        # A name with a dot is a whole catalogue key (Lesson, Compare, Train: their own files).
+        key = name if "." in name else f"pages.{name}.nav"
         st.page_link(path, label=t(key), icon=icon)
     st.divider()
 
@@ -295,6 +299,7 @@ def _conv_widgets(index):
     activation of block ``index``."""
     key = _block_keys(index)
     low, high = LIMITS["kernel_size"]
+    learned = follow_learned(key)
     st.slider(
         t("sidebar.kernel_size.label"),
         low,
@@ -303,6 +308,7 @@ def _conv_widgets(index):
         help=t("sidebar.kernel_size.help"),
         on_change=kernel_size_changed,
         args=(key, index),
+        disabled=learned,
     )
     if index == 0:
         color_mode = st.session_state["color_mode"]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 
+import numpy as np
 import streamlit as st
 
 from cnn_core.color_scale import colorscale, is_signed, tile_ranges
 from cnn_core.display import DisplayBudget, field_overlay, format_bytes, thumbnail
 from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
 from cnn_core.figures import tile_names as figure_tile_names
-from cnn_core.histogram import histogram_figure
+from cnn_core.histogram import with_histogram
 from cnn_core.shapes import Plan, summary_columns
+from ui import cached
 from ui.i18n import labels, lang, t
 
 #: Most tiles one stage shows at once; more are paged.
@@ -174,6 +177,45 @@ def tile_names(stage_key, channels, filter_names=None):
 _SPARSE_STAGES = ("activation", "pool")
 
 
+def content_key(maps, parts, arrays):
+    """A digest of everything a stage's chart is drawn from.
+
+    ``maps`` (a :class:`cnn_core.forward.StageMaps`), ``parts`` (anything
+    with a faithful ``repr``) and ``arrays`` (numpy arrays or None). Two
+    settings that give a stage the same maps and ranges, in any session,
+    share its figure: an activation change leaves the input's and the
+    convolution's charts as they were, and builds none of them again.
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    values = (
+        maps.key,
+        maps.step,
+        maps.full_shape,
+        maps.minimum,
+        maps.maximum,
+        maps.mean,
+        maps.zero_fraction,
+        *parts,
+    )
+    digest.update(repr(values).encode())
+    for array in (
+        maps.display,
+        maps.samples,
+        maps.channel_min,
+        maps.channel_max,
+        maps.histogram.counts,
+        maps.histogram.edges,
+        *arrays,
+    ):
+        if array is None:
+            digest.update(b"-")
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
+
+
 def current_tiles(filters, key="tile_page"):
     """The filters :func:`tile_page_control` with ``key`` shows, without drawing it."""
     if filters <= TILES_PER_PAGE:
@@ -196,14 +238,15 @@ def stage_section(
     downloads=None,
     collapsible=False,
 ):
-    """Draw one stage: a heading to jump to, then tiles on the left and shape,
-    formulas and histogram on the right.
+    """Draw one stage: a heading to jump to, then one chart of the tiles and
+    their histogram on the left, and shape and formulas on the right.
 
     ``kernels`` (k, k, filters) are drawn under the conv tiles; ``filter_names``
     title them. ``downloads``, if given, is called in the right column to draw them.
     ``collapsible`` puts tiles and formulas in an open expander (for long
     pipelines; one block's four sections keep the first map on a projector's
-    first screen).
+    first screen). The chart is built once per content
+    (:func:`content_key`, :func:`ui.cached.stage_chart`) and shared.
     """
     st.subheader(stage.title_in(lang()), anchor=anchor(stage))
     signed = is_signed(stage.kind, activation)
@@ -221,22 +264,37 @@ def stage_section(
     with body:
         left, right = st.columns([5, 4], gap="medium")
         with left:
-            fig = stage_figure(
-                maps.display,
-                maps.samples,
-                maps.step,
-                maps.full_shape[:2],
-                (low, high),
-                names,
-                tiles=shown,
-                title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step, lang())}",
-                display_ranges=(maps.channel_min, maps.channel_max),
-                signed=signed,
-                kernels=kernels if stage.kind == "conv" else None,
-                kernel_note=kernel_note,
-                colorbar_title=bar_title,
-                lang=lang(),
-            )
+
+            def build():
+                fig = stage_figure(
+                    maps.display,
+                    maps.samples,
+                    maps.step,
+                    maps.full_shape[:2],
+                    (low, high),
+                    names,
+                    tiles=shown,
+                    title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step, lang())}",
+                    display_ranges=(maps.channel_min, maps.channel_max),
+                    signed=signed,
+                    kernels=kernels if stage.kind == "conv" else None,
+                    kernel_note=kernel_note,
+                    colorbar_title=bar_title,
+                    lang=lang(),
+                )
+                # The histogram is a subplot under the tiles: one chart per stage.
+                return with_histogram(
+                    fig,
+                    maps.histogram,
+                    (float(low.min()), float(high.max())),
+                    colorscale(signed),
+                    maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
+                    lang(),
+                )
+
+            parts = (stage.kind, names, list(shown), signed, kernel_note, bar_title, lang())
+            arrays = (low, high, kernels if stage.kind == "conv" else None)
+            fig = cached.stage_chart(content_key(maps, parts, arrays), build)
             st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
         with right:
             st.markdown(t("feature_maps.stage.output_shape", shape=f"`{stage.batch_shape}`"))
@@ -252,18 +310,5 @@ def stage_section(
             if stage.kind in _SPARSE_STAGES or maps.zero_fraction > 0.01:
                 stats += t("feature_maps.stage.zeros", share=f"{maps.zero_fraction:.1%}")
             st.caption(stats)
-            with st.container(key=f"histogram_{stage.key}"):
-                st.plotly_chart(
-                    histogram_figure(
-                        maps.histogram,
-                        (float(low.min()), float(high.max())),
-                        colorscale(signed),
-                        maps.zero_fraction if stage.kind in _SPARSE_STAGES else None,
-                        lang(),
-                    ),
-                    width="stretch",
-                    key=f"hist_{stage.key}",
-                    config={"displayModeBar": False},
-                )
             if downloads is not None:
                 downloads()

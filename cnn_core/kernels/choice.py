@@ -14,6 +14,7 @@ import numpy as np
 from cnn_core.errors import SpecError
 from cnn_core.i18n import DEFAULT_LANGUAGE, Message, translate
 from cnn_core.kernels.custom import MAX_WEIGHT
+from cnn_core.kernels.learned import LEARNED, check_learned, learned_layer, pretrained_shape
 from cnn_core.kernels.presets import (
     BANK,
     KERNEL_SIZES,
@@ -51,6 +52,7 @@ WEIGHTS = {
     **{name: preset.label for name, preset in PRESETS.items()},
     "bank": translate(DEFAULT_LANGUAGE, "kernels.choice.bank"),
     "custom": translate(DEFAULT_LANGUAGE, "kernels.choice.custom"),
+    LEARNED: translate(DEFAULT_LANGUAGE, "train.learned.choice"),
 }
 #: ITU-R BT.601 luma weights, the ones cv2.COLOR_RGB2GRAY uses.
 LUMINANCE = (0.299, 0.587, 0.114)
@@ -68,6 +70,8 @@ def choice_label(weights):
     """
     if weights in PRESETS:
         return preset_label(weights)
+    if weights == LEARNED:
+        return Message.of("train.learned.choice")
     return Message.of(f"kernels.choice.{weights}")
 
 
@@ -85,6 +89,8 @@ def choice_sizes(weights):
         return PRESETS[weights].sizes
     if weights == "bank":
         return bank_sizes()
+    if weights == LEARNED:
+        return (pretrained_shape()[0],)
     if weights in WEIGHTS:
         return tuple(KERNEL_SIZES)
     raise SpecError("errors.kernel.unknown_weights", choices=str(list(WEIGHTS)), value=weights)
@@ -101,6 +107,8 @@ def choice_filters(weights):
     choice_sizes(weights)
     if weights == "random":
         return None
+    if weights == LEARNED:
+        return pretrained_shape()[1]
     return len(BANK) if weights == "bank" else 1
 
 
@@ -144,9 +152,15 @@ def check_choice(weights, kernel_size, filters, custom=(), bias=0.0):
     kernel_size, filters : int
     custom : tuple of float
         ``kernel_size**2`` values, row-major, when ``weights == "custom"``;
-        empty otherwise.
+        a trained first layer's values for "learned" (see
+        :mod:`cnn_core.kernels.learned`); empty otherwise.
     bias : float
     """
+    if weights == LEARNED:
+        if not isinstance(custom, tuple):
+            raise SpecError("errors.kernel.custom_not_tuple", kind=type(custom).__name__)
+        check_learned(kernel_size, filters, custom, bias)
+        return
     sizes = choice_sizes(weights)
     if kernel_size not in sizes:
         raise SpecError(
@@ -200,6 +214,8 @@ def kernel_stack(weights, kernel_size, custom=()):
     """
     if weights == "bank":
         return bank_kernels(kernel_size)[0]
+    if weights == LEARNED:
+        return learned_layer(kernel_size, custom)[0]
     if weights == "custom":
         if len(custom) != kernel_size**2:
             raise SpecError(
@@ -347,6 +363,8 @@ def describe_choice(weights, bias=0.0, lang="en"):
         return translate(lang, "kernels.describe.random")
     if weights == "bank":
         return translate(lang, "kernels.describe.bank", bias=bias)
+    if weights == LEARNED:
+        return translate(lang, "train.learned.describe")
     return translate(lang, "kernels.describe.preset", label=choice_label(weights), bias=bias)
 
 
@@ -381,6 +399,8 @@ def _source_messages(weights, kernel_size, channels, color_input, bias):
         ]
     elif weights == "custom":
         lines = [Message.of(key + "custom", size=kernel_size)]
+    elif weights == LEARNED:
+        lines = [Message.of("train.learned.source", k=kernel_size)]
     else:
         lines = [
             Message.of(key + "preset", label=choice_label(weights), source=preset_source(weights))
@@ -390,5 +410,6 @@ def _source_messages(weights, kernel_size, channels, color_input, bias):
         lines.append(Message.of(key + "luminance", channels=channels, shares=shares))
     elif channels > 1:
         lines.append(Message.of(key + "mean", channels=channels))
-    lines.append(Message.of(key + "bias", bias=bias))
+    if weights != LEARNED:  # a learned layer has one bias per filter, shown in the table
+        lines.append(Message.of(key + "bias", bias=bias))
     return lines

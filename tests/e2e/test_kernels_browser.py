@@ -2,6 +2,7 @@
 
 import urllib.parse
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import TILE_CHARTS, wait_for_rerun
@@ -60,9 +61,17 @@ def _edit_cell(page, grid, row, col, text):
     cell_width = (box["width"] - index_width) / cols
     x = box["x"] + index_width + (col + 0.5) * cell_width
     y = box["y"] + (row + 1.5) * row_height
-    page.mouse.click(x, y)  # select the cell; typing then replaces its text
-    page.keyboard.type(text)
+    editor = page.locator("textarea.gdg-input, input.gdg-input")
+    for _ in range(5):  # a busy browser may draw the canvas after the first click
+        page.mouse.dblclick(x, y)  # opens the cell's editor
+        try:
+            editor.first.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeout:  # not open yet: click again
+            page.keyboard.press("Escape")
+    editor.first.fill(text)
     page.keyboard.press("Enter")
+    expect(editor).to_have_count(0)
 
 
 def test_editing_a_custom_cell_changes_the_maps_and_the_link(page, app_url):

@@ -1,0 +1,112 @@
+"""Time to train the digit classifier at the Train page's defaults (issue 14).
+
+Runs the same training as the page (``cnn_core.training.loop.train`` at
+``TrainSettings()``, the committed model's settings) in a fresh process, a
+few rounds, and prints per round: the seconds until validation accuracy first
+reaches the target (95%), the epoch it happened, the total training time and
+the final validation and held-out accuracies. The median goes in README; the
+budget is 60 s on a 2-core machine. TensorFlow's import and the data loading
+are timed apart (a server has done both before anyone trains).
+
+Usage::
+
+    .venv/bin/python bench/train_bench.py [--rounds 3] [--target 0.95] [--epochs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+BUDGET_SECONDS = 60.0
+
+
+def one_round(settings, splits, target):
+    from cnn_core.training.loop import evaluate, train
+
+    reached = {}
+    start = time.perf_counter()
+
+    def report(progress):
+        values = progress.history["val_accuracy"]
+        if "seconds" not in reached and values and values[-1] >= target:
+            reached["seconds"] = time.perf_counter() - start
+            reached["epoch"] = len(values)
+
+    result = train(settings, splits, report)
+    total = time.perf_counter() - start
+    test_accuracy, _ = evaluate(result.model, splits.x_test, splits.y_test)
+    return {
+        "seconds_to_target": reached.get("seconds"),
+        "epoch_at_target": reached.get("epoch"),
+        "seconds_total": total,
+        "epochs": result.epochs_done,
+        "val_accuracy": result.history["val_accuracy"][-1],
+        "test_accuracy": test_accuracy,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--target", type=float, default=0.95)
+    parser.add_argument("--epochs", type=int, default=None, help="override (smoke runs)")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    from cnn_core.model import load_keras
+
+    load_keras()
+    imported = time.perf_counter() - started
+    from cnn_core.training.data import digit_splits
+    from cnn_core.training.model import TrainSettings
+
+    started = time.perf_counter()
+    splits = digit_splits()
+    loaded = time.perf_counter() - started
+    settings = TrainSettings()
+    if args.epochs is not None:
+        settings = settings.replace(epochs=args.epochs)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} (busy machines time high)"
+    )
+    print(f"TensorFlow import {imported:.1f} s, digits {loaded:.2f} s; settings {settings}")
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        row = one_round(settings, splits, args.target)
+        rounds.append(row)
+        to_target = (
+            f"{row['seconds_to_target']:.1f} s (epoch {row['epoch_at_target']})"
+            if row["seconds_to_target"] is not None
+            else "never"
+        )
+        print(
+            f"round {number}: {args.target:.0%} validation accuracy after {to_target}; "
+            f"{row['epochs']} epochs in {row['seconds_total']:.1f} s, validation "
+            f"{row['val_accuracy']:.1%}, held out {row['test_accuracy']:.1%}"
+        )
+    times = [r["seconds_to_target"] for r in rounds if r["seconds_to_target"] is not None]
+    summary = {
+        "median_seconds_to_target": statistics.median(times) if times else None,
+        "median_seconds_total": statistics.median(r["seconds_total"] for r in rounds),
+        "budget_seconds": BUDGET_SECONDS,
+        "rounds": rounds,
+    }
+    ok = len(times) == len(rounds) and summary["median_seconds_to_target"] <= BUDGET_SECONDS
+    print(json.dumps({k: v for k, v in summary.items() if k != "rounds"}))
+    print("within budget" if ok else "OVER BUDGET or target not reached")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
