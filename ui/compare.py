@@ -47,7 +47,7 @@ from ui.i18n import labels, lang, say, t
 from ui.links import locked
 from ui.page import plan_layer, start_page
 from ui.sidebar import image_title
-from ui.stages import TILES_PER_PAGE, markdown_table, shape_text, tile_names
+from ui.stages import TILES_PER_PAGE, content_key, markdown_table, shape_text, tile_names
 
 #: Session keys: B's differences from A (b_ link names), the A they were last
 #: applied to, and a refusal of the last edit.
@@ -234,21 +234,28 @@ def _figure(spec, stage, maps, value_range, signed):
     else:
         names = tile_names(stage.key, maps.full_shape[2])
     shown = range(min(maps.full_shape[2], TILES_PER_PAGE))
-    return stage_figure(
-        maps.display,
-        maps.samples,
-        maps.step,
-        maps.full_shape[:2],
-        value_range,
-        names,
-        tiles=shown,
-        title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step, lang())}",
-        display_ranges=(maps.channel_min, maps.channel_max),
-        signed=signed,
-        colorbar_title=t("figures.colorbar.value"),
-        lang=lang(),
-        **extra,
-    )
+
+    def build():
+        return stage_figure(
+            maps.display,
+            maps.samples,
+            maps.step,
+            maps.full_shape[:2],
+            value_range,
+            names,
+            tiles=shown,
+            title=f"{shape_text(maps.full_shape)} · {sampling_note(maps.step, lang())}",
+            display_ranges=(maps.channel_min, maps.channel_max),
+            signed=signed,
+            colorbar_title=t("figures.colorbar.value"),
+            lang=lang(),
+            **extra,
+        )
+
+    # Built once per content, as Feature maps does: an unchanged half is not rebuilt.
+    parts = ("compare", stage.kind, names, list(shown), signed, lang())
+    arrays = (*value_range, extra.get("kernels"))
+    return cached.stage_chart(content_key(maps, parts, arrays), build)
 
 
 def _activation(spec, stage):
