@@ -22,6 +22,10 @@ Measured, in this order, on each app:
    Filters -> 64 (End key on the slider), from the defaults again;
 4b. on ours only, the Convolution step page in a new session: a click on the
    map that moves to a new pixel (the cat's eye), then Next;
+4c. on ours only, the Compare page in a new session (A the defaults, B
+   ``same``), then its quick comparison "stride 1 vs 2": two pipelines per
+   rerun, within the rerun budgets and at most 2x the bytes of one page's
+   rerun (Padding -> same);
 5. server RSS (process tree) right after these steps;
 6. N sessions (default 10) opened at once, each then changing Padding: peak RSS;
 7. a sweep of expensive settings, chained in one session that starts from
@@ -32,7 +36,7 @@ Measured, in this order, on each app:
    and the server's peak RSS during that rerun. ``--blocks-only`` runs just
    this step (a smoke run).
 
-Steps 1-4b then run ``--rounds - 1`` more times (default 4 more), each on a
+Steps 1-4c then run ``--rounds - 1`` more times (default 4 more), each on a
 freshly started server, and the time figures are the medians of all rounds
 (every round is printed): on two shared cores one sample varies by +-30%.
 Bytes come from the first round.
@@ -81,6 +85,8 @@ BUDGETS = {
     "pixel_B": ("Convolution step, new pixel: bytes", 400 * KB, "B"),
     "next_s": ("Convolution step, Next: time", 0.5, "s"),
     "next_B": ("Convolution step, Next: bytes", 400 * KB, "B"),
+    "compare_s": ("Compare, stride 1 vs 2: time", 0.5, "s"),
+    "compare_B": ("Compare, stride 1 vs 2: bytes (2x Padding's)", 800 * KB, "B"),
     "sweep_B": ("max bytes of one rerun, sweep", 3 * MB, "B"),
     "blocks_s": ("Blocks -> 4 (8, 16, 32, 64 filters): time", 1.5, "s"),
     "blocks_B": ("Blocks -> 4: bytes", 3 * MB, "B"),
@@ -94,6 +100,8 @@ INFO = {
     "server_start_s": ("server start (launch until healthy)", "s"),
     "first_cold_B": ("first render, fresh server: ws bytes", "B"),
     "padding_paint_s": ("Padding -> same: painted", "s"),
+    "compare_open_s": ("Compare page, first render (new session)", "s"),
+    "compare_open_B": ("Compare page, first render: ws bytes", "B"),
     "filters_paint_s": ("Filters -> 64: painted", "s"),
     "sweep_s": ("slowest rerun of the sweep", "s"),
     "sessions_load_s": ("N sessions: slowest first load", "s"),
@@ -105,6 +113,8 @@ INFO = {
 #: URL path of the Convolution step page, and where on its map the cat's eye is
 #: at the seed's settings (fractions of the picture's width and height).
 STEP_PAGE = "/Convolution_step"
+#: URL path of the Compare page.
+COMPARE_PAGE = "/Compare"
 CAT_EYE = (0.364, 0.328)
 
 
@@ -225,6 +235,7 @@ class Runner:
             )
         if not (self.reference or self.floor):
             self.step_page(into)
+            self.compare_page(into)
         return s
 
     def step_page(self, into=None):
@@ -250,6 +261,32 @@ class Runner:
                     o.step_timeout,
                     into,
                 )
+        finally:
+            s.close()
+
+    def compare_page(self, into=None):
+        """Step 4c: the Compare page in a new session, then "stride 1 vs 2"."""
+        o = self.opts
+        s = h.Session(self.browser, self.server)
+        try:
+            opened = self.guarded(
+                "compare_open",
+                lambda: s.open(path=COMPARE_PAGE, timeout=o.first_timeout),
+                o.first_timeout,
+                into,
+            )
+            if "seconds" not in opened:
+                return
+            record = self.guarded(
+                "compare_stride",
+                lambda: s.act(h.click_button("stride 1 vs 2"), timeout=o.step_timeout),
+                o.step_timeout,
+                into,
+            )
+            single = (into if into is not None else self.results["steps"]).get("padding_same")
+            if single and single.get("total_bytes") and record.get("total_bytes"):
+                share = record["total_bytes"] / single["total_bytes"]
+                self.log(f"compare_stride: {share:.2f}x the bytes of Padding -> same")
         finally:
             s.close()
 
@@ -472,6 +509,10 @@ def figures(results):
         "pixel_B": _step_value(steps.get("step_pixel"), "total_bytes"),
         "next_s": _median_value(rounds, "step_next", "seconds"),
         "next_B": _step_value(steps.get("step_next"), "total_bytes"),
+        "compare_open_s": _median_value(rounds, "compare_open", "seconds"),
+        "compare_open_B": _step_value(steps.get("compare_open"), "ws_bytes"),
+        "compare_s": _median_value(rounds, "compare_stride", "seconds"),
+        "compare_B": _step_value(steps.get("compare_stride"), "total_bytes"),
         "server_start_s": (
             statistics.median(results["server_start_s"]) if results.get("server_start_s") else None,
             False,
@@ -617,6 +658,7 @@ ROUND_STEPS = (
 STEP_PAGE_ROUNDS = (
     ("step_pixel", "Convolution step, new pixel"),
     ("step_next", "Convolution step, Next"),
+    ("compare_stride", "Compare, stride 1 vs 2"),
 )
 
 

@@ -13,8 +13,10 @@ from ui.sidebar import initialise_state, render_sidebar
 def start_page(name, color_scale=False):
     """Configure the page, draw the sidebar and return the :class:`Selection`.
 
-    ``name`` is the page's catalogue name (``pages.<name>``). ``color_scale``:
-    the page draws maps, so the sidebar offers "Color scale".
+    ``name`` is the page's catalogue name (``pages.<name>``), or the full key
+    of its navigation label for a page with a catalogue file of its own
+    (``lessons.nav``). ``color_scale``: the page draws maps, so the sidebar
+    offers "Color scale".
     """
     start_loading_keras()
     initialise_state()  # reads the link's language first, so the tab's title is in it

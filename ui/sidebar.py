@@ -51,9 +51,11 @@ from ui.kernel_widgets import (
     kernel_widgets,
 )
 
-#: Page file, its catalogue name (``pages.<name>``) and icon.
+#: Page file, its catalogue name (``pages.<name>``) or a whole navigation key, and icon.
 PAGES = (
     ("app.py", "feature_maps", ":material/grid_view:"),
+    ("pages/4_Lesson.py", "lessons.nav", ":material/school:"),
+    ("pages/5_Compare.py", "compare.nav", ":material/compare:"),
     ("pages/1_Convolution_step.py", "conv_step", ":material/filter_center_focus:"),
     ("pages/2_Kernels.py", "kernels", ":material/blur_on:"),
     ("pages/3_Keras_code.py", "keras_code", ":material/code:"),
@@ -279,7 +281,7 @@ def _image_choice(source, url=None):
 
 def _navigation():
     for path, name, icon in PAGES:
-        # A name with a dot is a whole catalogue key (the Train page's, in train.toml).
+        # A name with a dot is a whole catalogue key (Lesson, Compare, Train: their own files).
         key = name if "." in name else f"pages.{name}.nav"
         st.page_link(path, label=t(key), icon=icon)
     st.divider()

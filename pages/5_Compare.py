@@ -1,0 +1,5 @@
+"""Compare: two settings, A (the sidebar's) and B, side by side on the same image."""
+
+from ui.compare import render
+
+render()
