@@ -25,7 +25,7 @@ from cnn_core.training.model import (
 )
 from cnn_core.training.predict import layer_probe, load_classifier, predict_digit
 from ui import trained
-from ui.i18n import labels, t
+from ui.i18n import labels, lang, t
 from ui.page import start_page
 from ui.stages import markdown_table, shape_text
 
@@ -147,7 +147,7 @@ def _filters(kernel, caption):
     """The first layer's filters: a kernel (k, k, 1, f) or its ready figure."""
     if not hasattr(kernel, "to_plotly_json"):
         names = [t("train.filter", number=i + 1) for i in range(kernel.shape[3])]
-        kernel = kernel_figure(kernel, filter_names=names)
+        kernel = kernel_figure(kernel, filter_names=names, lang=lang())
     st.markdown(f"**{t('train.filters.header')}**")
     st.plotly_chart(kernel, key="train_filters_chart")
     st.caption(caption)
@@ -177,7 +177,7 @@ def _progress(job):
         cached_figures = (
             epoch_key,
             curves_figure(progress.history, _words()),
-            kernel_figure(progress.kernel, filter_names=names),
+            kernel_figure(progress.kernel, filter_names=names, lang=lang()),
         )
         st.session_state["_live_figures"] = cached_figures
     _, curves, kernels = cached_figures
