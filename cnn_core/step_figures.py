@@ -340,12 +340,12 @@ def input_figure(
                 "pad": {"t": 10},
                 "buttons": [
                     {
-                        "label": "▶ Play",
+                        "label": "▶ " + translate(lang, "step.figure.play"),
                         "method": "animate",
                         "args": [None, {**play, "fromcurrent": True, "mode": "immediate"}],
                     },
                     {
-                        "label": "❚❚ Pause",
+                        "label": "❚❚ " + translate(lang, "step.figure.pause"),
                         "method": "animate",
                         "args": [[None], {**play, "mode": "immediate"}],
                     },

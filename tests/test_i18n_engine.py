@@ -390,3 +390,27 @@ def test_png_export_draws_chinese_labels_with_a_font_that_has_them():
     assert isinstance(font, ImageFont.FreeTypeFont)
     # A glyph, not the empty box of a font without Chinese.
     assert font.getmask("滤").getbbox() != font.getmask("\uffff").getbbox()
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("en", ["▶ Play", "❚❚ Pause"]), ("zh", ["▶ 播放", "❚❚ 暂停"])]
+)
+def test_the_step_animation_buttons_speak_the_language(lang, words):
+    geometry = step_geometry(6, 3, 1, "same")
+    image = np.arange(36, dtype=np.float32).reshape(6, 6, 1)
+    step = conv_step(image, np.ones((3, 3, 1, 1)), [0.0], 0, 0, 0, geometry)
+    mask = np.ones(6, bool)
+    picture = input_figure(
+        image[:, :, 0],
+        (0, 35),
+        geometry,
+        geometry,
+        step,
+        1.0,
+        mask,
+        mask,
+        [(step, 1.0)] * 2,
+        lang=lang,
+    ).to_dict()
+    [menu] = picture["layout"]["updatemenus"]
+    assert [button["label"] for button in menu["buttons"]] == words
