@@ -246,8 +246,10 @@ def image_uri(pixels, lossless=False):
         Gray levels, or BGR colours.
     lossless : bool
         PNG, for maps shown at or above their real size, whose pixels are
-        the point (and compress well). Otherwise JPEG, for maps shrunk to
-        screen size, which look like photos and are far smaller as JPEG.
+        the point (and compress well). Otherwise JPEG (quality 85, as the
+        Convolution step's pictures), for maps shrunk to screen size, which
+        look like photos and are far smaller as JPEG; hover shows the exact
+        values.
 
     Returns
     -------
@@ -258,7 +260,7 @@ def image_uri(pixels, lossless=False):
         ok, buffer = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 6])
         kind = "png"
     else:
-        ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
         kind = "jpeg"
     if not ok:
         raise ImageError("errors.internal.encode", shape=str(pixels.shape))
