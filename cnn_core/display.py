@@ -118,11 +118,11 @@ class DisplayBudget:
     --------
     >>> budget = DisplayBudget()
     >>> budget.columns(1), budget.columns(64), budget.tile_side(64), budget.hover_step(498, 64)
-    (1, 4, 120, 25)
+    (1, 4, 120, 32)
     """
 
     display_px: int = 480
-    hover_samples: int = 80
+    hover_samples: int = 64
     max_tiles: int = 16
 
     def columns(self, channels):

@@ -97,7 +97,7 @@ def test_tiles_are_images_with_exact_values_on_hover(at):
     assert image["source"].startswith("data:image/jpeg;base64,")
     assert heatmap["type"] == "heatmap"
     assert "value %{z:.4f}" in heatmap["hovertemplate"]
-    assert "hover shows exact values at every 7th pixel" in conv["layout"]["title"]["text"]
+    assert "hover shows exact values at every 8th pixel" in conv["layout"]["title"]["text"]
     assert conv["layout"]["xaxis"]["title"]["text"] == "column (x)"
     assert conv["layout"]["yaxis"]["title"]["text"] == "row (y)"
     assert conv["layout"]["xaxis"]["range"] == [-0.5, 497.5]
