@@ -238,24 +238,23 @@ class Runner:
             self.compare_page(into)
         return s
 
-    def step_page(self, into=None):
-        """Step 4b: the Convolution step page, a new pixel by a click on the map, then Next."""
+    def page_steps(self, path, open_key, actions, into=None):
+        """Open ``path`` in a new session as step ``open_key``, then time each
+        ``(key, action)``; returns the records by key (empty if it did not open)."""
         o = self.opts
         s = h.Session(self.browser, self.server)
+        records = {}
         try:
             opened = self.guarded(
-                "step_open",
-                lambda: s.open(path=STEP_PAGE, timeout=o.first_timeout),
+                open_key,
+                lambda: s.open(path=path, timeout=o.first_timeout),
                 o.first_timeout,
                 into,
             )
             if "seconds" not in opened:
-                return
-            for key, action in (
-                ("step_pixel", h.click_image("streamlit_image_coordinates", *CAT_EYE)),
-                ("step_next", h.click_button("Next")),
-            ):
-                self.guarded(
+                return records
+            for key, action in actions:
+                records[key] = self.guarded(
                     key,
                     lambda action=action: s.act(action, timeout=o.step_timeout),
                     o.step_timeout,
@@ -263,32 +262,24 @@ class Runner:
                 )
         finally:
             s.close()
+        return records
+
+    def step_page(self, into=None):
+        """Step 4b: the Convolution step page, a new pixel by a click on the map, then Next."""
+        actions = (
+            ("step_pixel", h.click_image("streamlit_image_coordinates", *CAT_EYE)),
+            ("step_next", h.click_button("Next")),
+        )
+        self.page_steps(STEP_PAGE, "step_open", actions, into)
 
     def compare_page(self, into=None):
         """Step 4c: the Compare page in a new session, then "stride 1 vs 2"."""
-        o = self.opts
-        s = h.Session(self.browser, self.server)
-        try:
-            opened = self.guarded(
-                "compare_open",
-                lambda: s.open(path=COMPARE_PAGE, timeout=o.first_timeout),
-                o.first_timeout,
-                into,
-            )
-            if "seconds" not in opened:
-                return
-            record = self.guarded(
-                "compare_stride",
-                lambda: s.act(h.click_button("stride 1 vs 2"), timeout=o.step_timeout),
-                o.step_timeout,
-                into,
-            )
-            single = (into if into is not None else self.results["steps"]).get("padding_same")
-            if single and single.get("total_bytes") and record.get("total_bytes"):
-                share = record["total_bytes"] / single["total_bytes"]
-                self.log(f"compare_stride: {share:.2f}x the bytes of Padding -> same")
-        finally:
-            s.close()
+        actions = (("compare_stride", h.click_button("stride 1 vs 2")),)
+        record = self.page_steps(COMPARE_PAGE, "compare_open", actions, into).get("compare_stride")
+        single = (into if into is not None else self.results["steps"]).get("padding_same")
+        if record and single and single.get("total_bytes") and record.get("total_bytes"):
+            share = record["total_bytes"] / single["total_bytes"]
+            self.log(f"compare_stride: {share:.2f}x the bytes of Padding -> same")
 
     def extra_round(self, server):
         """Steps 1-4 again on a freshly started ``server``: one more timing sample."""
