@@ -737,7 +737,7 @@ class _Mosaic:
         x_end, y_end = self.extent_x - 0.5, self.extent_y - 0.5
         common = {"showgrid": False, "zeroline": False, "ticklabeloverflow": "allow"}
         tick_x, tick_y = _nice_ticks(self.width), _nice_ticks(self.height)
-        last_row = range((count - 1) // self.cols * self.cols, count)
+        columns = range(min(count, self.cols))  # every column that holds a tile
         layout = {
             "xaxis": {
                 "domain": [0.0, 1.0],
@@ -745,9 +745,9 @@ class _Mosaic:
                 "range": [-0.5, x_end],
                 "constrain": "domain",
                 "title": {"text": column_title},
-                # Ticks under the last row's tiles, counting from each tile's left.
-                "tickvals": [self._left(p) + t for p in last_row for t in tick_x],
-                "ticktext": [str(t) for _ in last_row for t in tick_x],
+                # Ticks under every column, counting from each tile's left.
+                "tickvals": [self._left(col) + t for col in columns for t in tick_x],
+                "ticktext": [str(t) for _ in columns for t in tick_x],
                 "ticks": "outside",
                 **common,
             },
