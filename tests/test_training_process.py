@@ -174,3 +174,29 @@ def test_the_worker_ends_when_the_server_dies(tmp_path):
         if server.poll() is None:
             server.kill()
         server.stdout.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "The training process ended unexpectedly (exit code -9)"), ("zh", "训练进程意外结束")],
+)
+def test_the_page_says_when_the_worker_died_and_keeps_working(lang, words):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = lang
+    at.session_state["train_epochs"] = 60
+    at.session_state["train_filters"] = 2
+    at.run()
+    at.switch_page("pages/6_Train.py").run()
+    at.button(key="train_start").click().run()
+    job = at.session_state["_train_job"]
+    until(lambda: job.progress is not None, what="progress")
+    os.kill(job.pid, signal.SIGKILL)
+    job.join(60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [job.error.render(lang)]
+    assert words in at.error[0].value
+    assert not at.button(key="train_start").disabled  # Train again
+    assert "_trained" not in at.session_state  # no model from that training

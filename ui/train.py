@@ -203,11 +203,21 @@ def _outcome(result):
     _filters(kernel, t("train.filters.trained"))
 
 
+def _just_ended(job):
+    """True once, the first time the panel sees ``job`` ended (also without a model)."""
+    if job is None or job.active or getattr(job, "end_seen", False):
+        return False
+    job.end_seen = True
+    return True
+
+
 def _panel():
     """Status, progress, curves and filters; redrawn every :data:`POLL` s while training."""
     job = trained.current_job()
-    if trained.collect():
-        st.rerun()  # the whole page: the drawing and the sidebar's "Learned" follow
+    if trained.collect() | _just_ended(job):
+        # The whole page: Train and the settings come back, the drawing and the
+        # sidebar's "Learned" follow the new model.
+        st.rerun()
     if job is not None and job.active:
         _progress(job)
         return
