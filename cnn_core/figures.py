@@ -10,6 +10,8 @@ sample.
 from __future__ import annotations
 
 import base64
+import functools
+import math
 
 import cv2
 import numpy as np
@@ -370,6 +372,83 @@ def stage_figure(
     lossless = display.shape[0] >= height
     tile_px = 460 if cols == 1 else max(110, 470 // cols)
     margin = _margin(55, 50, 45)
+    column_title = translate(lang, "figures.axis.column")
+    row_title = translate(lang, "figures.axis.row")
+    colorbar = functools.partial(
+        _colorbar, margin=margin, title={"text": colorbar_title, "side": "top"}
+    )
+
+    def tile_traces(position, channel, image_at, hover_axes):
+        """The tile's picture (placed by ``image_at``) and its hover heatmap."""
+        tile_low, tile_high = float(low[channel]), float(high[channel])
+        pixels = _tile_pixels(
+            display[:, :, channel],
+            (float(shown_low[channel]), float(shown_high[channel])),
+            (tile_low, tile_high),
+            lut,
+        )
+        x0, y0 = image_at
+        image = {
+            "type": "image",
+            "source": image_uri(pixels, lossless),
+            "x0": x0 + dx / 2 - 0.5,
+            "dx": dx,
+            "y0": y0 + dy / 2 - 0.5,
+            "dy": dy,
+            "hoverinfo": "skip",
+        }
+        heatmap = {
+            "type": "heatmap",
+            "z": np.ascontiguousarray(samples[:, :, channel], dtype=np.float32),
+            "x": xs,
+            "y": ys,
+            "zmin": tile_low,
+            "zmax": tile_high if tile_high > tile_low else tile_low + 1,
+            "colorscale": scale,
+            "opacity": 0,
+            "showscale": position == 0,
+            "name": tile_names[channel],
+            "hovertemplate": translate(lang, "figures.hover.value", name=tile_names[channel]),
+            **hover_axes,
+        }
+        return image, heatmap
+
+    if len(tiles) > 1:
+        mosaic = _Mosaic(rows, cols, _Mosaic.tile_px(cols), (height, width), margin, kernels)
+        data = []
+        for position, channel in enumerate(tiles):
+            image, heatmap = tile_traces(
+                position, channel, mosaic.tile_origin(position), mosaic.tile_axes(position)
+            )
+            heatmap["colorbar"] = colorbar(mosaic.figure_height)
+            data += [image, heatmap]
+        annotations = [
+            mosaic.title(position, tile_names[channel]) for position, channel in enumerate(tiles)
+        ]
+        if kernels is not None:
+            kernels = np.asarray(kernels, np.float32)
+            for position, channel in enumerate(tiles):
+                data.append(
+                    _thumbnail_trace(
+                        kernels[:, :, channel],
+                        tile_names[channel],
+                        {},
+                        kernel_note,
+                        lang,
+                        placed=mosaic.kernel_place(position),
+                    )
+                )
+                annotations.append(mosaic.kernel_label(position, lang))
+        layout = mosaic.layout(len(tiles), column_title, row_title)
+        layout |= {
+            "annotations": annotations,
+            "title": {"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
+            "height": mosaic.figure_height,
+            "margin": margin,
+            "plot_bgcolor": "rgba(0,0,0,0)",
+        }
+        return _figure(data, layout)
+
     thumbs = None
     if kernels is None:
         grid = _Grid(rows, cols, [tile_names[i] for i in tiles], 0.025, min(0.08, 0.25 / rows))
@@ -379,49 +458,13 @@ def stage_figure(
         thumbs = _ThumbLayout(rows, cols, tile_px, kernels.shape[0], margin)
         figure_height = thumbs.figure_height
         grid = _Grid(rows, cols, [tile_names[i] for i in tiles], 0.025, 0, thumbs.tile_domains())
-    colorbar = _colorbar(figure_height, margin, title={"text": colorbar_title, "side": "top"})
-    column_title = translate(lang, "figures.axis.column")
-    row_title = translate(lang, "figures.axis.row")
     data = []
     for position, channel in enumerate(tiles):
         row, col = divmod(position, cols)
         axes = grid.axes(position)
-        tile_low, tile_high = float(low[channel]), float(high[channel])
-        pixels = _tile_pixels(
-            display[:, :, channel],
-            (float(shown_low[channel]), float(shown_high[channel])),
-            (tile_low, tile_high),
-            lut,
-        )
-        data.append(
-            {
-                "type": "image",
-                "source": image_uri(pixels, lossless),
-                "x0": dx / 2 - 0.5,
-                "dx": dx,
-                "y0": dy / 2 - 0.5,
-                "dy": dy,
-                "hoverinfo": "skip",
-                **axes,
-            }
-        )
-        data.append(
-            {
-                "type": "heatmap",
-                "z": np.ascontiguousarray(samples[:, :, channel], dtype=np.float32),
-                "x": xs,
-                "y": ys,
-                "zmin": tile_low,
-                "zmax": tile_high if tile_high > tile_low else tile_low + 1,
-                "colorscale": scale,
-                "opacity": 0,
-                "showscale": position == 0,
-                "colorbar": colorbar,
-                "name": tile_names[channel],
-                "hovertemplate": translate(lang, "figures.hover.value", name=tile_names[channel]),
-                **axes,
-            }
-        )
+        image, heatmap = tile_traces(position, channel, (0, 0), axes)
+        heatmap["colorbar"] = colorbar(figure_height)
+        data += [image | axes, heatmap]
         grid.style(
             position,
             x={
@@ -464,10 +507,20 @@ def stage_figure(
     return _figure(data, layout)
 
 
-def _thumbnail_trace(kernel, name, axes, note="", lang="en"):
-    """A kernel as a small diverging heatmap, numbers in the cells when k <= 5."""
+def _thumbnail_trace(kernel, name, axes, note="", lang="en", placed=None):
+    """A kernel as a small diverging heatmap, numbers in the cells when k <= 5.
+
+    ``placed`` (``x0``, ``dx``, ``y0``, ``dy`` on a mosaic's main axes) puts
+    it there; its hover then names the filter and the weight, not the cell
+    (the cell's row and column are not coordinates of those axes).
+    """
     k = kernel.shape[0]
-    if note:
+    if placed is not None:
+        if note:
+            hover = translate(lang, "figures.hover.placed_kernel_note", name=name, note=note)
+        else:
+            hover = translate(lang, "figures.hover.placed_kernel", name=name)
+    elif note:
         hover = translate(lang, "figures.hover.kernel_note", name=name, note=note)
     else:
         hover = translate(lang, "figures.hover.kernel", name=name)
@@ -481,6 +534,7 @@ def _thumbnail_trace(kernel, name, axes, note="", lang="en"):
         "showscale": False,
         "hovertemplate": hover,
         **axes,
+        **(placed or {}),
     }
     if k <= 5:
         trace |= {
@@ -553,6 +607,215 @@ class _ThumbLayout:
             "y": self._y(self._thumb_top(position), 0)[1],
             "xref": "paper",
             "yref": "paper",
+            "xanchor": "center",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": 11},
+        }
+
+
+def _nice_ticks(size, count=3):
+    """About ``count`` round tick values in ``[0, size)``, starting at 0.
+
+    Examples
+    --------
+    >>> _nice_ticks(498), _nice_ticks(8), _nice_ticks(1)
+    ([0, 200, 400], [0, 5], [0])
+    """
+    if size <= 1:
+        return [0]
+    raw = (size - 1) / count
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    return list(range(0, size, step))
+
+
+class _Mosaic:
+    """A grid of tiles drawn on one pair of axes, each tile in its own coordinates.
+
+    A chart of 16 tiles as 16 subplots (each with its axes, tick labels,
+    clip paths and zoom handles) puts thousands of elements in the page,
+    which the browser lays out and draws on every change; 16 kernel
+    thumbnails as subplots double that. Here the tiles' pictures sit side by
+    side on one pair of axes ("mosaic units": the maps' own pixels, the
+    tiles a few units apart), and each tile's hover heatmap and kernel lie on
+    invisible axes *overlaying* those, one per grid column and one per grid
+    row, whose ranges are shifted so that the tile's own row and column
+    numbers land on its picture. Hovering therefore still names a tile's
+    real pixel, zooming moves every overlay with the main axes, and the tick
+    labels under and beside the tiles count each tile's pixels from 0.
+
+    Parameters
+    ----------
+    rows, cols : int
+        The grid (see :func:`grid_shape`).
+    tile_px : int
+        A tile's intended width on screen, pixels.
+    size : tuple of int
+        ``(H, W)`` of one map.
+    margin : dict
+        The figure's margins (``t`` and ``b`` add to its height).
+    kernels : ndarray, shape (k, k, C), optional
+        Drawn under each tile when given.
+    """
+
+    #: Screen pixels: room for a tile's title, between columns, between rows,
+    #: for the "kernel" label, and between a tile and its kernel's label.
+    TITLE, GAP_X, GAP_Y, LABEL, KERNEL_GAP = 20, 12, 12, 16, 22
+
+    #: The plot area's width the grid is sized for, pixels: a stage chart's
+    #: at a 1400-pixel-wide window (its column, less the margins). Wider, the
+    #: grid keeps its height and is centred; narrower, it shrinks and keeps
+    #: to the top (``constraintoward``), and the chart has room to spare below.
+    PLOT_PX = 350
+
+    @classmethod
+    def tile_px(cls, cols):
+        """A tile's width on screen when ``cols`` tiles share :data:`PLOT_PX`."""
+        return max(80, (cls.PLOT_PX - cls.GAP_X * (cols - 1)) // cols)
+
+    def __init__(self, rows, cols, tile_px, size, margin, kernels=None):
+        self.rows, self.cols = rows, cols
+        self.height, self.width = size
+        unit = self.width / tile_px  # mosaic units per screen pixel
+        self.unit = unit
+        self.k = None if kernels is None else int(np.shape(kernels)[0])
+        if self.k is None:
+            self.thumb = 0.0
+            below = 0.0
+        else:
+            # Numbers fit in the cells of a small kernel; a larger one is a
+            # picture, smaller than its tile.
+            wanted = 26 * self.k if self.k <= 5 else 0.6 * tile_px
+            self.thumb = min(tile_px, max(40, wanted)) * unit
+            below = (self.KERNEL_GAP + self.LABEL) * unit + self.thumb
+        self.col_step = self.width + self.GAP_X * unit
+        self.row_step = (self.TITLE + self.GAP_Y) * unit + self.height + below
+        self.extent_x = (cols - 1) * self.col_step + self.width
+        self.extent_y = rows * self.row_step - self.GAP_Y * unit
+        plot_px = self.extent_y / unit
+        self.figure_height = round(plot_px + margin["t"] + margin["b"])
+
+    def _left(self, position):
+        return (position % self.cols) * self.col_step
+
+    def _top(self, position):
+        return (position // self.cols) * self.row_step + self.TITLE * self.unit
+
+    def tile_origin(self, position):
+        """Mosaic units of the tile's pixel (0, 0): (x, y)."""
+        return self._left(position), self._top(position)
+
+    def _kernel_box(self, position):
+        """Left and top edges of the tile's kernel, in mosaic units."""
+        left = self._left(position) - 0.5 + (self.width - self.thumb) / 2
+        top = self._top(position) - 0.5 + self.height + (self.KERNEL_GAP + self.LABEL) * self.unit
+        return left, top
+
+    @staticmethod
+    def _axis_id(letter, number):
+        return letter if number == 1 else f"{letter}{number}"
+
+    def tile_axes(self, position):
+        """The overlay axes of the tile's column and row (trace keys)."""
+        row, col = divmod(position, self.cols)
+        return {"xaxis": self._axis_id("x", 2 + col), "yaxis": self._axis_id("y", 2 + row)}
+
+    def kernel_place(self, position):
+        """``x0``, ``dx``, ``y0``, ``dy`` of the tile's kernel on the main axes.
+
+        The kernels sit on the main axes, not on overlays of their own: an
+        overlay pair per grid cell costs the browser about as much as a
+        subplot, and a weight's row and column are in the Kernels page.
+        """
+        left, top = self._kernel_box(position)
+        cell = self.thumb / self.k
+        return {"x0": left + cell / 2, "dx": cell, "y0": top + cell / 2, "dy": cell}
+
+    def layout(self, count, column_title, row_title):
+        """Main and overlay axes: ticks count each tile's pixels from 0."""
+        x_end, y_end = self.extent_x - 0.5, self.extent_y - 0.5
+        common = {"showgrid": False, "zeroline": False, "ticklabeloverflow": "allow"}
+        tick_x, tick_y = _nice_ticks(self.width), _nice_ticks(self.height)
+        last_row = range((count - 1) // self.cols * self.cols, count)
+        layout = {
+            "xaxis": {
+                "domain": [0.0, 1.0],
+                "anchor": "y",
+                "range": [-0.5, x_end],
+                "constrain": "domain",
+                "title": {"text": column_title},
+                # Ticks under the last row's tiles, counting from each tile's left.
+                "tickvals": [self._left(p) + t for p in last_row for t in tick_x],
+                "ticktext": [str(t) for _ in last_row for t in tick_x],
+                "ticks": "outside",
+                **common,
+            },
+            "yaxis": {
+                "domain": [0.0, 1.0],
+                "anchor": "x",
+                "range": [y_end, -0.5],
+                "scaleanchor": "x",
+                "constrain": "domain",
+                "constraintoward": "top",
+                "title": {"text": row_title},
+                "tickvals": [
+                    self._top(row * self.cols) + t for row in range(self.rows) for t in tick_y
+                ],
+                "ticktext": [str(t) for _ in range(self.rows) for t in tick_y],
+                "ticks": "outside",
+                **common,
+            },
+        }
+
+        def overlay(letter, start, end, shift, reverse=False):
+            # Main-axis coordinate u shows as u - shift on this axis. Each
+            # overlay is tied to the main axes' scale and constrained as they
+            # are, so when the chart is wider or narrower than planned, all
+            # shrink alike and the shifted coordinates stay on their tiles.
+            low, high = start - shift, end - shift
+            return {
+                "overlaying": letter,
+                "range": [high, low] if reverse else [low, high],
+                "scaleanchor": letter,
+                "constrain": "domain",
+                **({"constraintoward": "top"} if letter == "y" else {}),
+                "visible": False,
+            }
+
+        for col in range(self.cols):
+            layout[f"xaxis{2 + col}"] = overlay("x", -0.5, x_end, self._left(col))
+        for row in range(self.rows):
+            top = self._top(row * self.cols)
+            layout[f"yaxis{2 + row}"] = overlay("y", -0.5, y_end, top, reverse=True)
+        return layout
+
+    def title(self, position, text):
+        """The tile's title, centred above it."""
+        x, y = self.tile_origin(position)
+        return {
+            "text": text,
+            "x": x + (self.width - 1) / 2,
+            "y": y - 0.5,
+            "xref": "x",
+            "yref": "y",
+            "xanchor": "center",
+            "yanchor": "bottom",
+            "showarrow": False,
+            # Titles such as "filter 5: Sobel x" must fit over narrow tiles.
+            "font": {"size": 12 if self.cols <= 3 else 10},
+        }
+
+    def kernel_label(self, position, lang="en"):
+        """The word "kernel" above the tile's kernel."""
+        x, _ = self.tile_origin(position)
+        _, top = self._kernel_box(position)
+        return {
+            "text": translate(lang, "figures.kernel.short"),
+            "x": x + (self.width - 1) / 2,
+            "y": top,
+            "xref": "x",
+            "yref": "y",
             "xanchor": "center",
             "yanchor": "bottom",
             "showarrow": False,

@@ -196,7 +196,6 @@ def run_forward(model, batch):
     }
 
 
-@_serialized
 def kernel_weights(spec, index=0):
     """Block ``index``'s initial conv kernel and bias, as numpy arrays.
 
@@ -205,6 +204,10 @@ def kernel_weights(spec, index=0):
     bank and custom kernels come from :mod:`cnn_core.kernels`, spread over
     the input channels (by luminance for RGB). Unlike the model, they exist
     even when the input is too small for the convolution.
+
+    The weights depend only on the block's kernel settings and its input
+    channels, not on padding, stride, activation or pooling, and are kept
+    for the last few such settings: a padding change draws no new kernel.
 
     Parameters
     ----------
@@ -215,32 +218,50 @@ def kernel_weights(spec, index=0):
     Returns
     -------
     kernel : ndarray of float32, shape (k, k, c, filters)
-        ``c`` is the channels going into the block.
+        ``c`` is the channels going into the block. Read-only: shared by
+        every caller with the same kernel settings.
     bias : ndarray of float32, shape (filters,)
+        Read-only, as ``kernel``.
     """
     block = spec.blocks[index]
-    if block.weights == LEARNED:
+    return _block_weights(
+        block.weights,
+        block.kernel_size,
+        block.filters,
+        block.seed,
+        block.bias,
+        block.custom,
+        spec.block_channels(index),
+        index == 0 and spec.color_mode == "rgb",
+    )
+
+
+@functools.lru_cache(maxsize=16)
+@_serialized
+def _block_weights(weights, kernel_size, filters, seed, bias, custom, channels, color_input):
+    """:func:`kernel_weights` for one block's kernel settings (cached, read-only)."""
+    if weights == LEARNED:
         # Per-filter biases, as the trained layer has them.
-        kernels, bias = learned_layer(block.kernel_size, block.custom)
-        kernel, _ = layer_weights(
-            kernels,
-            spec.block_channels(index),
-            color_input=index == 0 and spec.color_mode == "rgb",
-        )
-        return kernel, bias
-    if block.weights != "random":
+        kernels, learned_bias = learned_layer(kernel_size, custom)
+        kernel, _ = layer_weights(kernels, channels, color_input=color_input)
+        result = kernel, learned_bias
+    elif weights != "random":
         # A 2-D kernel per filter, spread over the block's input channels: by
         # luminance for the RGB image, 1/c each for a later block's maps.
-        return layer_weights(
-            kernel_stack(block.weights, block.kernel_size, block.custom),
-            spec.block_channels(index),
-            block.bias,
-            color_input=index == 0 and spec.color_mode == "rgb",
+        result = layer_weights(
+            kernel_stack(weights, kernel_size, custom), channels, bias, color_input=color_input
         )
-    keras = load_keras()
-    shape = (block.kernel_size, block.kernel_size, spec.block_channels(index), block.filters)
-    kernel = keras.initializers.GlorotUniform(seed=block.seed)(shape, dtype="float32")
-    return np.asarray(kernel), np.zeros(block.filters, np.float32)
+    else:
+        keras = load_keras()
+        shape = (kernel_size, kernel_size, channels, filters)
+        kernel = keras.initializers.GlorotUniform(seed=seed)(shape, dtype="float32")
+        result = np.asarray(kernel), np.zeros(filters, np.float32)
+    frozen = []
+    for array in result:
+        array = np.array(array, dtype=np.float32)  # a copy the cache owns
+        array.setflags(write=False)
+        frozen.append(array)
+    return tuple(frozen)
 
 
 def kernel_summary(kernel, bias):

@@ -44,10 +44,10 @@ def charts(at):
 
 
 def histograms(at):
-    """Per chart that has one: the histogram's bar trace and its title."""
+    """Per chart that has one: the histogram's trace (a filled step outline) and its title."""
     found = []
     for chart in all_charts(at):
-        bars = [trace for trace in chart["data"] if trace["type"] == "bar"]
+        bars = [trace for trace in chart["data"] if trace.get("fill") == "tozeroy"]
         if bars:
             [bar] = bars
             notes = chart["layout"].get("annotations", [])
@@ -91,7 +91,7 @@ def heatmaps(chart):
 def test_tiles_are_images_with_exact_values_on_hover(at):
     conv = charts(at)[1]
     image, heatmap, thumbnail, bar = conv["data"]
-    assert bar["type"] == "bar"  # the histogram, under the tiles
+    assert bar["type"] == "scatter" and "fillgradient" in bar  # the histogram, under the tiles
     assert thumbnail["type"] == "heatmap" and "kernel of filter 1" in thumbnail["hovertemplate"]
     assert image["type"] == "image"
     assert image["source"].startswith("data:image/jpeg;base64,")
@@ -474,9 +474,10 @@ def test_random_settings_compute_or_explain(seed):
 def test_each_stage_has_a_histogram_counted_from_the_full_maps(at):
     hists = histograms(at)
     assert len(hists) == len(all_charts(at)) == 4  # one chart per stage, histogram inside
-    totals = [int(np.sum(chart_array(bar["y"]))) for bar, _ in hists]
-    assert totals == [512 * 512, 498 * 498, 498 * 498, 249 * 249]
-    assert all(len(chart_array(bar["y"])) <= 64 for bar, _ in hists)
+    # The outline's points are the bins, with the first and last repeated at the edges.
+    counts = [chart_array(bar["y"])[1:-1] for bar, _ in hists]
+    assert [int(np.sum(c)) for c in counts] == [512 * 512, 498 * 498, 498 * 498, 249 * 249]
+    assert all(len(c) <= 64 for c in counts)
     titles = [title for _, title in hists]
     assert "exactly zero" not in titles[0] and "exactly zero" not in titles[1]
     assert "exactly zero: " in titles[2] and "exactly zero: " in titles[3]

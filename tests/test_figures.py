@@ -32,6 +32,31 @@ def validated(fig):
     return go.Figure(fig.to_dict())
 
 
+def shift(fig, axis_id):
+    """Main-axis coordinate minus this axis's coordinate (0 unless it overlays
+    the main axis of its letter, shifted to put a tile's own pixels on it)."""
+    letter = axis_id[0]
+    axis = fig.layout[f"{letter}axis{axis_id[1:]}"]
+    if not axis.overlaying:
+        return 0.0
+    main = fig.layout[f"{letter}axis"]
+    # Same scale (tied by scaleanchor) and same pixels: the ranges differ by the shift.
+    assert axis.scaleanchor == letter and axis.constrain == main.constrain == "domain"
+    assert main.range[1] - main.range[0] == pytest.approx(axis.range[1] - axis.range[0])
+    return main.range[0] - axis.range[0]
+
+
+def image_extent(image, shape):
+    """(x0, x1, y0, y1): the outer edges of an image trace's pixels, in its axes' units."""
+    height, width = shape
+    return (
+        image.x0 - image.dx / 2,
+        image.x0 + (width - 0.5) * image.dx,
+        image.y0 - image.dy / 2,
+        image.y0 + (height - 0.5) * image.dy,
+    )
+
+
 @pytest.mark.parametrize("channels", [1, 3, 5, 16])
 def test_stage_figure_is_valid_plotly_in_real_coordinates(channels):
     rng = np.random.default_rng(channels)
@@ -51,18 +76,31 @@ def test_stage_figure_is_valid_plotly_in_real_coordinates(channels):
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert len(images) == len(heatmaps) == channels
     assert len(fig.layout.annotations) == channels
-    for index, heatmap in enumerate(heatmaps):
+    edges = set()
+    for index, (image, heatmap) in enumerate(zip(images, heatmaps, strict=True)):
         z = as_array(heatmap.z)
         np.testing.assert_array_equal(z, full[:: stage.step, :: stage.step, index])
         assert as_array(heatmap.x).tolist() == list(range(0, 249, stage.step))
         assert heatmap.opacity == 0
-    assert tuple(fig.layout.xaxis.range) == (-0.5, 248.5)
-    assert tuple(fig.layout.yaxis.range) == (248.5, -0.5)
-    # Image pixels cover exactly the real extent.
-    image = images[0]
-    width = stage.display.shape[1]
-    assert image.x0 - image.dx / 2 == pytest.approx(-0.5)
-    assert image.x0 + (width - 0.5) * image.dx == pytest.approx(248.5)
+        assert "row %{y}, column %{x}" in heatmap.hovertemplate
+        # The hover heatmap's own coordinates are the map's real pixels: its
+        # axes put pixel 0..248 exactly on the tile's picture.
+        dx, dy = shift(fig, heatmap.xaxis), shift(fig, heatmap.yaxis)
+        x0, x1, y0, y1 = image_extent(image, stage.display.shape[:2])
+        assert (x0 - dx, x1 - dx) == pytest.approx((-0.5, 248.5))
+        assert (y0 - dy, y1 - dy) == pytest.approx((-0.5, 248.5))
+        edges.add((round(x0), round(y0)))
+    assert len(edges) == channels  # every tile in a place of its own
+    if channels == 1:
+        assert tuple(fig.layout.xaxis.range) == (-0.5, 248.5)
+        assert tuple(fig.layout.yaxis.range) == (248.5, -0.5)
+    else:
+        # One pair of axes; the others overlay it, and its tick labels count
+        # each tile's pixels from 0.
+        others = [name for name in fig.layout if name.startswith(("xaxis", "yaxis"))]
+        others = [name for name in others if name not in ("xaxis", "yaxis")]
+        assert others and all(fig.layout[name].overlaying == name[0] for name in others)
+        assert set(fig.layout.xaxis.ticktext) == {"0", "100", "200"}
     assert fig.layout.height > 0
 
 
@@ -215,9 +253,19 @@ def test_each_tile_gets_its_kernel_under_it(k, channels):
         assert f"kernel of filter {channel + 1}" in thumb.hovertemplate
         assert (thumb.texttemplate is not None) == (k <= 5)
         # Under its own tile: same column, below it.
-        tile_axis = fig.layout[f"yaxis{'' if channel == 0 else channel + 1}"]
-        thumb_axis = fig.layout[f"yaxis{len(shown) + channel + 1}"]
-        assert thumb_axis.domain[1] < tile_axis.domain[0]
+        tile = [t for t in fig.data if t.type == "image"][shown.index(channel)]
+        if len(shown) == 1:
+            tile_axis = fig.layout["yaxis"]
+            thumb_axis = fig.layout[f"yaxis{len(shown) + channel + 1}"]
+            assert thumb_axis.domain[1] < tile_axis.domain[0]
+        else:  # a mosaic: on the main axes, centred under the tile
+            x0, x1, _, tile_bottom = image_extent(tile, stage.display.shape[:2])
+            k_x0, k_x1, k_top, _ = image_extent(thumb, (k, k))
+            assert thumb.xaxis in (None, "x") and thumb.yaxis in (None, "y")
+            assert x0 < k_x0 < k_x1 < x1
+            assert (k_x0 + k_x1) / 2 == pytest.approx((x0 + x1) / 2)
+            assert k_top > tile_bottom
+            assert "row %{y}" not in thumb.hovertemplate  # not the kernel's coordinates
     labels = [a.text for a in fig.layout.annotations if a.text.startswith(("its kernel", "kernel"))]
     one_column = len(shown) == 1
     assert labels == [f"its kernel ({k}x{k})" if one_column else "kernel"] * len(shown)

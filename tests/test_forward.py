@@ -411,3 +411,30 @@ def test_model_building_is_serialized_across_threads(monkeypatch):
     for thread in threads:
         thread.join()
     assert peak[0] == 1
+
+
+def test_kernel_weights_are_drawn_once_per_kernel_setting_and_read_only():
+    spec = PipelineSpec.single(filters=4)
+    kernel, bias = kernel_weights(spec)
+    # Padding, stride, activation and pooling do not change the kernel: no new draw.
+    for changed in (
+        spec.replace_block(0, padding_mode="same"),
+        spec.replace_block(0, stride=2),
+        spec.replace_block(0, activation="tanh", pooling="average"),
+    ):
+        again, again_bias = kernel_weights(changed)
+        assert again is kernel and again_bias is bias
+    # Every setting that decides the weights does.
+    for changed in (
+        spec.replace_block(0, seed=4),
+        spec.replace_block(0, kernel_size=5),
+        spec.replace_block(0, filters=3),
+        spec.replace(color_mode="rgb"),
+    ):
+        other = kernel_weights(changed)[0]
+        assert other.shape != kernel.shape or not np.array_equal(other, kernel)
+    with pytest.raises(ValueError):
+        kernel[0, 0, 0, 0] = 1.0
+    # The Keras model still gets exactly these weights.
+    model = build_model(spec)
+    np.testing.assert_array_equal(model.get_layer("conv2d").get_weights()[0], kernel)

@@ -186,3 +186,26 @@ def test_first_map_is_on_the_first_screen_of_a_projector(browser, app_url):
         )
     finally:
         context.close()
+
+
+def test_hover_on_a_tile_of_a_mosaic_names_its_filter_and_real_pixel(page, app_url):
+    # Four 510x510 maps in a 2x2 mosaic: pictures on one pair of axes, each
+    # tile's hover values on axes shifted to its own pixels.
+    open_app(page, f"{app_url}/?kernel=3&filters=4")
+    conv = page.locator(TILE_CHARTS).nth(1)
+    conv.scroll_into_view_if_needed()
+    tiles = conv.locator("g.imagelayer image")
+    expect(tiles).to_have_count(4)
+    step = int(re.search(r"every (\d+)\w\w pixel", conv.inner_text()).group(1))
+    for index, (fx, fy) in [(2, (0.5, 0.5)), (3, (0.25, 0.75)), (0, (0.1, 0.1))]:
+        label = conv.locator(".hovertext")
+        page.mouse.move(1, 1)  # off the chart: the last label goes
+        expect(label).to_have_count(0)
+        box = tiles.nth(index).bounding_box()
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        expect(label).to_have_count(1)
+        text = label.evaluate("node => node.textContent")
+        assert f"filter {index + 1}" in text, text
+        row, column = (int(n) for n in re.search(r"row (\d+), column (\d+)", text).groups())
+        # The nearest hover sample to the pointer: within a sampling step.
+        assert abs(row - fy * 510) <= step and abs(column - fx * 510) <= step, (text, fx, fy)
