@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import json
 import os
 import random
@@ -956,9 +957,13 @@ async def lesson(opts, sampler, pid, log):
         log(f"one session trains {opts.train} epochs on the Train page (again when it ends)")
         trainer = asyncio.create_task(run_trainer(opts, started, done, record))
         await asyncio.wait_for(started.wait(), opts.step_timeout)
-        log(f"the same {opts.students} students again, while it trains")
+        # Other arrivals, thinks and changes (seed + 1): the same ones again would
+        # find the idle run's results in the caches.
+        again = copy.copy(opts)
+        again.seed = opts.seed + 1
+        log(f"{opts.students} students again (seed {again.seed}), while it trains")
         result["training"] = await measured(
-            opts, sampler, pid, opts.students, opts.link, opts.arrival, opts.changes, think
+            again, sampler, pid, opts.students, opts.link, opts.arrival, opts.changes, think
         )
         done.set()
         result["trainer"] = await trainer
