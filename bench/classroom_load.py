@@ -601,6 +601,13 @@ class Trainer(Student):
     def shows_progress(self):
         return any(kind == "progress" for kind, _ in self.shown.ordered())
 
+    def epochs_done(self, epochs):
+        """Epochs the first progress bar shows done, or None."""
+        for kind, element in self.shown.ordered():
+            if kind == "progress":
+                return round(element.progress.value / 100 * epochs)
+        return None
+
 
 async def run_trainer(opts, started, done, record):
     """Train on the Train page until ``done`` is set; ``started`` once batches run."""
@@ -613,17 +620,19 @@ async def run_trainer(opts, started, done, record):
         while not done.is_set():
             began = time.perf_counter()
             await trainer.press("train_start")
-            first_batch = None
+            first_batch = epochs = None
             while trainer.auto_reruns and not done.is_set():
                 await trainer.poll()
                 if first_batch is None and trainer.shows_progress():
                     first_batch = time.perf_counter() - began
                     started.set()
+                epochs = trainer.epochs_done(opts.train) or epochs
                 record["errors"] += trainer.shown.errors() + trainer.shown.exceptions()
+            row = {"seconds": time.perf_counter() - began, "first_batch_s": first_batch}
             if not trainer.auto_reruns:  # it ended by itself
-                record["trainings"].append(
-                    {"seconds": time.perf_counter() - began, "first_batch_s": first_batch}
-                )
+                record["trainings"].append(row)
+            else:  # the class has finished: how far it got meanwhile
+                record["in_flight"] = {**row, "epochs": epochs}
             record["errors"] += trainer.full.errors() + trainer.full.exceptions()
             if record["errors"]:
                 break
@@ -891,6 +900,13 @@ def report_training(result):
         + (", ".join(f"{t['seconds']:.1f} s" for t in trainings) or "none")
         + (f"; stopped at the end: {trainer.get('stopped')}" if "stopped" in trainer else "")
     )
+    flight = trainer.get("in_flight")
+    if flight:
+        print(
+            f"training when the class ended: {flight['epochs']} of its epochs done "
+            f"{flight['seconds']:.1f} s after Train (first progress after "
+            f"{flight['first_batch_s'] or 0:.1f} s)"
+        )
     for line in trainer.get("errors", [])[:10]:
         print(f"  trainer: {line}")
     if trainer.get("lost"):
