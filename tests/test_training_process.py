@@ -17,7 +17,7 @@ from cnn_core.i18n import Message
 from cnn_core.training.data import digit_splits
 from cnn_core.training.loop import TrainingTurns, evaluate
 from cnn_core.training.model import TrainSettings, first_layer
-from cnn_core.training.process import NICE, TrainingJob
+from cnn_core.training.process import NICE, OOM_SCORE, TrainingJob
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = "cnn_core.training.process"
@@ -63,7 +63,10 @@ def test_a_job_trains_in_a_lower_priority_process_and_the_model_comes_back():
             try:
                 nice = psutil.Process(job.pid).nice()
                 assert nice >= min(19, psutil.Process().nice() + NICE)
-            except psutil.NoSuchProcess:
+                oom = Path(f"/proc/{job.pid}/oom_score_adj")
+                if oom.exists():
+                    assert int(oom.read_text()) >= OOM_SCORE
+            except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
                 pass
         if job.progress is not None:
             seen.add((job.progress.epoch, job.progress.batch))

@@ -14,8 +14,10 @@ over a socket pair (:class:`multiprocessing.connection.Connection`):
   it was stopped, and the held-out accuracy;
 - ``("error", Message or str)`` if training raised.
 
-The server sends ``"stop"``; the worker then ends after the current batch
-and still sends its result, so Stop keeps the model trained so far. When the
+The worker also raises its out-of-memory score, so that the kernel, short of
+memory, kills the training rather than the server. The server sends
+``"stop"``; the worker then ends after the current batch and still sends its
+result, so Stop keeps the model trained so far. When the
 server's end of the socket closes (the server went away), the worker exits
 at once. :class:`TrainingJob` is the server's side: it waits its turn in a
 :class:`~cnn_core.training.loop.TrainingTurns`, starts the worker, reads its
@@ -45,7 +47,7 @@ from pathlib import Path
 from cnn_core.errors import ConvlabError
 from cnn_core.i18n import Message
 
-__all__ = ["NICE", "THREADS", "TrainingJob", "main"]
+__all__ = ["NICE", "OOM_SCORE", "THREADS", "TrainingJob", "main"]
 
 #: Added to the worker's niceness before anything else: the server's reruns
 #: win the CPU whenever both want it (Linux gives a nice-10 process about a
@@ -53,6 +55,9 @@ __all__ = ["NICE", "THREADS", "TrainingJob", "main"]
 NICE = 10
 #: TensorFlow threads in the worker (intra-op and inter-op); None: its default.
 THREADS = None
+#: Linux's out-of-memory badness added to the worker (-1000..1000; raising it needs
+#: no privilege), so that an out-of-memory kill picks it before the server.
+OOM_SCORE, OOM_SCORE_ADJ = 500, Path("/proc/self/oom_score_adj")
 #: The repository root: the worker runs ``-m cnn_core.training.process`` from it.
 ROOT = Path(__file__).resolve().parents[2]
 #: Seconds to wait for a worker to exit after its last message, before killing it.
@@ -112,7 +117,7 @@ def run_worker(conn):
             (
                 "result",
                 {
-                    "weights": [w for w in result.model.get_weights()],
+                    "weights": result.model.get_weights(),
                     "history": result.history,
                     "epochs_done": result.epochs_done,
                     "stopped": result.stopped,
@@ -133,6 +138,10 @@ def main(argv=None):
     fd, nice = (int(arg) for arg in (argv or sys.argv[1:]))
     if nice:
         os.nice(nice)  # first, before TensorFlow's import takes a few seconds of CPU
+    # Out of memory (a container's limit), the kernel kills this process
+    # rather than the server: the student reads that the training died.
+    with contextlib.suppress(OSError):
+        OOM_SCORE_ADJ.write_text(f"{OOM_SCORE}\n")
     conn = Connection(fd)
     try:
         run_worker(conn)
