@@ -687,3 +687,29 @@ def test_stage_figures_are_built_once_per_setting_and_shared(at, monkeypatch):
     again.selectbox(key="activation").set_value("tanh").run()
     assert no_exception(again) and len(built) == 2
     assert charts(again) == before
+
+
+def test_a_reconnecting_browser_keeps_its_widget_values_over_the_link():
+    """A browser whose server lost its session (a restart, or a failed replica
+    behind the balancer) sends all its widget values with its first run on the
+    new server; a change the student just made must not be replaced by the link's."""
+    first = AppTest.from_file(str(APP), default_timeout=120)
+    first.query_params["stride"] = "2"
+    first.run()
+    first.selectbox(key="pooling").set_value("none")
+    first.selectbox(key="activation").set_value("tanh")
+    sent = first._tree.get_widget_states()  # what the page holds and sends again
+    again = AppTest.from_file(str(APP), default_timeout=120)  # a new session, same link
+    again.query_params["stride"] = "2"
+    again._run(widget_state=sent)
+    assert no_exception(again)
+    assert again.selectbox(key="pooling").value == "none"
+    assert again.selectbox(key="activation").value == "tanh"
+    assert again.slider(key="stride").value == 2
+    assert "MaxPooling2D" not in text(again)  # the maps follow the browser too
+    # A fresh page load (nothing sent) still takes every setting from the link.
+    fresh = AppTest.from_file(str(APP), default_timeout=120)
+    fresh.query_params["stride"] = "2"
+    fresh.query_params["pooling"] = "average"
+    fresh.run()
+    assert fresh.selectbox(key="pooling").value == "average"

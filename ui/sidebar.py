@@ -42,7 +42,7 @@ from cnn_core.spec import (
 from ui import cached
 from ui import links as link
 from ui.display_widgets import color_scale_control
-from ui.i18n import labels, lang, language_control, say, start_language, t
+from ui.i18n import LANG, labels, lang, language_control, say, start_language, t
 from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
@@ -166,12 +166,40 @@ def _blocks_changed():
                 st.session_state[key] = values[key]
 
 
+def _browser_values():
+    """Keys of the widgets whose values the browser sent with this run, and a
+    way to give the others' readers a value that yields to the browser's.
+
+    A browser that reconnects to a server that does not know its session (a
+    restarted server, or another replica after one failed) sends every
+    widget's value with its first run there, a change just made included.
+    Those values are what the student sees, so seeding from the link must not
+    overwrite them. Streamlit has no public API for them: this reads its
+    session state's incoming widget values (widget ids end in ``-<key>``) and
+    returns ``(keys, yielding_setter)``. ``yielding_setter(key, value)`` puts
+    the link's value where Streamlit keeps the previous run's values: code
+    reading the key before its widget is drawn gets the link's value, the
+    widget itself the browser's. If Streamlit's internals ever move, this
+    finds no values, as on a fresh page load, and the link seeds everything.
+    """
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        state = get_script_run_ctx().session_state._state
+        sent = {widget_id.rsplit("-", 1)[-1] for widget_id in state._new_widget_state.states}
+        previous = state._old_state
+    except Exception:  # internals moved: behave as on a fresh page load
+        return set(), None
+    return sent, previous.__setitem__
+
+
 def initialise_state():
-    """Seed widget state once per session (from the link if it has settings),
-    then keep every value alive across pages by re-assigning it."""
+    """Seed widget state once per session (from the link if it has settings;
+    a reconnecting browser's own widget values win), then keep every value
+    alive across pages by re-assigning it."""
     if not st.session_state.get("_initialised"):
         state = link.read_link()
-        start_language(state.lang)
+        sent, yielding = _browser_values()
         values = _defaults() | _widget_values(state.spec)
         values["source"] = link.SAMPLE_LABELS[state.sample]
         if state.url:
@@ -179,8 +207,15 @@ def initialise_state():
         for index, block in enumerate(state.spec.blocks):
             if block.weights == "custom":
                 custom_from_link(_block_keys(index), block.custom)
+        if LANG in sent and yielding is not None:
+            yielding(LANG, state.lang or lang())
+        else:
+            start_language(state.lang)
         for key, value in values.items():
-            st.session_state[key] = value
+            if key in sent and yielding is not None:
+                yielding(key, value)
+            else:
+                st.session_state[key] = value
         st.session_state["_initialised"] = True
         return
     for key, value in _defaults().items():
