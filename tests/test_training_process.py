@@ -36,6 +36,18 @@ def workers(parent=None):
     return found
 
 
+def thread_nices(pid):
+    """The niceness of each thread of ``pid`` (Linux: field 19 of its stat)."""
+    nices = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # the thread has just ended
+        nices.append(int(stat.rsplit(")", 1)[1].split()[16]))
+    return nices
+
+
 def until(condition, timeout=120.0, what="the condition"):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -66,6 +78,8 @@ def test_a_job_trains_in_a_lower_priority_process_and_the_model_comes_back():
                 oom = Path(f"/proc/{job.pid}/oom_score_adj")
                 if oom.exists():
                     assert int(oom.read_text()) >= OOM_SCORE
+                    # Every thread, also the ones numpy's import starts (OpenBLAS).
+                    assert set(thread_nices(job.pid)) == {nice}
             except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
                 pass
         if job.progress is not None:

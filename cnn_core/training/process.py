@@ -3,13 +3,14 @@
 A training used to run ``model.fit`` in a thread of the server process, where
 it took both cores and the GIL, and every other student's reruns slowed down
 2.5-3x. Here each training runs in its own worker process, started only for
-that training (``python -m cnn_core.training.process``: a fresh interpreter,
-never a fork of a server that has TensorFlow loaded). The worker lowers its
-priority (``os.nice``) before it imports TensorFlow, trains with
+that training (``python -c`` :data:`LAUNCH`: a fresh interpreter, never a
+fork of a server that has TensorFlow loaded). The worker lowers its priority
+(``os.nice``) before it imports anything, trains with
 :func:`~cnn_core.training.loop.train`, and sends what the page draws back
 over a socket pair (:class:`multiprocessing.connection.Connection`):
 
-- ``("progress", Progress)`` after every batch and epoch;
+- ``("progress", Progress)`` after every epoch, and after a batch at most
+  every :data:`BATCH_EVERY` s;
 - ``("result", {...})`` at the end: the weights, curves, epochs done, whether
   it was stopped, and the held-out accuracy;
 - ``("error", Message or str)`` if training raised.
@@ -40,6 +41,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -58,8 +60,10 @@ THREADS = None
 #: Linux's out-of-memory badness added to the worker (-1000..1000; raising it needs
 #: no privilege), so that an out-of-memory kill picks it before the server.
 OOM_SCORE, OOM_SCORE_ADJ = 500, Path("/proc/self/oom_score_adj")
-#: The repository root: the worker runs ``-m cnn_core.training.process`` from it.
+#: The repository root: the worker runs from it (``cnn_core`` is imported from there).
 ROOT = Path(__file__).resolve().parents[2]
+#: Seconds between two progress messages within an epoch (an epoch's end is always sent).
+BATCH_EVERY = 0.1
 #: Seconds to wait for a worker to exit after its last message, before killing it.
 EXIT_GRACE = 10.0
 
@@ -75,6 +79,22 @@ def _listen(conn, stop):
                 stop.set()
     except (EOFError, OSError):
         os._exit(0)  # nobody is left to read the result
+
+
+class _Sender:
+    """Sends progress: every epoch's end, and within an epoch at most every
+    :data:`BATCH_EVERY` seconds (the page polls every 0.5 s; fewer messages,
+    fewer wake-ups of the server's thread)."""
+
+    def __init__(self, conn):
+        self.conn, self.last, self.epoch = conn, 0.0, None
+
+    def __call__(self, progress):
+        now = time.monotonic()
+        new_epoch = progress.epoch != self.epoch
+        if new_epoch or progress.batch >= progress.batches or now - self.last >= BATCH_EVERY:
+            self.conn.send(("progress", progress))
+            self.last, self.epoch = now, progress.epoch
 
 
 def _configure_threads(threads):
@@ -106,12 +126,7 @@ def run_worker(conn):
         from cnn_core.training.loop import evaluate, train
 
         splits = digit_splits()
-        result = train(
-            request["settings"],
-            splits,
-            lambda progress: conn.send(("progress", progress)),
-            stop,
-        )
+        result = train(request["settings"], splits, _Sender(conn), stop)
         test_accuracy, _ = evaluate(result.model, splits.x_test, splits.y_test)
         conn.send(
             (
@@ -133,11 +148,18 @@ def run_worker(conn):
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
-def main(argv=None):
-    """Entry point: ``python -m cnn_core.training.process FD NICE``."""
-    fd, nice = (int(arg) for arg in (argv or sys.argv[1:]))
-    if nice:
-        os.nice(nice)  # first, before TensorFlow's import takes a few seconds of CPU
+#: The worker's command: ``python -c LAUNCH FD NICE``. It lowers the priority
+#: before any import: numpy's import (through ``cnn_core``) starts OpenBLAS's
+#: threads, and a thread keeps the niceness it was created with.
+LAUNCH = (
+    "import os, sys; os.nice(int(sys.argv[2])); "
+    "from cnn_core.training.process import main; main(sys.argv[1:])"
+)
+
+
+def main(argv):
+    """The worker, once :data:`LAUNCH` has lowered its priority: ``argv`` is ``[FD, NICE]``."""
+    fd = int(argv[0])
     # Out of memory (a container's limit), the kernel kills this process
     # rather than the server: the student reads that the training died.
     with contextlib.suppress(OSError):
@@ -210,7 +232,7 @@ class _Run:
         with theirs:
             fd = theirs.fileno()
             proc = subprocess.Popen(
-                [sys.executable, "-m", "cnn_core.training.process", str(fd), str(self.nice)],
+                [sys.executable, "-c", LAUNCH, str(fd), str(self.nice)],
                 cwd=ROOT,
                 pass_fds=(fd,),
                 stdin=subprocess.DEVNULL,
@@ -375,7 +397,3 @@ class TrainingJob:
     def join(self, timeout=None):
         """Wait for the job's thread (and so its worker) to end (tests, shutdown)."""
         self._thread.join(timeout)
-
-
-if __name__ == "__main__":
-    main()
