@@ -36,16 +36,17 @@ def workers(parent=None):
     return found
 
 
-def thread_nices(pid):
-    """The niceness of each thread of ``pid`` (Linux: field 19 of its stat)."""
-    nices = []
+def thread_priorities(pid):
+    """(niceness, scheduling policy) of each thread of ``pid`` (Linux: /proc stat
+    fields 19 and 41)."""
+    found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            stat = (task / "stat").read_text()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue  # the thread has just ended
-        nices.append(int(stat.rsplit(")", 1)[1].split()[16]))
-    return nices
+        found.append((int(fields[16]), int(fields[38])))
+    return found
 
 
 def until(condition, timeout=120.0, what="the condition"):
@@ -79,7 +80,9 @@ def test_a_job_trains_in_a_lower_priority_process_and_the_model_comes_back():
                 if oom.exists():
                     assert int(oom.read_text()) >= OOM_SCORE
                     # Every thread, also the ones numpy's import starts (OpenBLAS).
-                    assert set(thread_nices(job.pid)) == {nice}
+                    assert {nice for nice, _ in thread_priorities(job.pid)} == {nice}
+                    if hasattr(os, "SCHED_IDLE"):
+                        assert {p for _, p in thread_priorities(job.pid)} == {os.SCHED_IDLE}
             except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
                 pass
         if job.progress is not None:

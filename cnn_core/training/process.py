@@ -4,8 +4,10 @@ A training used to run ``model.fit`` in a thread of the server process, where
 it took both cores and the GIL, and every other student's reruns slowed down
 2.5-3x. Here each training runs in its own worker process, started only for
 that training (``python -c`` :data:`LAUNCH`: a fresh interpreter, never a
-fork of a server that has TensorFlow loaded). The worker lowers its priority
-(``os.nice``) before it imports anything, trains with
+fork of a server that has TensorFlow loaded). Before it imports anything the
+worker lowers its priority: Linux's ``SCHED_IDLE`` policy where there is one
+(it runs only on a core nothing else wants, and any other task that wakes up
+takes the core from it at once), and ``os.nice`` as well. It then trains with
 :func:`~cnn_core.training.loop.train`, and sends what the page draws back
 over a socket pair (:class:`multiprocessing.connection.Connection`):
 
@@ -49,12 +51,15 @@ from pathlib import Path
 from cnn_core.errors import ConvlabError
 from cnn_core.i18n import Message
 
-__all__ = ["NICE", "OOM_SCORE", "THREADS", "TrainingJob", "main"]
+__all__ = ["IDLE", "NICE", "OOM_SCORE", "THREADS", "TrainingJob", "main"]
 
 #: Added to the worker's niceness before anything else: the server's reruns
 #: win the CPU whenever both want it (Linux gives a nice-10 process about a
 #: tenth of a nice-0 one's share), and the training takes what is left.
 NICE = 10
+#: Also put the worker under ``SCHED_IDLE`` (Linux): lower than any niceness,
+#: and a waking server thread preempts it at once instead of after a time slice.
+IDLE = True
 #: TensorFlow threads in the worker (intra-op and inter-op); None: its default.
 THREADS = None
 #: Linux's out-of-memory badness added to the worker (-1000..1000; raising it needs
@@ -148,17 +153,24 @@ def run_worker(conn):
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
-#: The worker's command: ``python -c LAUNCH FD NICE``. It lowers the priority
-#: before any import: numpy's import (through ``cnn_core``) starts OpenBLAS's
-#: threads, and a thread keeps the niceness it was created with.
-LAUNCH = (
-    "import os, sys; os.nice(int(sys.argv[2])); "
-    "from cnn_core.training.process import main; main(sys.argv[1:])"
-)
+#: The worker's command: ``python -c LAUNCH FD NICE IDLE``. It lowers the
+#: priority before any import: numpy's import (through ``cnn_core``) starts
+#: OpenBLAS's threads, and a thread keeps the priority it was created with.
+LAUNCH = """
+import os, sys
+os.nice(int(sys.argv[2]))
+if sys.argv[3] == "idle" and hasattr(os, "SCHED_IDLE"):
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except OSError:
+        pass
+from cnn_core.training.process import main
+main(sys.argv[1:])
+"""
 
 
 def main(argv):
-    """The worker, once :data:`LAUNCH` has lowered its priority: ``argv`` is ``[FD, NICE]``."""
+    """The worker, once :data:`LAUNCH` has lowered its priority: ``argv[0]`` is FD."""
     fd = int(argv[0])
     # Out of memory (a container's limit), the kernel kills this process
     # rather than the server: the student reads that the training died.
@@ -177,9 +189,9 @@ def main(argv):
 class _Run:
     """What the job's thread shares with the page; holds no reference to the job."""
 
-    def __init__(self, settings, turns, ticket, nice, threads):
+    def __init__(self, settings, turns, ticket, nice, idle, threads):
         self.settings, self.turns, self.ticket = settings, turns, ticket
-        self.nice, self.threads = nice, threads
+        self.nice, self.idle, self.threads = nice, idle, threads
         self.stop_event = threading.Event()
         self.abandoned = False
         self.progress = None
@@ -232,12 +244,16 @@ class _Run:
         with theirs:
             fd = theirs.fileno()
             proc = subprocess.Popen(
-                [sys.executable, "-c", LAUNCH, str(fd), str(self.nice)],
+                [sys.executable, "-c", LAUNCH, str(fd), str(self.nice), self._policy],
                 cwd=ROOT,
                 pass_fds=(fd,),
                 stdin=subprocess.DEVNULL,
             )
         return proc, Connection(ours.detach())
+
+    @property
+    def _policy(self):
+        return "idle" if self.idle else "normal"
 
     def _train(self):
         proc, conn = self._start_worker()
@@ -324,6 +340,8 @@ class TrainingJob:
         Identifies this job in the queue.
     nice : int
         Added to the worker's niceness (:data:`NICE`).
+    idle : bool
+        Run the worker under ``SCHED_IDLE`` where Linux has it (:data:`IDLE`).
     threads : int or None
         TensorFlow's intra- and inter-op threads in the worker (:data:`THREADS`).
 
@@ -340,9 +358,9 @@ class TrainingJob:
         ``train.worker_died`` with the worker's exit code.
     """
 
-    def __init__(self, settings, turns, ticket, nice=NICE, threads=THREADS):
+    def __init__(self, settings, turns, ticket, nice=NICE, idle=IDLE, threads=THREADS):
         self.settings, self.turns, self.ticket = settings, turns, ticket
-        self._run = _Run(settings, turns, ticket, nice, threads)
+        self._run = _Run(settings, turns, ticket, nice, idle, threads)
         self._thread = threading.Thread(target=self._run.run, name=f"convlab-train-{ticket}")
         self._thread.daemon = True
         # Weakly: a finalizer holding the run would keep its model alive through
