@@ -11,8 +11,6 @@ killed mid-session: the page reconnects to the other replica and shows the
 same settings, because the link holds them; the other session never notices.
 """
 
-import getpass
-import json
 import os
 import re
 import shutil
@@ -28,59 +26,13 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import ROOT, _free_port, _require_browser, wait_for_rerun
 
+sys.path.insert(0, str(ROOT / "bench"))
+from cluster import NGINX, nginx_config, replica_command
+
 pytestmark = pytest.mark.e2e
-DEPLOY = ROOT / "deploy"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # Teachers' links, with the names of README's "Links" table.
 LINK_A = "?filters=3&padding=same"
 LINK_B = "?stride=2"
-UPSTREAM_LINE = re.compile(r"^(\s*server\s+)[\w.-]+:\d+(.*)$", re.MULTILINE)
-
-
-def replica_command(port):
-    """The Dockerfile's CMD, on a loopback port, with this venv's Python."""
-    [cmd] = re.findall(r"^CMD\s+(\[.*\])\s*$", (DEPLOY / "Dockerfile").read_text(), re.MULTILINE)
-    argv = json.loads(cmd)
-    assert argv[:3] == ["streamlit", "run", "app.py"]
-    overrides = {"--server.address": "127.0.0.1", "--server.port": str(port)}
-    args = []
-    for arg in argv[1:]:
-        name = arg.split("=", 1)[0]
-        args.append(f"{name}={overrides.pop(name)}" if name in overrides else arg)
-    assert not overrides, f"the Dockerfile's CMD lacks {sorted(overrides)}"
-    return [sys.executable, "-m", "streamlit", *args]
-
-
-def nginx_config(prefix, listen_port, replica_ports):
-    """The repo's nginx config pointed at the replicas, in a minimal main config."""
-    site = (DEPLOY / "nginx" / "convlab.conf").read_text()
-    upstreams = UPSTREAM_LINE.findall(site)
-    assert len(upstreams) >= len(replica_ports)
-    ports = iter(replica_ports)
-
-    def point(match):
-        port = next(ports, None)
-        return "" if port is None else f"{match.group(1)}127.0.0.1:{port}{match.group(2)}"
-
-    site = UPSTREAM_LINE.sub(point, site)
-    site, listens = re.subn(
-        r"^(\s*)listen\s+80;", rf"\1listen 127.0.0.1:{listen_port};", site, flags=re.MULTILINE
-    )
-    site, logs = re.subn(r"access_log\s+\S+\s+(\w+);", rf"access_log {prefix}/access.log \1;", site)
-    assert listens == 1 and logs == 1
-    (prefix / "convlab.conf").write_text(site)
-    temp = "\n".join(
-        f"    {kind}_temp_path {prefix}/{kind}_temp;"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    # As root, nginx's workers would switch to "nobody": keep them as the test user.
-    user = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
-    (prefix / "nginx.conf").write_text(
-        f"daemon off;\n{user}worker_processes 1;\npid {prefix}/nginx.pid;\n"
-        f"events {{ worker_connections 256; }}\n"
-        f"http {{\n{temp}\n    include {prefix}/convlab.conf;\n}}\n"
-    )
-    return prefix / "nginx.conf"
 
 
 def wait_healthy(url, process, what, timeout=90):
