@@ -136,7 +136,7 @@ def test_the_class_again_while_one_session_trains(server, tmp_path):
     )
     assert status == 0
     result = json.loads(out.read_text())
-    assert result["training"]["changes"] == 2 and result["training"]["errors"] == []
+    assert result["class"]["changes"] == 2 and result["class"]["errors"] == []
     trainer = result["trainer"]
     assert trainer["lost"] is None and trainer["errors"] == []
     assert trainer["trainings"] == [] and trainer["stopped"] is True  # 60 epochs outlast 2 changes
