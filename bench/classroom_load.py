@@ -29,6 +29,19 @@ children) is sampled every 0.1 s and its CPU time read before and after.
     .venv/bin/python bench/classroom_load.py --students 40 --url http://127.0.0.1:8501/
     .venv/bin/python bench/classroom_load.py --students 3 --changes 2 --think 0.2 0.5
 
+``--train EPOCHS``: the class runs while one more session trains on the
+Train page, as a browser does it: it opens ``/Train``, sets Epochs, presses
+Train and sends the page's fragment auto-reruns every 0.5 s (presses Train
+again when a training ends, Stop at the end). The students arrive once the
+first progress bar shows. Compare with the same command without ``--train``
+(a fresh server, the same seed: the same changes, idle); issue 14: Feature
+maps keeps its rerun budgets while a training runs.
+
+    .venv/bin/python bench/classroom_load.py --students 5 --arrival 2 --changes 8 \\
+        --think 1 3 --no-single            # idle
+    .venv/bin/python bench/classroom_load.py --students 5 --arrival 2 --changes 8 \\
+        --think 1 3 --no-single --train 60 # the same class, one session training
+
 Exit status: 0; 1 if any student saw an exception or an unexpected error or
 lost its session (connection closed, a run not finished within
 ``--step-timeout``, the server gone); 3 if the watchdog stopped a run past
@@ -67,6 +80,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness as h
 
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
+FINISHED_SUCCESSFULLY = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
 ALERT_ERROR = 1  # Alert.Format.ERROR (streamlit/proto/Alert.proto)
 MARKDOWN_NATIVE = 1  # Markdown.Type.NATIVE: plain st.markdown
 # Errors the app shows on purpose for a setting that cannot be computed.
@@ -272,6 +286,7 @@ class Student:
         self.ws = None
         self.reader = None
         self.lost = None  # why the session was lost, if it was
+        self.page_name = ""  # a page's URL name, for the first request ("Train")
         self._finished = None
         self._first_delta_at = None
 
@@ -353,17 +368,23 @@ class Student:
             self.page.add(msg.metadata.delta_path, msg.delta)
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
+
         elif kind == "script_finished" and msg.script_finished != FINISHED_EARLY_FOR_RERUN:
             self.shown = self.page
             self._finished.set()
 
     # -- requests
 
-    def _rerun_msg(self, states):
+    def _rerun_msg(self, states, fragment_id=""):
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = self.query
         state.page_script_hash = self.page_script_hash
+        if not self.page_script_hash:
+            state.page_name = self.page_name
+        if fragment_id:
+            state.fragment_id = fragment_id
+            state.is_auto_rerun = True
         state.widget_states.widgets.extend(states)
         state.cached_message_hashes.extend(self.cache)
         info = state.context_info
@@ -373,7 +394,7 @@ class Student:
         info.url = self.base_url + (f"?{self.query}" if self.query else "")
         return msg
 
-    async def _request(self, kind, what, states):
+    async def _request(self, kind, what, states, fragment_id=""):
         if self.lost:
             raise SessionLostError(self.lost)
         self._finished.clear()
@@ -381,7 +402,7 @@ class Student:
         received, messages = self.received, self.messages
         started = time.perf_counter()
         try:
-            await self.ws.send(self._rerun_msg(states).SerializeToString())
+            await self.ws.send(self._rerun_msg(states, fragment_id).SerializeToString())
             await asyncio.wait_for(self._finished.wait(), self.step_timeout)
         except TimeoutError:
             self.lost = f"{what}: no script_finished within {self.step_timeout:.0f} s"
@@ -504,6 +525,132 @@ async def run_scenario(opts, students, query, arrival, changes, think):
     return sorted(results, key=lambda r: r["index"])
 
 
+# --------------------------------------------------------------------------- one session training
+
+
+class Trainer(Student):
+    """A student on the Train page who trains, as the browser does it.
+
+    Opens ``/Train``, sets Epochs, presses Train, then polls the page's
+    fragment every ``run_every`` seconds (the auto-reruns the frontend sends)
+    until the training ends; presses Train again while ``keep_going`` says so,
+    and Stop at the end.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.page_name = "Train"
+        self.full = Page()  # the last full run's page: its widgets and buttons
+        self.auto_reruns = {}  # fragment id -> interval, s (st.fragment(run_every=...))
+        self._registered = {}  # the auto-reruns the current run asked for
+
+    def _handle(self, msg):
+        super()._handle(msg)
+        kind = msg.WhichOneof("type")
+        if kind == "navigation" and msg.navigation.page_script_hash:
+            # The page that ran (new_session names the main script's hash here).
+            self.page_script_hash = msg.navigation.page_script_hash
+        elif kind == "new_session":
+            self._registered = {}
+        elif kind == "auto_rerun":
+            self._registered[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+            self.auto_reruns[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+        elif kind == "stop_auto_rerun":
+            for fragment in msg.stop_auto_rerun.fragment_ids:
+                self.auto_reruns.pop(fragment, None)
+        elif kind == "script_finished" and msg.script_finished == FINISHED_SUCCESSFULLY:
+            # As the frontend: a full run keeps only the timers it registered.
+            self.auto_reruns = dict(self._registered)
+
+    async def run(self, kind, what, states=(), fragment_id=""):
+        rerun = await self._request(kind, what, list(states), fragment_id)
+        if not fragment_id:
+            self.full = self.shown
+        return rerun
+
+    def states(self):
+        return [w.state() for w in self.full.widgets(self.remembered)]
+
+    def button_id(self, key):
+        from streamlit.runtime.state.common import user_key_from_element_id
+
+        for kind, element in self.full.ordered():
+            if kind == "button" and user_key_from_element_id(element.button.id) == key:
+                return element.button.id
+        raise h.BenchError(f"trainer: no button {key!r} on the Train page")
+
+    async def press(self, key):
+        pressed = WidgetState(id=self.button_id(key), trigger_value=True)
+        return await self.run("press", key, [*self.states(), pressed])
+
+    async def set_epochs(self, epochs):
+        widgets = self.full.widgets(self.remembered)
+        if not any(widget.key == "train_epochs" for widget in widgets):
+            raise h.BenchError("trainer: no Epochs slider on the Train page")
+        for widget in widgets:
+            if widget.key == "train_epochs":
+                widget.value = epochs
+            self.remembered[widget.id] = widget.value
+        return await self.run("set", f"Epochs {epochs}", [w.state() for w in widgets])
+
+    async def poll(self):
+        """One auto-rerun of each polling fragment, as the frontend sends them."""
+        for fragment, interval in list(self.auto_reruns.items()):
+            await asyncio.sleep(interval)
+            await self.run("poll", "fragment", self.states(), fragment)
+
+    def shows_progress(self):
+        return any(kind == "progress" for kind, _ in self.shown.ordered())
+
+    def epochs_done(self, epochs):
+        """Epochs the first progress bar shows done, or None."""
+        for kind, element in self.shown.ordered():
+            if kind == "progress":
+                return round(element.progress.value / 100 * epochs)
+        return None
+
+
+async def run_trainer(opts, started, done, record):
+    """Train on the Train page until ``done`` is set; ``started`` once batches run."""
+    trainer = Trainer(opts.url, "", random.Random(0), opts.step_timeout, name="trainer")
+    record.update(trainings=[], errors=[], lost=None)
+    try:
+        await trainer.open()
+        trainer.full = trainer.shown
+        await trainer.set_epochs(opts.train)
+        while not done.is_set():
+            began = time.perf_counter()
+            await trainer.press("train_start")
+            first_batch = epochs = None
+            while trainer.auto_reruns and not done.is_set():
+                await trainer.poll()
+                if first_batch is None and trainer.shows_progress():
+                    first_batch = time.perf_counter() - began
+                    started.set()
+                epochs = trainer.epochs_done(opts.train) or epochs
+                record["errors"] += trainer.shown.errors() + trainer.shown.exceptions()
+            row = {"seconds": time.perf_counter() - began, "first_batch_s": first_batch}
+            if not trainer.auto_reruns:  # it ended by itself
+                record["trainings"].append(row)
+            else:  # the class has finished: how far it got meanwhile
+                record["in_flight"] = {**row, "epochs": epochs}
+            record["errors"] += trainer.full.errors() + trainer.full.exceptions()
+            if record["errors"]:
+                break
+        if trainer.auto_reruns:
+            await trainer.press("train_stop")
+            limit = time.perf_counter() + opts.step_timeout
+            while trainer.auto_reruns and time.perf_counter() < limit:
+                await trainer.poll()
+            record["stopped"] = not trainer.auto_reruns
+    except Exception as exc:  # a lost trainer is reported, the class goes on
+        record["lost"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        started.set()
+        await trainer.close()
+    return record
+
+
 # --------------------------------------------------------------------------- the server
 
 
@@ -518,7 +665,7 @@ def server_pid_for(url):
 
 
 def tree_cpu_seconds(pid):
-    """User plus system CPU seconds of ``pid`` and its children, or None."""
+    """User plus system CPU seconds of ``pid`` and its children (also ended ones), or None."""
     if pid is None:
         return None
     try:
@@ -530,7 +677,8 @@ def tree_cpu_seconds(pid):
     for p in procs:
         with contextlib.suppress(psutil.Error):
             times = p.cpu_times()
-            total += times.user + times.system
+            # children_*: children that have ended (a training's worker process).
+            total += times.user + times.system + times.children_user + times.children_system
     return total
 
 
@@ -720,6 +868,30 @@ def report(result, opts):
     return ok
 
 
+def report_training(result):
+    """What the session that trained meanwhile did; True if it went well."""
+    trainer = result.get("trainer", {})
+    trainings = trainer.get("trainings", [])
+    print()
+    print(
+        "one session trained meanwhile; trainings finished during the run: "
+        + (", ".join(f"{t['seconds']:.1f} s" for t in trainings) or "none")
+        + (f"; stopped at the end: {trainer.get('stopped')}" if "stopped" in trainer else "")
+    )
+    flight = trainer.get("in_flight")
+    if flight:
+        print(
+            f"training when the class ended: {flight['epochs']} of its epochs done "
+            f"{flight['seconds']:.1f} s after Train (first progress after "
+            f"{flight['first_batch_s'] or 0:.1f} s)"
+        )
+    for line in trainer.get("errors", [])[:10]:
+        print(f"  trainer: {line}")
+    if trainer.get("lost"):
+        print(f"  trainer lost: {trainer['lost']}")
+    return bool(trainer) and not trainer.get("errors") and not trainer.get("lost")
+
+
 def _fmt_cpu(value):
     return "-" if value is None else f"{value:.2f}"
 
@@ -765,10 +937,22 @@ async def lesson(opts, sampler, pid, log):
     if not opts.no_single:
         log(f"1 student: {opts.changes} changes, think {think[0]}-{think[1]} s")
         result["single"] = await measured(opts, sampler, pid, 1, opts.link, 0, opts.changes, think)
+    record, done, trainer = {}, asyncio.Event(), None
+    if opts.train:
+        # The class then runs while it trains: run once more without --train, on a
+        # fresh server with the same seed, for the same changes idle. (The same
+        # changes again on this server would find the first run's results cached.)
+        started = asyncio.Event()
+        log(f"one session trains {opts.train} epochs on the Train page (again when it ends)")
+        trainer = asyncio.create_task(run_trainer(opts, started, done, record))
+        await asyncio.wait_for(started.wait(), opts.step_timeout)
     log(f"{opts.students} students arrive over {opts.arrival:.0f} s, {opts.changes} changes each")
     result["class"] = await measured(
         opts, sampler, pid, opts.students, opts.link, opts.arrival, opts.changes, think
     )
+    if trainer is not None:
+        done.set()
+        result["trainer"] = await trainer
     return result
 
 
@@ -800,6 +984,12 @@ def parse_args(argv=None):
     parser.add_argument("--step-timeout", type=float, default=120.0, help="one request, s")
     parser.add_argument("--time-limit", type=float, default=1200.0, help="whole run, s")
     parser.add_argument("--seed", type=int, default=0, help="seed of arrivals, thinks, choices")
+    parser.add_argument(
+        "--train",
+        type=int,
+        metavar="EPOCHS",
+        help="the class runs while one more session trains EPOCHS epochs on the Train page",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 on a missed target too")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     parser.add_argument("--quiet", action="store_true", help="only the final report")
@@ -868,6 +1058,8 @@ def main(argv=None):
         + (f" (lost: {result['teacher']['lost']})" if "lost" in result["teacher"] else "")
     )
     ok = report(result, opts) and "lost" not in result["teacher"]
+    if opts.train:
+        ok = report_training(result) and ok
     if opts.json:
         Path(opts.json).parent.mkdir(parents=True, exist_ok=True)
         Path(opts.json).write_text(json.dumps(_jsonable(result), indent=2))

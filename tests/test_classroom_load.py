@@ -119,3 +119,39 @@ def test_a_lost_session_fails_the_run():
 def test_only_loopback_addresses():
     with pytest.raises(SystemExit):
         classroom_load.parse_args(["--url", "http://example.org/"])
+
+
+def test_the_class_again_while_one_session_trains(server, tmp_path):
+    """``--train``: a websocket session trains on the Train page while the class changes
+    settings; it polls as the browser does, Stop ends it, and no worker is left."""
+    import psutil
+
+    out = tmp_path / "train.json"
+    status = classroom_load.main(
+        [
+            *("--url", server.url, "--students", "1", "--changes", "2", "--no-single"),
+            *("--think", "0.1", "0.2", "--arrival", "0", "--step-timeout", "90"),
+            *("--time-limit", "400", "--quiet", "--train", "60", "--json", str(out)),
+        ]
+    )
+    assert status == 0
+    result = json.loads(out.read_text())
+    assert result["class"]["changes"] == 2 and result["class"]["errors"] == []
+    trainer = result["trainer"]
+    assert trainer["lost"] is None and trainer["errors"] == []
+    assert trainer["trainings"] == [] and trainer["stopped"] is True  # 60 epochs outlast 2 changes
+    server_process = psutil.Process(server.proc.pid)
+
+    def workers():
+        found = []
+        for proc in server_process.children(recursive=True):
+            try:
+                if "cnn_core.training.process" in " ".join(proc.cmdline()):
+                    found.append(proc)
+            except psutil.NoSuchProcess:
+                pass
+        return found
+
+    for proc in workers():
+        proc.wait(30)  # Stop ended it; it is reaped, not left as a zombie
+    assert workers() == []

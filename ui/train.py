@@ -15,7 +15,7 @@ from cnn_core.training.figures import (
     maps_figure,
     probabilities_figure,
 )
-from cnn_core.training.loop import TrainingJob, TrainingTurns, evaluate
+from cnn_core.training.loop import TrainingTurns, evaluate
 from cnn_core.training.model import (
     SETTING_LIMITS,
     TrainSettings,
@@ -24,8 +24,9 @@ from cnn_core.training.model import (
     summary_rows,
 )
 from cnn_core.training.predict import layer_probe, load_classifier, predict_digit
+from cnn_core.training.process import TrainingJob
 from ui import trained
-from ui.i18n import labels, lang, t
+from ui.i18n import labels, lang, say, t
 from ui.page import start_page
 from ui.stages import markdown_table, shape_text
 
@@ -126,7 +127,7 @@ def _summary(settings):
 
 
 def _start(settings):
-    job = TrainingJob(settings, training_turns(), digit_splits(), uuid.uuid4().hex)
+    job = TrainingJob(settings, training_turns(), uuid.uuid4().hex)
     st.session_state[trained.JOB] = job.start()
 
 
@@ -202,16 +203,26 @@ def _outcome(result):
     _filters(kernel, t("train.filters.trained"))
 
 
+def _just_ended(job):
+    """True once, the first time the panel sees ``job`` ended (also without a model)."""
+    if job is None or job.active or getattr(job, "end_seen", False):
+        return False
+    job.end_seen = True
+    return True
+
+
 def _panel():
     """Status, progress, curves and filters; redrawn every :data:`POLL` s while training."""
     job = trained.current_job()
-    if trained.collect():
-        st.rerun()  # the whole page: the drawing and the sidebar's "Learned" follow
+    if trained.collect() | _just_ended(job):
+        # The whole page: Train and the settings come back, the drawing and the
+        # sidebar's "Learned" follow the new model.
+        st.rerun()
     if job is not None and job.active:
         _progress(job)
         return
     if job is not None and job.state == "failed":
-        st.error(t("train.failed", error=str(job.error)), icon=":material/error:")
+        st.error(say(job.error), icon=":material/error:")
     result = trained.trained()
     if result is not None:
         _outcome(result)

@@ -1,6 +1,6 @@
 """The session's own trained model: started, collected, kept in session state only.
 
-A training runs in a worker thread (:class:`~cnn_core.training.loop.TrainingJob`)
+A training runs in a worker process (:class:`~cnn_core.training.process.TrainingJob`)
 held in this session's state; when it ends, :func:`collect` moves its model
 here, where the Train page's drawing and the sidebar's "Learned" find it. No
 shared cache ever holds it, so its memory goes with the session.

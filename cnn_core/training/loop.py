@@ -3,7 +3,8 @@
 No UI here: :func:`train` calls ``report(progress)`` after every batch and
 every epoch with a :class:`Progress` (plain numbers and arrays); the page
 decides what to draw. A :class:`TrainingTurns` lets one training run per
-process and tells the others their place in the queue.
+process and tells the others their place in the queue. The page's trainings
+run :func:`train` in a worker process (:mod:`cnn_core.training.process`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ __all__ = [
     "HISTORY_KEYS",
     "Progress",
     "TrainResult",
-    "TrainingJob",
     "TrainingTurns",
     "evaluate",
     "train",
@@ -234,76 +234,3 @@ class _Turn:
     def __exit__(self, *exc):
         self.turns.leave(self.ticket)
         return False
-
-
-class TrainingJob:
-    """One student's training, run in a worker thread, waiting its turn.
-
-    The page starts it, polls :meth:`snapshot` to draw, and calls
-    :meth:`stop`; nothing here draws. The job (and the trained model in its
-    :attr:`result`) belongs to whoever holds it: a session's state.
-
-    Parameters
-    ----------
-    settings : TrainSettings
-    turns : TrainingTurns
-        Shared by every job of the process: one training at a time.
-    splits : DigitSplits
-    ticket : str
-        Identifies this job in the queue.
-    """
-
-    def __init__(self, settings, turns, splits, ticket):
-        self.settings, self.turns, self.splits, self.ticket = settings, turns, splits, ticket
-        self.stop_event = threading.Event()
-        self.progress = None
-        self.result = None
-        self.error = None
-        self.state = "queued"
-        self._thread = threading.Thread(target=self._run, name=f"convlab-train-{ticket}")
-        self._thread.daemon = True
-
-    def start(self):
-        """Queue the job and start its thread; returns the job."""
-        self.turns.join(self.ticket)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        """Stop: a queued job leaves the queue, a running one ends after its batch."""
-        self.stop_event.set()
-        if self.state == "queued":
-            self.turns.leave(self.ticket)
-
-    def _report(self, progress):
-        self.progress = progress
-
-    def _run(self):
-        try:
-            with self.turns.turn(self.ticket, self.stop_event) as ready:
-                if not ready:
-                    self.state = "cancelled"
-                    return
-                self.state = "running"
-                result = train(self.settings, self.splits, self._report, self.stop_event)
-                result.test_accuracy, _ = evaluate(
-                    result.model, self.splits.x_test, self.splits.y_test
-                )
-                self.result = result
-                self.state = "stopped" if result.stopped else "done"
-        except Exception as exc:  # shown to the student; the server keeps running
-            self.error = exc
-            self.state = "failed"
-
-    @property
-    def active(self):
-        """True while queued or running."""
-        return self.state in ("queued", "running")
-
-    def place(self):
-        """Trainings ahead of this one in the queue (0 when running), or None."""
-        return self.turns.place(self.ticket)
-
-    def join(self, timeout=None):
-        """Wait for the thread to end (tests, shutdown)."""
-        self._thread.join(timeout)
