@@ -118,7 +118,8 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def _stop(process):
+def stop(process):
+    """Terminate ``process`` (kill it after 10 s) and reap it."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -146,7 +147,7 @@ def main(argv=None):
             process = subprocess.Popen(
                 replica_command(port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
             )
-            stack.callback(_stop, process)
+            stack.callback(stop, process)
             replicas.append((port, process))
         config = nginx_config(prefix, args.port, [port for port, _ in replicas])
         nginx = subprocess.Popen(
@@ -154,7 +155,7 @@ def main(argv=None):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
-        stack.callback(_stop, nginx)
+        stack.callback(stop, nginx)
         for port, process in replicas:
             if not healthy(f"http://127.0.0.1:{port}", process):
                 print(f"replica on port {port} did not start; logs in {prefix}", file=sys.stderr)

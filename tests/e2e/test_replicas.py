@@ -27,7 +27,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import ROOT, _free_port, _require_browser, wait_for_rerun
 
 sys.path.insert(0, str(ROOT / "bench"))
-from cluster import NGINX, nginx_config, replica_command
+from cluster import NGINX, nginx_config, replica_command, stop
 
 pytestmark = pytest.mark.e2e
 # Teachers' links, with the names of README's "Links" table.
@@ -48,16 +48,6 @@ def wait_healthy(url, process, what, timeout=90):
             pass
         time.sleep(0.3)
     pytest.fail(f"{what} not healthy within {timeout} s")
-
-
-def stop(process):
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
