@@ -370,7 +370,7 @@ def stage_figure(
     dy = height / display.shape[0]
     dx = width / display.shape[1]
     lossless = display.shape[0] >= height
-    tile_px = 460 if cols == 1 else max(110, 470 // cols)
+    tile_px = 460  # one tile; a mosaic sizes its own (_Mosaic.tile_px)
     margin = _margin(55, 50, 45)
     column_title = translate(lang, "figures.axis.column")
     row_title = translate(lang, "figures.axis.row")
@@ -449,54 +449,49 @@ def stage_figure(
         }
         return _figure(data, layout)
 
+    # One tile: a subplot of its own, with its kernel (if any) under it.
+    [channel] = tiles
+    names = [tile_names[channel]]
     thumbs = None
     if kernels is None:
-        grid = _Grid(rows, cols, [tile_names[i] for i in tiles], 0.025, min(0.08, 0.25 / rows))
-        figure_height = int(rows * (tile_px + 22) + 95)
+        grid = _Grid(1, 1, names, 0.025, 0.08)
+        figure_height = tile_px + 22 + 95
     else:
         kernels = np.asarray(kernels, np.float32)
-        thumbs = _ThumbLayout(rows, cols, tile_px, kernels.shape[0], margin)
+        thumbs = _ThumbLayout(1, 1, tile_px, kernels.shape[0], margin)
         figure_height = thumbs.figure_height
-        grid = _Grid(rows, cols, [tile_names[i] for i in tiles], 0.025, 0, thumbs.tile_domains())
-    data = []
-    for position, channel in enumerate(tiles):
-        row, col = divmod(position, cols)
-        axes = grid.axes(position)
-        image, heatmap = tile_traces(position, channel, (0, 0), axes)
-        heatmap["colorbar"] = colorbar(figure_height)
-        data += [image | axes, heatmap]
-        grid.style(
-            position,
-            x={
-                "title": {"text": column_title if row + 1 == rows and col == 0 else None},
-                "range": [-0.5, width - 0.5],
-                "showticklabels": row + 1 == rows,
-                "ticks": "outside" if row + 1 == rows else "",
-            },
-            y={
-                "title": {"text": row_title if col == 0 and row == 0 else None},
-                "range": [height - 0.5, -0.5],
-                "showticklabels": col == 0,
-                "ticks": "outside" if col == 0 else "",
-            },
-        )
+        grid = _Grid(1, 1, names, 0.025, 0, thumbs.tile_domains())
+    axes = grid.axes(0)
+    image, heatmap = tile_traces(0, channel, (0, 0), axes)
+    heatmap["colorbar"] = colorbar(figure_height)
+    data = [image | axes, heatmap]
+    grid.style(
+        0,
+        x={
+            "title": {"text": column_title},
+            "range": [-0.5, width - 0.5],
+            "showticklabels": True,
+            "ticks": "outside",
+        },
+        y={
+            "title": {"text": row_title},
+            "range": [height - 0.5, -0.5],
+            "showticklabels": True,
+            "ticks": "outside",
+        },
+    )
     annotations = []
     if thumbs is not None:
-        for position, channel in enumerate(tiles):
-            index = len(tiles) + position
-            data.append(
-                _thumbnail_trace(
-                    kernels[:, :, channel], tile_names[channel], grid.axes(index), kernel_note, lang
-                )
-            )
-            domain = thumbs.thumb_domain(position)
-            grid.style(
-                index,
-                x={"visible": False, "range": [-0.5, kernels.shape[1] - 0.5]},
-                y={"visible": False, "range": [kernels.shape[0] - 0.5, -0.5]},
-                domain=domain,
-            )
-            annotations.append(thumbs.label(position, kernels.shape[0], kernel_note, lang))
+        data.append(
+            _thumbnail_trace(kernels[:, :, channel], names[0], grid.axes(1), kernel_note, lang)
+        )
+        grid.style(
+            1,
+            x={"visible": False, "range": [-0.5, kernels.shape[1] - 0.5]},
+            y={"visible": False, "range": [kernels.shape[0] - 0.5, -0.5]},
+            domain=thumbs.thumb_domain(0),
+        )
+        annotations.append(thumbs.label(0, kernels.shape[0], kernel_note, lang))
     layout = grid.layout(
         title={"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
         height=figure_height,
@@ -594,10 +589,8 @@ class _ThumbLayout:
 
     def label(self, position, k, note="", lang="en"):
         x_domain = self._x(position % self.cols)
-        # A row of tiles leaves room for one word under each.
-        if self.cols > 1:
-            text = translate(lang, "figures.kernel.short")
-        elif note:
+        # Several tiles are a mosaic (_Mosaic.kernel_label); one tile has room to say more.
+        if note:
             text = translate(lang, "figures.kernel.its_note", k=k, note=note)
         else:
             text = translate(lang, "figures.kernel.its", k=k)
