@@ -5,7 +5,8 @@ the same minutes: this machine's speed for heavy pages varied by a third
 within one day. Each round starts every app (and the floor,
 ``bench/floor_app.py``) on a fresh server in turn, opens it twice (fresh,
 then warm), and times the chosen steps exactly as ``browser_bench.py`` does
-(input event to ``script_finished``, and to the next painted frame). It
+(input event to ``script_finished``, to the next painted frame, and until
+the page has settled with every chart drawn). It
 prints the medians per step and app, with ours/floor where the floor has the
 step, and each app's ratio to the first app.
 
@@ -97,7 +98,7 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown steps {unknown}; choose from {sorted(STEPS)}")
     apps = [str(Path(app).resolve()) for app in args.apps]
-    samples = {}  # (app, key) -> [(seconds, painted)]
+    samples = {}  # (app, key) -> [(seconds, painted, drawn)]
     with sync_playwright() as playwright:
         browser = h.launch_browser(playwright)
         for number in range(1, args.rounds + 1):
@@ -105,9 +106,9 @@ def main(argv=None):
                 round_results = run_app(browser, app, steps, args.port, floor=app == str(FLOOR_APP))
                 for key, result in round_results.items():
                     if key == "server_start":
-                        value = (result, None)
+                        value = (result, None, None)
                     else:
-                        value = (result.seconds, result.painted_seconds)
+                        value = (result.seconds, result.painted_seconds, result.drawn_seconds)
                     samples.setdefault((app, key), []).append(value)
                 name = "floor" if app == str(FLOOR_APP) else f"app {apps.index(app) + 1}"
                 print(f"round {number}, {name} done", flush=True)
@@ -122,20 +123,30 @@ def main(argv=None):
     for key in keys:
         floor_key = key if key in ("server_start", "first_cold", "first_warm") else None
         floor_key = floor_key or FLOOR_STEP.get(key, "padding_same")
-        floor = median(s for s, _ in samples.get((str(FLOOR_APP), floor_key), []))
+        floor_samples = samples.get((str(FLOOR_APP), floor_key), [])
+        floor = median(s for s, _, _ in floor_samples)
+        floor_drawn = median(d for _, _, d in floor_samples)
         cells = [key, h.fmt_seconds(floor) if floor is not None else "-"]
+        if floor_drawn is not None:
+            cells[-1] += f" (drawn {h.fmt_seconds(floor_drawn)})"
         base = None
         for app in apps:
             values = samples.get((app, key), [])
-            seconds = median(s for s, _ in values)
-            painted = median(p for _, p in values)
+            seconds = median(s for s, _, _ in values)
+            painted = median(p for _, p, _ in values)
+            drawn = median(d for _, _, d in values)
             if seconds is None:
                 cells.append("-")
                 continue
             base = seconds if base is None else base
             cell = h.fmt_seconds(seconds)
             if painted is not None:
-                cell += f" (painted {h.fmt_seconds(painted)})"
+                cell += f" (painted {h.fmt_seconds(painted)}"
+                if drawn is not None:
+                    cell += f", drawn {h.fmt_seconds(drawn)}"
+                    if floor_drawn:
+                        cell += f" = {drawn / floor_drawn:.2f}x floor's"
+                cell += ")"
             if floor and key != "server_start":
                 cell += f", {seconds / floor:.2f}x floor"
             if app != apps[0] and base:

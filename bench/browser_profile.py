@@ -28,6 +28,10 @@ from playwright.sync_api import sync_playwright
 STEPS = {
     "padding": ([], h.select_option("Padding", "same")),
     "padding_back": ([h.select_option("Padding", "same")], h.select_option("Padding", "valid")),
+    "padding_again": (
+        [h.select_option("Padding", "same"), h.select_option("Padding", "valid")],
+        h.select_option("Padding", "same"),
+    ),
     "stride": ([], h.slider_keys("Stride", "ArrowRight")),
     "filters_64": ([], h.slider_keys("Filters", "End")),
 }

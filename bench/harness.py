@@ -288,6 +288,15 @@ class RunResult:
         the browser's main thread had drawn the result.
     first_delta_seconds : float or None
         Input event to the first element delta: server work before output.
+    drawn_seconds : float or None
+        Input event (or navigation) until the page has settled: every element
+        is mounted (no loading skeleton left), every Plotly chart has drawn
+        its SVG, and then the main thread had an idle moment. What a student
+        waits for before the whole page is there. A page opens its charts
+        after its run ends (Plotly's bundle loads lazily, then each chart
+        draws), so a step taken as soon as the run ends would pay for the
+        previous page's drawing; :meth:`Session.act` and :meth:`Session.open`
+        therefore return only once the page has settled.
     server_cpu : float or None
         CPU seconds the server process spent (all threads) from the input
         event to the end of the measurement: far steadier than times on a
@@ -315,6 +324,7 @@ class RunResult:
     send_seconds: float | None = None
     painted_seconds: float | None = None
     first_delta_seconds: float | None = None
+    drawn_seconds: float | None = None
     server_cpu: float | None = None
     browser_task: float | None = None
     browser_cpu: float | None = None
@@ -343,6 +353,7 @@ class RunResult:
             "first_delta_seconds": None
             if self.first_delta_seconds is None
             else round(self.first_delta_seconds, 4),
+            "drawn_seconds": None if self.drawn_seconds is None else round(self.drawn_seconds, 4),
             "server_cpu": None if self.server_cpu is None else round(self.server_cpu, 4),
             "browser_task": None if self.browser_task is None else round(self.browser_task, 4),
             "browser_cpu": None if self.browser_cpu is None else round(self.browser_cpu, 4),
@@ -379,6 +390,29 @@ def _decode_forward_msg(payload):
     return kind, None
 
 
+#: Resolves true once no element is still loading (Streamlit's ``stSkeleton``
+#: stands in for a lazily loaded element such as a Plotly chart), every Plotly
+#: chart has its SVG, and the main thread then had an idle moment (or false at
+#: the time limit, in ms).
+SETTLE_JS = """(ms) => new Promise((resolve) => {
+    const end = performance.now() + ms;
+    const drawn = () => !document.querySelector("[data-testid='stSkeleton']")
+        && Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
+            .every((chart) => chart.querySelector(".main-svg"));
+    const idle = window.requestIdleCallback || ((f) => setTimeout(f, 0));
+    const tick = () => {
+        if (performance.now() > end) {
+            resolve(false);
+        } else if (drawn()) {
+            requestAnimationFrame(() => idle(() => resolve(drawn()), {timeout: 5000}));
+        } else {
+            requestAnimationFrame(tick);
+        }
+    };
+    tick();
+})"""
+
+
 class RunWatcher:
     """Non-blocking detector of the end of the script run(s) after an input.
 
@@ -399,7 +433,7 @@ class RunWatcher:
         self.quiet = quiet
         self.paint = paint
         self.scanned = start
-        self.finished_at = self.painted_at = None
+        self.finished_at = self.painted_at = self.drawn = None
         self.running = False
         self.runs = 0
 
@@ -414,21 +448,24 @@ class RunWatcher:
             if msg_kind == "new_session" or (msg_kind == "session_status_changed" and value):
                 self.runs += msg_kind == "new_session"
                 self.running = True
-                self.finished_at = self.painted_at = None
+                self.finished_at = self.painted_at = self.drawn = None
             elif msg_kind == "script_finished" and value != FINISHED_EARLY_FOR_RERUN:
                 self.running = False
                 self.finished_at = t
-                self.painted_at = None
+                self.painted_at = self.drawn = None
         self.scanned = len(events)
         now = time.perf_counter()
         if self.finished_at is not None and not self.running:
             if self.paint and self.painted_at is None:
                 self.painted_at = self.session._paint(self.deadline)
+                self.drawn = self.session.settle(self.t0, self.deadline)
                 return None
             if now - self.finished_at >= self.quiet:
-                return self.session.measure(
+                result = self.session.measure(
                     self.start, self.t0, self.finished_at, self.painted_at, self.runs
                 )
+                result.drawn_seconds = self.drawn
+                return result
         if now > self.deadline:
             raise StepTimeoutError(f"no finished script run within {self.timeout:.0f} s")
         return None
@@ -537,7 +574,9 @@ class Session:
         Returns a :class:`RunResult` timed from ``t0`` to that last finish.
         With ``paint``, right after each finish the page is asked for two
         animation frames, which it only gives once its main thread has
-        handled everything queued before (parsing, React, Plotly's draw).
+        handled everything queued before (parsing, React), and then waited
+        for until it has settled (``RunResult.drawn_seconds``: the charts
+        drawn), so that the next step starts on an idle page.
         """
         watcher = RunWatcher(self, start, t0, timeout, quiet=quiet, paint=paint)
         while True:
@@ -594,6 +633,16 @@ class Session:
         except Exception as exc:  # a page that cannot paint has crashed
             raise BenchError(f"page did not paint: {exc}") from None
         return time.perf_counter()
+
+    def settle(self, t0, deadline):
+        """Wait until the page has settled (see ``RunResult.drawn_seconds``);
+        returns seconds since ``t0``, or None if it did not within ``deadline``."""
+        budget = max(1.0, deadline - time.perf_counter())
+        try:
+            done = self.page.evaluate(SETTLE_JS, budget * 1000)
+        except Exception as exc:  # a page that cannot run a script has crashed
+            raise BenchError(f"page did not settle: {exc}") from None
+        return time.perf_counter() - t0 if done else None
 
     def exceptions(self):
         """Texts of Streamlit exception boxes currently on the page."""
