@@ -24,6 +24,8 @@ from cnn_core.errors import ImageError, SpecError
 from cnn_core.i18n import translate
 
 __all__ = [
+    "FrozenFigure",
+    "freeze",
     "grid_shape",
     "image_uri",
     "kernel_figure",
@@ -36,6 +38,51 @@ __all__ = [
     "tile_range",
     "to_uint8",
 ]
+
+
+class FrozenFigure(go.Figure):
+    """A finished figure that is never changed again, so its dict is made once.
+
+    ``st.plotly_chart`` calls ``to_dict()`` on every rerun that draws the
+    figure, which deep-copies every trace and converts its arrays to base64:
+    about 6 ms for a mosaic of 16 tiles (1 ms for one tile), on every rerun of
+    a page that only shows it again; a page of four blocks shows 13. A frozen
+    figure returns the dict it made the first time (the same object: callers
+    must not change it).
+    """
+
+    def to_dict(self):
+        """The figure as a dict, computed on the first call only."""
+        made = self.__dict__.get("_frozen_dict")
+        if made is None:
+            made = super().to_dict()
+            self._frozen_dict = made
+        return made
+
+
+def freeze(fig):
+    """Mark a finished figure as never changing again (see :class:`FrozenFigure`).
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        Changed in place: it becomes a :class:`FrozenFigure`.
+
+    Returns
+    -------
+    FrozenFigure
+        ``fig`` itself.
+
+    Examples
+    --------
+    >>> fig = freeze(go.Figure(go.Scatter(y=[1, 2])))
+    >>> fig.to_dict() is fig.to_dict()
+    True
+    """
+    if not isinstance(fig, go.Figure):
+        raise TypeError(f"freeze() takes a plotly Figure, not {type(fig).__name__}")
+    fig.__class__ = FrozenFigure
+    return fig
 
 
 #: Black to white, as :func:`to_uint8` maps values to the tiles' gray levels.

@@ -8,6 +8,8 @@ import pytest
 
 from cnn_core.display import DisplayBudget
 from cnn_core.figures import (
+    FrozenFigure,
+    freeze,
     grid_shape,
     image_uri,
     kernel_figure,
@@ -119,6 +121,30 @@ def test_only_the_shown_tiles_are_drawn():
     )
     names = [t.name for t in fig.data if t.type == "heatmap"]
     assert names == [f"filter {i}" for i in range(33, 41)]
+
+
+def test_a_frozen_figure_gives_the_same_dict_and_makes_it_once():
+    full = np.random.default_rng(0).normal(size=(40, 40, 3)).astype(np.float32)
+    maps = summarize_stage("conv", full, DisplayBudget())
+
+    def build():
+        return stage_figure(
+            maps.display,
+            maps.samples,
+            maps.step,
+            maps.full_shape[:2],
+            (maps.channel_min, maps.channel_max),
+            ["a", "b", "c"],
+        )
+
+    fig = build()
+    frozen = freeze(fig)
+    assert frozen is fig and isinstance(frozen, FrozenFigure)
+    first = frozen.to_dict()
+    assert first == build().to_dict()  # what an unfrozen copy serializes to
+    assert frozen.to_dict() is first  # made once, not deep-copied again
+    with pytest.raises(TypeError):
+        freeze({"data": []})
 
 
 def test_kernel_figure_is_valid_and_symmetric_around_zero():

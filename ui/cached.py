@@ -13,6 +13,7 @@ import threading
 import streamlit as st
 
 from cnn_core.display import DisplayBudget
+from cnn_core.figures import freeze
 from cnn_core.forward import compute_stages, conv_map
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.memory import release_free_memory
@@ -98,9 +99,10 @@ def stage_chart(key, _build):
     script time once the forward pass is cached; with it cached, a rerun that
     changes one stage rebuilds only that one, and a class on the teacher's
     link builds each figure once. Shared by every session: never mutate it
-    (``st.plotly_chart`` copies it before sending).
+    (it is frozen: :func:`cnn_core.figures.freeze`, so the dict
+    ``st.plotly_chart`` serializes is made once, not on every rerun).
     """
-    return _build()
+    return freeze(_build())
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
