@@ -2,11 +2,14 @@
 
 import base64
 
+import cv2
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from cnn_core.color_scale import colormap_lut
 from cnn_core.display import DisplayBudget
+from cnn_core.errors import ImageError
 from cnn_core.figures import (
     FrozenFigure,
     freeze,
@@ -165,6 +168,31 @@ def test_to_uint8_and_image_uri():
     assert image_uri(blocks, lossless=True).startswith("data:image/png;base64,")
     flat = to_uint8(np.ones((3, 3)), (1.0, 1.0))
     assert (flat == 128).all()
+
+
+def decoded(uri):
+    """The BGR (or gray) pixels of a data URI, as a browser would show them."""
+    raw = base64.b64decode(uri.split(",", 1)[1])
+    return cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
+
+
+def test_a_colour_map_goes_as_an_indexed_png_with_exactly_the_lut_colours():
+    # A smooth map, as a feature map is, with some noise.
+    yy, xx = np.mgrid[0:249, 0:249]
+    noise = np.random.default_rng(1).normal(0, 4, size=(249, 249))
+    levels = np.clip(128 + 100 * np.sin(xx / 30) * np.cos(yy / 40) + noise, 0, 255)
+    levels = levels.astype(np.uint8)
+    lut = colormap_lut(True)
+    indexed = image_uri(levels, lossless=True, palette=lut)
+    rgb = image_uri(np.ascontiguousarray(lut[levels][:, :, ::-1]), lossless=True)
+    shown = decoded(indexed)
+    assert shown.shape == (249, 249, 3)
+    np.testing.assert_array_equal(shown, decoded(rgb))  # the same picture
+    assert len(indexed) < 0.6 * len(rgb)  # one byte per pixel instead of three
+    # Lossy, the palette is applied first: the same JPEG as from the colours.
+    assert image_uri(levels, palette=lut) == image_uri(lut[levels][:, :, ::-1])
+    with pytest.raises(ImageError):
+        image_uri(np.zeros((2, 2, 3), np.uint8), lossless=True, palette=lut)
 
 
 def test_grid_shape_rejects_zero():
