@@ -82,7 +82,7 @@ def freeze(fig):
     True
     """
     if not isinstance(fig, go.Figure):
-        raise TypeError(f"freeze() takes a plotly Figure, not {type(fig).__name__}")
+        raise TypeError(type(fig).__name__)  # a programming error: no sentence to translate
     fig.__class__ = FrozenFigure
     return fig
 
