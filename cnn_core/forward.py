@@ -252,15 +252,24 @@ def compute_stages(models, batch, budget):
     for block in models:
         total = block[-1][0].stop
         parts = {}
-        last = []
-        for _, model in block:
+        following = None  # the block's last stage, whole: the next block's input
+        for chunk, model in block:
             outputs = run_forward(model, x)
             for key, full in outputs.items():
                 parts.setdefault(key, []).append(summarize_stage(key, full, budget, total))
-            last.append(outputs[next(reversed(outputs))])  # the block's last stage
-            del outputs
-        x = np.concatenate(last, axis=-1)[np.newaxis] if len(last) > 1 else last[0][np.newaxis]
-        del last
+            last = outputs[next(reversed(outputs))]
+            if len(block) == 1:
+                following = last
+            else:
+                # Copied out chunk by chunk: TensorFlow's oneDNN allocator keeps
+                # the largest pool it ever held, so holding every chunk's own
+                # output until the end would grow it by the whole stage for good.
+                if following is None:
+                    following = np.empty((*last.shape[:2], total), np.float32)
+                following[:, :, chunk.start : chunk.stop] = last
+            del outputs, last
+        x = following[np.newaxis]
+        del following
         for key, stage_parts in parts.items():
             stages[key] = quantized(merge_stages(stage_parts), budget)
     return stages
