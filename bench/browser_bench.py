@@ -27,7 +27,8 @@ Measured, in this order, on each app:
    rerun, within the rerun budgets and at most 2x the bytes of one page's
    rerun (Padding -> same);
 5. server RSS (process tree) right after these steps;
-6. N sessions (default 10) opened at once, each then changing Padding: peak RSS;
+6. N sessions (default 10) opened at once, each then (once every page has
+   drawn) changing Padding: peak RSS;
 7. a sweep of expensive settings, chained in one session that starts from
    ``?color_mode=rgb``: the largest bytes of any single rerun;
 8. four blocks (ours only; the reference has one layer): a new session at
@@ -341,7 +342,8 @@ class Runner:
             s.close()
 
     def sessions(self, count, limit):
-        """Open ``count`` sessions at once, then let each change Padding to same."""
+        """Open ``count`` sessions at once, then (once every page has drawn its
+        charts) let each change Padding to same."""
         record = {"count": count, "load_s": [], "change_s": [], "errors": []}
         if self.out_of_time() or count < 1:
             record["skipped"] = "overall time limit reached" if count else "--sessions 0"
@@ -359,6 +361,10 @@ class Runner:
                 left = limit - (time.perf_counter() - t_start)
                 result = session.wait_done(start, t0, max(left, 1.0), paint=False)
                 record["load_s"].append(round(result.seconds, 3))
+            # Every page draws its charts after its run has ended; ten pages on
+            # two cores take a while, and a select box is not usable before.
+            for session in sessions:
+                session.settle(t_start, t_start + limit)
             marks = []
             for session in sessions:
                 start = session.mark()
