@@ -317,20 +317,20 @@ def image_uri(pixels, lossless=False, palette=None):
         palette = np.asarray(palette, dtype=np.uint8)
         if pixels.ndim != 2 or palette.shape != (256, 3):
             raise ImageError("errors.internal.encode", shape=str(pixels.shape))
-        if lossless:
-            return "data:image/png;base64," + base64.b64encode(
-                _indexed_png(pixels, palette)
-            ).decode("ascii")
-        pixels = np.ascontiguousarray(palette[pixels][:, :, ::-1])  # OpenCV encodes BGR
-    if lossless:
-        ok, buffer = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 6])
-        kind = "png"
+    kind = "png" if lossless else "jpeg"
+    if lossless and palette is not None:
+        data = _indexed_png(pixels, palette)
     else:
-        ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        kind = "jpeg"
-    if not ok:
-        raise ImageError("errors.internal.encode", shape=str(pixels.shape))
-    return f"data:image/{kind};base64," + base64.b64encode(buffer.tobytes()).decode("ascii")
+        if palette is not None:
+            pixels = np.ascontiguousarray(palette[pixels][:, :, ::-1])  # OpenCV encodes BGR
+        if lossless:
+            ok, buffer = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+        else:
+            ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        if not ok:
+            raise ImageError("errors.internal.encode", shape=str(pixels.shape))
+        data = buffer.tobytes()
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
 
 
 def _indexed_png(levels, palette):
@@ -438,13 +438,11 @@ def stage_figure(
         scale = get_colorscale(colorscale)
     else:
         scale = get_colorscale(DIVERGING) if signed else _GRAY
-    rows, cols = grid_shape(len(tiles))
     ys = np.arange(samples.shape[0], dtype=np.int32) * step
     xs = np.arange(samples.shape[1], dtype=np.int32) * step
     dy = height / display.shape[0]
     dx = width / display.shape[1]
     lossless = display.shape[0] >= height
-    tile_px = 460  # one tile; a mosaic sizes its own (_Mosaic.tile_px)
     margin = _margin(55, 50, 45)
     column_title = translate(lang, "figures.axis.column")
     row_title = translate(lang, "figures.axis.row")
@@ -487,6 +485,7 @@ def stage_figure(
         return image, heatmap
 
     if len(tiles) > 1:
+        rows, cols = grid_shape(len(tiles))
         mosaic = _Mosaic(rows, cols, _Mosaic.tile_px(cols), (height, width), margin, kernels)
         data = []
         for position, channel in enumerate(tiles):
@@ -524,6 +523,7 @@ def stage_figure(
 
     # One tile: a subplot of its own, with its kernel (if any) under it.
     [channel] = tiles
+    tile_px = 460
     names = [tile_names[channel]]
     thumbs = None
     if kernels is None:
@@ -531,9 +531,9 @@ def stage_figure(
         figure_height = tile_px + 22 + 95
     else:
         kernels = np.asarray(kernels, np.float32)
-        thumbs = _ThumbLayout(1, 1, tile_px, kernels.shape[0], margin)
+        thumbs = _ThumbLayout(tile_px, kernels.shape[0], margin)
         figure_height = thumbs.figure_height
-        grid = _Grid(1, 1, names, 0.025, 0, thumbs.tile_domains())
+        grid = _Grid(1, 1, names, 0.025, 0, [thumbs.tile_domain()])
     axes = grid.axes(0)
     image, heatmap = tile_traces(0, channel, (0, 0), axes)
     heatmap["colorbar"] = colorbar(figure_height)
@@ -562,9 +562,9 @@ def stage_figure(
             1,
             x={"visible": False, "range": [-0.5, kernels.shape[1] - 0.5]},
             y={"visible": False, "range": [kernels.shape[0] - 0.5, -0.5]},
-            domain=thumbs.thumb_domain(0),
+            domain=thumbs.thumb_domain(),
         )
-        annotations.append(thumbs.label(0, kernels.shape[0], kernel_note, lang))
+        annotations.append(thumbs.label(kernels.shape[0], kernel_note, lang))
     layout = grid.layout(
         title={"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
         height=figure_height,
@@ -615,28 +615,22 @@ def _thumbnail_trace(kernel, name, axes, note="", lang="en", placed=None):
 
 
 class _ThumbLayout:
-    """Pixel layout of a tile grid with each tile's kernel drawn under it.
+    """Pixel layout of one tile with its kernel drawn under it.
 
-    Each row holds the tiles' titles, the tiles, room for the x tick labels,
-    a "kernel" label and the kernels; pixel positions become paper fractions
-    of the fixed-height plot area.
+    From the top: the tile's title, the tile, room for the x tick labels, a
+    "kernel" label and the kernel; pixel positions become paper fractions of
+    the fixed-height plot area. (Several tiles are a :class:`_Mosaic`.)
     """
 
     TITLE, TICKS, LABEL, GAP = 22, 42, 16, 10
 
-    def __init__(self, rows, cols, tile_px, k, margin):
-        self.rows, self.cols, self.tile_px = rows, cols, tile_px
+    def __init__(self, tile_px, k, margin):
+        self.tile_px = tile_px
         wanted = 26 * k if k <= 5 else 100
         self.thumb_px = int(min(tile_px, max(72, wanted)))
-        self.block = self.TITLE + tile_px + self.TICKS + self.LABEL + self.thumb_px + self.GAP
-        self.plot_px = rows * self.block
+        self.plot_px = self.TITLE + tile_px + self.TICKS + self.LABEL + self.thumb_px + self.GAP
         self.figure_height = int(self.plot_px + margin["t"] + margin["b"])
-        self.hspace = 0.025 if cols > 1 else 0.0
-
-    def _x(self, col):
-        width = (1 - self.hspace * (self.cols - 1)) / self.cols
-        x0 = col * (width + self.hspace)
-        return [round(x0, 6), round(min(1.0, x0 + width), 6)]
+        self.thumb_top = self.TITLE + tile_px + self.TICKS + self.LABEL
 
     def _y(self, top_px, size_px):
         def paper(px):
@@ -644,33 +638,21 @@ class _ThumbLayout:
 
         return [paper(top_px + size_px), paper(top_px)]
 
-    def tile_domains(self):
-        domains = []
-        for position in range(self.rows * self.cols):
-            row, col = divmod(position, self.cols)
-            top = row * self.block + self.TITLE
-            domains.append((self._x(col), self._y(top, self.tile_px)))
-        return domains
+    def tile_domain(self):
+        return [0.0, 1.0], self._y(self.TITLE, self.tile_px)
 
-    def _thumb_top(self, position):
-        row = position // self.cols
-        return row * self.block + self.TITLE + self.tile_px + self.TICKS + self.LABEL
+    def thumb_domain(self):
+        return [0.0, 1.0], self._y(self.thumb_top, self.thumb_px)
 
-    def thumb_domain(self, position):
-        col = position % self.cols
-        return self._x(col), self._y(self._thumb_top(position), self.thumb_px)
-
-    def label(self, position, k, note="", lang="en"):
-        x_domain = self._x(position % self.cols)
-        # Several tiles are a mosaic (_Mosaic.kernel_label); one tile has room to say more.
+    def label(self, k, note="", lang="en"):
         if note:
             text = translate(lang, "figures.kernel.its_note", k=k, note=note)
         else:
             text = translate(lang, "figures.kernel.its", k=k)
         return {
             "text": text,
-            "x": (x_domain[0] + x_domain[1]) / 2,
-            "y": self._y(self._thumb_top(position), 0)[1],
+            "x": 0.5,
+            "y": self._y(self.thumb_top, 0)[1],
             "xref": "paper",
             "yref": "paper",
             "xanchor": "center",

@@ -257,16 +257,13 @@ def compute_stages(models, batch, budget):
             outputs = run_forward(model, x)
             for key, full in outputs.items():
                 parts.setdefault(key, []).append(summarize_stage(key, full, budget, total))
+            # Copied out chunk by chunk: TensorFlow's oneDNN allocator keeps the
+            # largest pool it ever held, so holding every chunk's own output
+            # until the end would grow it by the whole stage for good.
             last = outputs[next(reversed(outputs))]
-            if len(block) == 1:
-                following = last
-            else:
-                # Copied out chunk by chunk: TensorFlow's oneDNN allocator keeps
-                # the largest pool it ever held, so holding every chunk's own
-                # output until the end would grow it by the whole stage for good.
-                if following is None:
-                    following = np.empty((*last.shape[:2], total), np.float32)
-                following[:, :, chunk.start : chunk.stop] = last
+            if following is None:
+                following = np.empty((*last.shape[:2], total), last.dtype)
+            following[:, :, chunk.start : chunk.stop] = last
             del outputs, last
         x = following[np.newaxis]
         del following
