@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import socket
 import sys
 from pathlib import Path
@@ -68,40 +69,54 @@ def self_times(profile):
     return totals
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def step_arguments(parser):
+    """Add ``--step`` (one of :data:`STEPS`) and ``--app`` to ``parser``."""
     parser.add_argument("--step", choices=list(STEPS), default="padding")
     parser.add_argument("--app", default=str(h.ROOT / "app.py"))
-    parser.add_argument("--top", type=int, default=25)
-    args = parser.parse_args(argv)
 
-    server = h.Server(args.app, free_port(), cwd=Path(args.app).resolve().parent, name="profile")
+
+@contextlib.contextmanager
+def before_step(app, step, name):
+    """Start ``app`` on a free port and open it in headless Chromium, take the
+    steps that come before ``step`` there, and yield ``(session, action)``:
+    the settled page and the step's own action, still to be taken. The
+    server stops when the block ends."""
+    server = h.Server(app, free_port(), cwd=Path(app).resolve().parent, name=name)
     server.start()
     try:
         with sync_playwright() as playwright:
             browser = h.launch_browser(playwright)
             session = h.Session(browser, server)
-            console = collections.Counter()
-            session.page.on(
-                "console", lambda msg: console.update([f"{msg.type}: {msg.text[:150]}"])
-            )
             session.open(timeout=120)
-            before, step = STEPS[args.step]
-            for action in before:
-                session.act(action)
-            cdp = session.cdp
-            cdp.send("Profiler.enable")
-            cdp.send("Profiler.setSamplingInterval", {"interval": 200})
-            cdp.send("Profiler.start")
-            console.clear()
-            session.page.evaluate(MUTATIONS_START)
-            result = session.act(step)
-            mutations = session.page.evaluate("() => window.__convlabMutations")
-            profile = cdp.send("Profiler.stop")["profile"]
-            charts = session.page.locator("[data-testid='stPlotlyChart']").count()
-            browser.close()
+            before, action = STEPS[step]
+            for earlier in before:
+                session.act(earlier)
+            try:
+                yield session, action
+            finally:
+                browser.close()
     finally:
         server.stop()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    step_arguments(parser)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args(argv)
+
+    with before_step(args.app, args.step, "profile") as (session, step):
+        console = collections.Counter()
+        session.page.on("console", lambda msg: console.update([f"{msg.type}: {msg.text[:150]}"]))
+        cdp = session.cdp
+        cdp.send("Profiler.enable")
+        cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+        cdp.send("Profiler.start")
+        session.page.evaluate(MUTATIONS_START)
+        result = session.act(step)
+        mutations = session.page.evaluate("() => window.__convlabMutations")
+        profile = cdp.send("Profiler.stop")["profile"]
+        charts = session.page.locator("[data-testid='stPlotlyChart']").count()
     totals = self_times(profile)
     total = sum(totals.values())
     print(

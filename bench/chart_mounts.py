@@ -29,9 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness as h
-from browser_profile import STEPS, free_port
-from playwright.sync_api import sync_playwright
+from browser_profile import before_step, step_arguments
 
 #: Wraps Plotly.react: one record per call (chart, first draw?, sync ms, differences).
 HOOK = """() => {
@@ -104,27 +102,14 @@ UNCHANGED = """async () => {
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--step", choices=list(STEPS), default="padding")
-    parser.add_argument("--app", default=str(h.ROOT / "app.py"))
+    step_arguments(parser)
     args = parser.parse_args(argv)
 
-    server = h.Server(args.app, free_port(), cwd=Path(args.app).resolve().parent, name="mounts")
-    server.start()
-    try:
-        with sync_playwright() as playwright:
-            browser = h.launch_browser(playwright)
-            session = h.Session(browser, server)
-            session.open(timeout=120)
-            before, step = STEPS[args.step]
-            for action in before:
-                session.act(action)
-            session.page.evaluate(HOOK)
-            result = session.act(step)
-            draws = session.page.evaluate("() => window.__convlabDraws")
-            trivial, ours = session.page.evaluate(UNCHANGED)
-            browser.close()
-    finally:
-        server.stop()
+    with before_step(args.app, args.step, "mounts") as (session, step):
+        session.page.evaluate(HOOK)
+        result = session.act(step)
+        draws = session.page.evaluate("() => window.__convlabDraws")
+        trivial, ours = session.page.evaluate(UNCHANGED)
 
     charts = sorted({draw["chart"] for draw in draws})
     print(
