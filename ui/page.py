@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import streamlit as st
+from PIL import Image
 
 from cnn_core.shapes import plan_pipeline
 from ui.cached import start_loading_keras
@@ -24,10 +28,32 @@ def start_page(name, color_scale=False):
     nav = name if "." in name else f"pages.{name}.nav"
     st.set_page_config(
         page_title=t("pages.tab", page=t(nav)),
-        page_icon=":material/grid_on:",
+        page_icon=page_icon(),
         layout="wide",
     )
     return render_sidebar(color_scale=color_scale)
+
+
+@functools.cache
+def page_icon():
+    """The browser tab's icon: a 3x3 kernel of blue cells, drawn here.
+
+    A Material icon name (``:material/grid_on:``) makes the page fetch the
+    icon from fonts.gstatic.com on every page view and rerun: a request to a
+    third party for each student's every click, which fails without internet
+    (a school's filtered network, a laptop offline). This image is served by
+    the app itself.
+    """
+    side, cell, gap = 48, 14, 3
+    shades = np.array([[0.55, 1.0, 0.7], [0.85, 0.4, 0.95], [0.65, 0.9, 0.5]])
+    pixels = np.zeros((side, side, 4), dtype=np.uint8)
+    pixels[..., :3] = (0x1F, 0x5F, 0xBF)  # the theme's primary colour
+    start = (side - 3 * cell - 2 * gap) // 2
+    for row in range(3):
+        for col in range(3):
+            top, left = start + row * (cell + gap), start + col * (cell + gap)
+            pixels[top : top + cell, left : left + cell, 3] = round(255 * shades[row, col])
+    return Image.fromarray(pixels, "RGBA")
 
 
 def plan_layer(selection):

@@ -209,3 +209,24 @@ def test_hover_on_a_tile_of_a_mosaic_names_its_filter_and_real_pixel(page, app_u
         row, column = (int(n) for n in re.search(r"row (\d+), column (\d+)", text).groups())
         # The nearest hover sample to the pointer: within a sampling step.
         assert abs(row - fy * 510) <= step and abs(column - fx * 510) <= step, (text, fx, fy)
+
+
+def test_the_page_asks_no_other_host_for_anything(page, app_url):
+    """A classroom's page views and clicks stay on the app's server: nothing is
+    fetched from a third party (once, the tab's icon came from fonts.gstatic.com
+    on every rerun), so the app works offline and tells nobody who clicks."""
+    elsewhere = []
+    page.on(
+        "request",
+        lambda request: request.url.startswith(("http:", "https:", "ws:", "wss:"))
+        and not request.url.startswith(app_url.replace("http", "ws", 1))
+        and not request.url.startswith(app_url)
+        and elsewhere.append(request.url),
+    )
+    open_app(page, app_url)
+    choose(page, "Padding", "same")
+    expect(page.get_by_test_id("stMain")).to_contain_text("ceil(512/1) = 512")
+    wait_for_rerun(page)
+    icon = page.evaluate("() => document.querySelector(\"link[rel*='icon']\").href")
+    assert icon.startswith(app_url), icon
+    assert elsewhere == []
