@@ -317,19 +317,19 @@ def image_uri(pixels, lossless=False, palette=None):
         palette = np.asarray(palette, dtype=np.uint8)
         if pixels.ndim != 2 or palette.shape != (256, 3):
             raise ImageError("errors.internal.encode", shape=str(pixels.shape))
-    kind = "png" if lossless else "jpeg"
-    if lossless and palette is not None:
-        data = _indexed_png(pixels, palette)
-    else:
-        if palette is not None:
-            pixels = np.ascontiguousarray(palette[pixels][:, :, ::-1])  # OpenCV encodes BGR
         if lossless:
-            ok, buffer = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 6])
-        else:
-            ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        if not ok:
-            raise ImageError("errors.internal.encode", shape=str(pixels.shape))
-        data = buffer.tobytes()
+            return _data_uri("png", _indexed_png(pixels, palette))
+        pixels = np.ascontiguousarray(palette[pixels][:, :, ::-1])  # OpenCV encodes BGR
+    if lossless:
+        ok, buffer = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    else:
+        ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:
+        raise ImageError("errors.internal.encode", shape=str(pixels.shape))
+    return _data_uri("png" if lossless else "jpeg", buffer.tobytes())
+
+
+def _data_uri(kind, data):
     return f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
 
 

@@ -7,8 +7,6 @@ Plotly's validation (``tests/test_step_figures.py`` validates them).
 
 from __future__ import annotations
 
-import base64
-
 import cv2
 import numpy as np
 import plotly.graph_objects as go
@@ -16,9 +14,8 @@ from plotly.colors import get_colorscale
 
 from cnn_core.conv_step import format_value, row_positions
 from cnn_core.conv_windows import runs
-from cnn_core.errors import ImageError
 from cnn_core.explain import counted
-from cnn_core.figures import _GRAY, _figure, _Grid, to_uint8
+from cnn_core.figures import _GRAY, _figure, _Grid, image_uri, to_uint8
 from cnn_core.i18n import translate
 
 __all__ = [
@@ -92,13 +89,11 @@ def map_picture(conv_map, row, col, side=PICTURE_PX):
 
 
 def _uri(pixels):
-    """JPEG data URI of an 8-bit grayscale or RGB picture."""
+    """JPEG data URI of an 8-bit grayscale or RGB picture (:func:`image_uri`
+    takes BGR, as OpenCV encodes it)."""
     if pixels.ndim == 3:
         pixels = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2BGR)
-    ok, buffer = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    if not ok:
-        raise ImageError("errors.internal.encode", shape=str(pixels.shape))
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.tobytes()).decode("ascii")
+    return image_uri(pixels)
 
 
 def _count(count, word, lang):
