@@ -4,17 +4,18 @@ Starts ``streamlit run`` on a free port, opens the page in headless Chromium,
 then wraps the page's own plotly.js (``window.Plotly.react``, which
 Streamlit's chart component calls for every draw) and records, during one
 change, every call: which chart, whether it is the chart's first draw, how
-long plotly.js worked synchronously, and, for a later draw, what differs
-between the figure the chart shows and the one it is given (the reason
-plotly.js draws it again). It ends with the same for a trivial figure and for
-one of ours given back to plotly.js unchanged.
+long plotly.js worked synchronously, and, for a later draw, whether plotly.js
+kept what it had computed (``calcdata``: it only restyled) or computed the
+chart again, and then what differs between the figure the chart shows and
+the one it is given. It ends with the same for a trivial figure and for one
+of ours given back to plotly.js unchanged.
 
 This is the measurement behind "What bounds the ratios" in README: Streamlit
 1.67 mounts a new chart for every figure that changed and draws it twice:
-once as it mounts, then again when its theme is applied a second time (the
-title wrapped in ``<b>`` again, typed arrays turned into plain objects by a
-JSON round trip, the width now set). A redraw of one of our stage figures
-costs plotly.js about as much as the first draw, even given back unchanged.
+once as it mounts, then again when its theme is applied a second time to a
+JSON copy of the figure. Before ``cnn_core.screen``, that second draw
+computed the whole chart again (a template, typed arrays and data arrays are
+compared by identity), as costly as the first; now it restyles.
 
     .venv/bin/python bench/chart_mounts.py                  # Padding -> same
     .venv/bin/python bench/chart_mounts.py --step stride
@@ -66,11 +67,15 @@ HOOK = """() => {
             differences(gd.layout, figure.layout, "layout", found);
             gd.data.forEach((trace, i) => differences(trace, figure.data[i], `data[${i}]`, found));
         }
+        const calcdata = gd.calcdata;
         const start = performance.now();
         const result = react.call(this, gd, figure, ...rest);
-        window.__convlabDraws.push({
+        const draw = {
             chart: ids.get(gd), first, ms: performance.now() - start, differences: found,
-        });
+        };
+        window.__convlabDraws.push(draw);
+        // Whether plotly.js kept what it had computed, or started over.
+        Promise.resolve(result).then(() => { draw.kept = !first && gd.calcdata === calcdata; });
         return result;
     };
 }"""
@@ -120,11 +125,13 @@ def main(argv=None):
     for chart in charts:
         mine = [draw for draw in draws if draw["chart"] == chart]
         costs = ", ".join(
-            f"{'mount' if draw['first'] else 'again'} {draw['ms']:.0f} ms" for draw in mine
+            f"{'mount' if draw['first'] else 'again'} {draw['ms']:.0f} ms"
+            + ("" if draw["first"] else " (restyled)" if draw.get("kept") else " (computed again)")
+            for draw in mine
         )
         print(f"  chart {chart}: {costs}")
         for draw in mine:
-            if draw["differences"]:
+            if draw["differences"] and not draw.get("kept"):
                 print(f"    drawn again because: {'; '.join(draw['differences'])}")
     mounts = [draw["ms"] for draw in draws if draw["first"]]
     again = [draw["ms"] for draw in draws if not draw["first"]]

@@ -24,6 +24,7 @@ from cnn_core.color_scale import DIVERGING, colormap_lut
 from cnn_core.display import grid_shape, sample_step, tile_pages, tile_range, to_uint8
 from cnn_core.errors import ImageError, SpecError
 from cnn_core.i18n import translate
+from cnn_core.screen import screen_dict
 
 __all__ = [
     "FrozenFigure",
@@ -43,21 +44,24 @@ __all__ = [
 
 
 class FrozenFigure(go.Figure):
-    """A finished figure that is never changed again, so its dict is made once.
+    """A finished figure that is never changed again, so its dict is made once,
+    in the form the browser redraws cheaply.
 
     ``st.plotly_chart`` calls ``to_dict()`` on every rerun that draws the
     figure, which deep-copies every trace and converts its arrays to base64:
     about 6 ms for a mosaic of 16 tiles (1 ms for one tile), on every rerun of
     a page that only shows it again; a page of four blocks shows 13. A frozen
     figure returns the dict it made the first time (the same object: callers
-    must not change it).
+    must not change it), made by :func:`cnn_core.screen.screen_dict`: styled
+    without a template, so that the second draw Streamlit gives every new
+    chart does not recompute it. Show it with ``theme=None``.
     """
 
     def to_dict(self):
-        """The figure as a dict, computed on the first call only."""
+        """The figure as :func:`~cnn_core.screen.screen_dict` makes it, on the first call only."""
         made = self.__dict__.get("_frozen_dict")
         if made is None:
-            made = super().to_dict()
+            made = screen_dict(super().to_dict())
             self._frozen_dict = made
         return made
 
@@ -68,7 +72,9 @@ def freeze(fig):
     Parameters
     ----------
     fig : plotly.graph_objects.Figure
-        Changed in place: it becomes a :class:`FrozenFigure`.
+        Changed in place: it becomes a :class:`FrozenFigure` (over its own
+        class, so a ``to_dict`` of its own, such as one adding animation
+        frames, still makes the dict).
 
     Returns
     -------
@@ -83,8 +89,17 @@ def freeze(fig):
     """
     if not isinstance(fig, go.Figure):
         raise TypeError(type(fig).__name__)  # a programming error: no sentence to translate
-    fig.__class__ = FrozenFigure
+    if not isinstance(fig, FrozenFigure):
+        fig.__class__ = _frozen_class(type(fig))
     return fig
+
+
+@functools.cache
+def _frozen_class(kind):
+    """FrozenFigure over ``kind``, whose own ``to_dict`` (if any) it then calls once."""
+    if kind is go.Figure:
+        return FrozenFigure
+    return type(f"Frozen{kind.__name__}", (FrozenFigure, kind), {})
 
 
 #: Black to white, as :func:`to_uint8` maps values to the tiles' gray levels.

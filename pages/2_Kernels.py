@@ -7,6 +7,7 @@ from cnn_core.kernels import choice_source, filter_labels
 from cnn_core.model import kernel_summary
 from cnn_core.shapes import block_summary, conv_param_formula, glorot_limit
 from ui import cached
+from ui.charts import plotly_chart
 from ui.i18n import lang, say, t
 from ui.page import plan_layer, start_page
 from ui.stages import markdown_table, tile_page_control
@@ -44,7 +45,7 @@ def block_kernels(spec, index):
     shown = min(c, CHANNELS_SHOWN)
     left, right = st.columns([3, 1], gap="large")
     with left:
-        st.plotly_chart(
+        plotly_chart(
             kernel_figure(
                 kernel[:, :, :shown],
                 filters=filters,
@@ -52,7 +53,6 @@ def block_kernels(spec, index):
                 filter_names=filter_labels(block.weights, f, lang()),
                 lang=lang(),
             ),
-            width="stretch",
             key=f"kernels_{index + 1}",
         )
         if shown < c:

@@ -713,3 +713,21 @@ def test_a_reconnecting_browser_keeps_its_widget_values_over_the_link():
     fresh.query_params["pooling"] = "average"
     fresh.run()
     assert fresh.selectbox(key="pooling").value == "average"
+
+
+def test_every_chart_on_every_page_carries_its_own_style():
+    """No chart is sent with a template or Streamlit's theme (``cnn_core.screen``):
+    either would make the browser recompute it in full on the second draw."""
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    seen = 0
+    pages = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))
+    for page in ["app.py", *pages]:
+        at.switch_page(page).run()
+        assert no_exception(at)
+        for chart in at.get("plotly_chart"):
+            layout = json.loads(chart.proto.spec)["layout"]
+            assert chart.proto.theme == "", page
+            assert "template" not in layout and "datarevision" in layout, page
+            assert layout["font"]["family"].startswith('"Source Sans"'), page
+            seen += 1
+    assert seen >= 8

@@ -21,6 +21,7 @@ from cnn_core.figures import (
     to_uint8,
 )
 from cnn_core.forward import summarize_stage
+from cnn_core.screen import screen_dict
 
 
 def as_array(value):
@@ -144,10 +145,25 @@ def test_a_frozen_figure_gives_the_same_dict_and_makes_it_once():
     frozen = freeze(fig)
     assert frozen is fig and isinstance(frozen, FrozenFigure)
     first = frozen.to_dict()
-    assert first == build().to_dict()  # what an unfrozen copy serializes to
+    assert first == screen_dict(build().to_dict())  # an unfrozen copy, made ready for the screen
     assert frozen.to_dict() is first  # made once, not deep-copied again
     with pytest.raises(TypeError):
         freeze({"data": []})
+
+
+def test_freezing_keeps_a_figures_own_to_dict():
+    """The Convolution step's animated figure adds its frames in ``to_dict``."""
+
+    class WithFrames(go.Figure):
+        def to_dict(self):
+            return super().to_dict() | {"frames": [{"name": "1", "data": [{"x": [1]}]}]}
+
+    frozen = freeze(WithFrames(go.Scatter(y=[1, 2])))
+    assert isinstance(frozen, FrozenFigure) and isinstance(frozen, WithFrames)
+    made = frozen.to_dict()
+    assert made["frames"] == [{"name": "1", "data": [{"x": [1]}]}]
+    assert "template" not in made["layout"]
+    assert freeze(frozen) is frozen and type(freeze(WithFrames())) is type(frozen)
 
 
 def test_kernel_figure_is_valid_and_symmetric_around_zero():

@@ -42,6 +42,7 @@ from cnn_core.spec import (
     pooling_label,
 )
 from ui import cached
+from ui.charts import plotly_chart
 from ui.feature_maps import cost_guard
 from ui.i18n import labels, lang, say, t
 from ui.links import locked
@@ -291,9 +292,8 @@ def _stage_row(key, specs, plans, stages, differs):
                 st.info(t("compare.not_computed"))
                 continue
             st.markdown(f"**{name.upper()}** · `{stage.batch_shape}`")
-            st.plotly_chart(
+            plotly_chart(
                 _figure(spec, stage, side_maps, next(ranges), signed),
-                width="stretch",
                 key=f"compare_chart_{name}_{key}",
             )
     _formulas(*pair)

@@ -32,6 +32,7 @@ from cnn_core.step_figures import (
     step_grid_figure,
 )
 from ui import cached
+from ui.charts import plotly_chart
 from ui.i18n import labels, lang, say, t
 from ui.page import plan_layer, start_page
 from ui.sidebar import image_title
@@ -178,7 +179,7 @@ def render():
             for j in positions
         ]
         st.markdown(t("step_page.input", k=k, row=row, col=col))
-        st.plotly_chart(
+        plotly_chart(
             input_figure(
                 pixels[:, :, 0] if channels == 1 else pixels,
                 value_range,
@@ -191,7 +192,6 @@ def render():
                 play,
                 lang=lang(),
             ),
-            width="stretch",
             key="step_input",
         )
         if len(positions) == out:
@@ -203,9 +203,7 @@ def render():
 
     st.subheader(t("step_page.patch_title"))
     names = [t("step_page.gray")] if channels == 1 else ["R", "G", "B"]
-    st.plotly_chart(
-        step_grid_figure(step, names, value_range, lang=lang()), width="stretch", key="step_grid"
-    )
+    plotly_chart(step_grid_figure(step, names, value_range, lang=lang()), key="step_grid")
     if k > 7:
         st.caption(t("step_page.hover", k=k))
     if step.padding_cells:

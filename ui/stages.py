@@ -15,6 +15,7 @@ from cnn_core.figures import tile_names as figure_tile_names
 from cnn_core.histogram import with_histogram
 from cnn_core.shapes import Plan, summary_columns
 from ui import cached
+from ui.charts import plotly_chart
 from ui.i18n import labels, lang, t
 
 #: Most tiles one stage shows at once; more are paged.
@@ -295,7 +296,7 @@ def stage_section(
             parts = (stage.kind, names, list(shown), signed, kernel_note, bar_title, lang())
             arrays = (low, high, kernels if stage.kind == "conv" else None)
             fig = cached.stage_chart(content_key(maps, parts, arrays), build)
-            st.plotly_chart(fig, width="stretch", key=f"chart_{stage.key}")
+            plotly_chart(fig, key=f"chart_{stage.key}")
         with right:
             st.markdown(t("feature_maps.stage.output_shape", shape=f"`{stage.batch_shape}`"))
             for rule in stage.rules:

@@ -26,6 +26,7 @@ from cnn_core.training.model import (
 from cnn_core.training.predict import layer_probe, load_classifier, predict_digit
 from cnn_core.training.process import TrainingJob
 from ui import trained
+from ui.charts import plotly_chart
 from ui.i18n import labels, lang, say, t
 from ui.page import start_page
 from ui.stages import markdown_table, shape_text
@@ -150,7 +151,7 @@ def _filters(kernel, caption):
         names = [t("train.filter", number=i + 1) for i in range(kernel.shape[3])]
         kernel = kernel_figure(kernel, filter_names=names, lang=lang())
     st.markdown(f"**{t('train.filters.header')}**")
-    st.plotly_chart(kernel, key="train_filters_chart")
+    plotly_chart(kernel, key="train_filters_chart")
     st.caption(caption)
 
 
@@ -182,7 +183,7 @@ def _progress(job):
         )
         st.session_state["_live_figures"] = cached_figures
     _, curves, kernels = cached_figures
-    st.plotly_chart(curves, key="train_curves")
+    plotly_chart(curves, key="train_curves")
     _filters(kernels, t("train.filters.live"))
 
 
@@ -198,7 +199,7 @@ def _outcome(result):
         ),
         icon=":material/check_circle:",
     )
-    st.plotly_chart(curves_figure(history, _words()), key="train_curves")
+    plotly_chart(curves_figure(history, _words()), key="train_curves")
     kernel, _ = first_layer(result.model)
     _filters(kernel, t("train.filters.trained"))
 
@@ -306,14 +307,17 @@ def _drawing():
             return
         st.caption(t("train.draw.how", bitmap=BITMAP, digit=DIGIT))
         a, b = st.columns(2)
-        a.plotly_chart(
+        plotly_chart(
             digit_figure(
                 bitmap, t("train.draw.bitmap"), max_value=1, show_numbers=False, axes=_axes()
             ),
             key="drawn_bitmap",
+            container=a,
         )
-        b.plotly_chart(
-            digit_figure(counts, t("train.draw.counts"), axes=_axes()), key="drawn_counts"
+        plotly_chart(
+            digit_figure(counts, t("train.draw.counts"), axes=_axes()),
+            key="drawn_counts",
+            container=b,
         )
     prediction = predict_digit(probe, counts)
     words = {
@@ -325,13 +329,13 @@ def _drawing():
         "digit": t("train.draw.digit"),
         "probability": t("train.draw.probability"),
     }
-    st.plotly_chart(probabilities_figure(prediction.probabilities, words), key="drawn_softmax")
+    plotly_chart(probabilities_figure(prediction.probabilities, words), key="drawn_softmax")
     st.markdown(f"**{t('train.draw.maps')}**")
     tabs = st.tabs([f"{name} ({shape_text(maps.shape)})" for name, _, maps in prediction.maps])
     for tab, (name, kind, maps) in zip(tabs, prediction.maps, strict=True):
         with tab:
             names = [t("train.map", number=i + 1) for i in range(maps.shape[2])]
-            st.plotly_chart(
+            plotly_chart(
                 maps_figure(
                     maps, t("train.draw.maps_title", layer=name, kind=kind), names, _axes()
                 ),

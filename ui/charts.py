@@ -1,0 +1,31 @@
+"""Every Plotly chart of the app goes through :func:`plotly_chart`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnn_core.figures import freeze
+
+
+def plotly_chart(figure, *, key, container=None, width="stretch"):
+    """Show ``figure`` as Streamlit's chart, in the app's chart style.
+
+    The figure is frozen (:func:`cnn_core.figures.freeze`): it carries
+    Streamlit's chart style in its own layout (:mod:`cnn_core.screen`), so it
+    is shown with ``theme=None``. Streamlit's theme would put the style back
+    in a template, and plotly.js recomputes a chart whose template is a new
+    object, which Streamlit gives every new chart a moment after mounting it.
+
+    Parameters
+    ----------
+    figure : plotly.graph_objects.Figure
+        Not changed again after this call.
+    key : str
+        The chart's key.
+    container : streamlit container, optional
+        Where to draw (default: the current one).
+    width : str or int
+        As ``st.plotly_chart``'s.
+    """
+    target = st if container is None else container
+    return target.plotly_chart(freeze(figure), width=width, theme=None, key=key)
