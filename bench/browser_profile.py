@@ -35,7 +35,11 @@ STEPS = {
     ),
     "stride": ([], h.slider_keys("Stride", "ArrowRight")),
     "filters_64": ([], h.slider_keys("Filters", "End")),
+    "blocks_4": ([], h.slider_keys("Blocks", "End")),
 }
+
+#: Steps that start from a link other than the bare address (as browser_bench's).
+STEP_QUERY = {"blocks_4": {"filters": "8"}}
 
 
 #: Counts nodes added inside Plotly charts (a redrawn chart replaces its SVG).
@@ -87,7 +91,7 @@ def before_step(app, step, name):
         with sync_playwright() as playwright:
             browser = h.launch_browser(playwright)
             session = h.Session(browser, server)
-            session.open(timeout=120)
+            session.open(query=STEP_QUERY.get(step), timeout=120)
             before, action = STEPS[step]
             for earlier in before:
                 session.act(earlier)
