@@ -35,7 +35,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from cnn_core.color_scale import colorscale  # noqa: E402
 from cnn_core.display import DisplayBudget  # noqa: E402
-from cnn_core.figures import stage_figure  # noqa: E402
+from cnn_core.figures import freeze, stage_figure  # noqa: E402
 from cnn_core.forward import quantized, summarize_stage  # noqa: E402
 from cnn_core.histogram import with_histogram  # noqa: E402
 
@@ -57,7 +57,7 @@ DRAW = """async ([figure, draws]) => {
 
 
 def stage_chart(channels, kernels=True):
-    """A conv stage chart of 498x498 maps, as the page draws it (JSON-ready dict)."""
+    """A conv stage chart of 498x498 maps, as the page sends it (JSON-ready dict)."""
     rng = np.random.default_rng(0)
     full = rng.normal(size=(498, 498, channels)).astype(np.float32)
     budget = DisplayBudget()
@@ -77,7 +77,8 @@ def stage_chart(channels, kernels=True):
         title=f"498x498x{channels}",
     )
     figure = with_histogram(figure, maps.histogram, (maps.minimum, maps.maximum), colorscale(True))
-    return json.loads(pio.to_json(figure, validate=False))
+    # Frozen, as the app shows it: the dict the browser gets (cnn_core.screen).
+    return json.loads(pio.to_json(freeze(figure), validate=False))
 
 
 def main(argv=None):

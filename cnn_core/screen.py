@@ -33,12 +33,18 @@ __all__ = ["STYLE", "screen_dict"]
 #: Streamlit's sans-serif, as its chart theme names it.
 FONT = '"Source Sans", sans-serif'
 
+#: Labels, ticks and hover text: grey, three quarters of the base font size.
+_LABELS = {"color": "#808495", "size": 12.75}
+
+#: Tick, grid and zero lines.
+_LINES = "#e6eaf1"
+
 #: What Streamlit 1.67's chart theme sets for this app's light theme
 #: (``.streamlit/config.toml``: text colour #111418, base font size 17 px,
 #: of which charts use three quarters), read from a chart it drew. Grey
 #: labels, light tick and grid lines, bold dark titles.
 STYLE = {
-    "font": {"family": FONT, "size": 12.75, "color": "#808495"},
+    "font": {"family": FONT, **_LABELS},
     "title": {
         "font": {"family": FONT, "size": 17, "color": "#111418", "weight": 700},
         "pad": {"l": 4.25},
@@ -48,7 +54,7 @@ STYLE = {
     "hoverlabel": {
         "bgcolor": "#ffffff",
         "bordercolor": "rgba(17, 20, 24, 0.2)",
-        "font": {"family": FONT, "size": 12.75, "color": "#808495"},
+        "font": {"family": FONT, **_LABELS},
     },
     "colorway": [
         "#0068c9",
@@ -68,10 +74,10 @@ STYLE = {
 }
 
 _AXIS = {
-    "zerolinecolor": "#e6eaf1",
-    "gridcolor": "#e6eaf1",
-    "tickcolor": "#e6eaf1",
-    "tickfont": {"color": "#808495", "size": 12.75},
+    "zerolinecolor": _LINES,
+    "gridcolor": _LINES,
+    "tickcolor": _LINES,
+    "tickfont": _LABELS,
     "automargin": True,
 }
 
@@ -108,8 +114,6 @@ def _plain(value):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
-    if isinstance(value, np.ndarray) and value.ndim == 1:
-        return value.tolist()
     return value
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from cnn_core.figures import freeze
 
 
-def plotly_chart(figure, *, key, container=None, width="stretch"):
+def plotly_chart(figure, *, key, container=None):
     """Show ``figure`` as Streamlit's chart, in the app's chart style.
 
     The figure is frozen (:func:`cnn_core.figures.freeze`): it carries
@@ -23,9 +23,7 @@ def plotly_chart(figure, *, key, container=None, width="stretch"):
     key : str
         The chart's key.
     container : streamlit container, optional
-        Where to draw (default: the current one).
-    width : str or int
-        As ``st.plotly_chart``'s.
+        Where to draw (default: the current one). The chart takes its width.
     """
     target = st if container is None else container
-    return target.plotly_chart(freeze(figure), width=width, theme=None, key=key)
+    return target.plotly_chart(freeze(figure), width="stretch", theme=None, key=key)
