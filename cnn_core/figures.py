@@ -474,14 +474,22 @@ def stage_figure(
             (tile_low, tile_high),
         )
         x0, y0 = image_at
+        # A layout image, not an image trace: plotly.js decodes an image
+        # trace's picture into a canvas of its own (for hover, which the
+        # heatmap gives here) on the page's main thread, for every tile of
+        # every new chart. The page's style (ui/page.py) keeps it pixelated.
         image = {
-            "type": "image",
             "source": image_uri(levels, lossless, palette=lut),
-            "x0": x0 + dx / 2 - 0.5,
-            "dx": dx,
-            "y0": y0 + dy / 2 - 0.5,
-            "dy": dy,
-            "hoverinfo": "skip",
+            "xref": "x",
+            "yref": "y",
+            "x": x0 - 0.5,
+            "y": y0 - 0.5,
+            "sizex": levels.shape[1] * dx,
+            "sizey": levels.shape[0] * dy,
+            "sizing": "stretch",
+            "xanchor": "left",
+            "yanchor": "top",
+            "layer": "below",
         }
         heatmap = {
             "type": "heatmap",
@@ -502,13 +510,14 @@ def stage_figure(
     if len(tiles) > 1:
         rows, cols = grid_shape(len(tiles))
         mosaic = _Mosaic(rows, cols, _Mosaic.tile_px(cols), (height, width), margin, kernels)
-        data = []
+        data, images = [], []
         for position, channel in enumerate(tiles):
             image, heatmap = tile_traces(
                 position, channel, mosaic.tile_origin(position), mosaic.tile_axes(position)
             )
             heatmap["colorbar"] = colorbar(mosaic.figure_height)
-            data += [image, heatmap]
+            data.append(heatmap)
+            images.append(image)
         annotations = [
             mosaic.title(position, tile_names[channel]) for position, channel in enumerate(tiles)
         ]
@@ -529,6 +538,7 @@ def stage_figure(
         layout = mosaic.layout(len(tiles), column_title, row_title)
         layout |= {
             "annotations": annotations,
+            "images": images,
             "title": {"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
             "height": mosaic.figure_height,
             "margin": margin,
@@ -552,7 +562,7 @@ def stage_figure(
     axes = grid.axes(0)
     image, heatmap = tile_traces(0, channel, (0, 0), axes)
     heatmap["colorbar"] = colorbar(figure_height)
-    data = [image | axes, heatmap]
+    data = [heatmap]
     grid.style(
         0,
         x={
@@ -587,6 +597,7 @@ def stage_figure(
         plot_bgcolor="rgba(0,0,0,0)",
     )
     layout["annotations"] += annotations
+    layout["images"] = [image]
     return _figure(data, layout)
 
 

@@ -90,11 +90,12 @@ def heatmaps(chart):
 
 def test_tiles_are_images_with_exact_values_on_hover(at):
     conv = charts(at)[1]
-    image, heatmap, thumbnail, bar = conv["data"]
+    heatmap, thumbnail, bar = conv["data"]
     assert bar["type"] == "scatter" and "fillgradient" in bar  # the histogram, under the tiles
     assert thumbnail["type"] == "heatmap" and "kernel of filter 1" in thumbnail["hovertemplate"]
-    assert image["type"] == "image"
+    [image] = conv["layout"]["images"]  # the picture: a layout image, under the heatmap
     assert image["source"].startswith("data:image/jpeg;base64,")
+    assert (image["xref"], image["yref"], image["layer"]) == ("x", "y", "below")
     assert heatmap["type"] == "heatmap"
     assert "value %{z:.4f}" in heatmap["hovertemplate"]
     assert "hover shows exact values at every 8th pixel" in conv["layout"]["title"]["text"]

@@ -31,9 +31,9 @@ def tile_heatmaps(fig):
     return [t for t in fig.data if t.type == "heatmap" and t.opacity == 0]
 
 
-def decoded(image_trace):
+def decoded(image):
     """A tile's pixels back from its data URI (BGR or gray)."""
-    raw = base64.b64decode(image_trace.source.split(",", 1)[1])
+    raw = base64.b64decode(image.source.split(",", 1)[1])
     return cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
 
 
@@ -100,7 +100,7 @@ def test_the_diverging_map_is_centred_on_zero(conv):
     full = np.zeros((16, 16, 1), np.float32)
     full[:, 8:, 0] = np.linspace(-3, 5, 8)
     maps = stage("conv", full)
-    pixels = decoded(figure(maps, "per map", signed=True).data[0])
+    pixels = decoded(figure(maps, "per map", signed=True).layout.images[0])
     assert pixels.shape[2] == 3
     neutral = colormap_lut(True)[128][::-1]  # BGR
     np.testing.assert_array_equal(pixels[4, 2], neutral)
@@ -109,7 +109,7 @@ def test_the_diverging_map_is_centred_on_zero(conv):
 def test_unsigned_stages_stay_gray(conv):
     relu = stage("activation", np.maximum(RNG.normal(size=(30, 30, 2)), 0))
     fig = figure(relu, "per stage", signed=False)
-    assert decoded(fig.data[0]).ndim == 2
+    assert decoded(fig.layout.images[0]).ndim == 2
     assert tile_heatmaps(fig)[0].colorscale[0][1] == "rgb(0, 0, 0)"
 
 
@@ -119,7 +119,7 @@ def test_widening_the_range_keeps_levels_in_place():
     full = np.stack([np.linspace(0, 1, 256).reshape(16, 16)] * 2, axis=2) * np.array([1, 4])
     maps = stage("activation", full)
     fig = figure(maps, "per stage", signed=False)
-    first, second = decoded(fig.data[0]), decoded(fig.data[2])
+    first, second = (decoded(image) for image in fig.layout.images)
     assert abs(int(first.max()) - 64) <= 2 and second.max() == 255
 
 

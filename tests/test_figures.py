@@ -53,7 +53,7 @@ def shift(fig, axis_id):
 
 
 def image_extent(image, shape):
-    """(x0, x1, y0, y1): the outer edges of an image trace's pixels, in its axes' units."""
+    """(x0, x1, y0, y1): the outer edges of a heatmap's cells, in its axes' units."""
     height, width = shape
     return (
         image.x0 - image.dx / 2,
@@ -61,6 +61,19 @@ def image_extent(image, shape):
         image.y0 - image.dy / 2,
         image.y0 + (height - 0.5) * image.dy,
     )
+
+
+def picture_extent(image):
+    """(x0, x1, y0, y1): the outer edges of a tile's picture (a layout image
+    anchored at its top left, on axes whose y grows downwards)."""
+    assert (image.xanchor, image.yanchor, image.sizing) == ("left", "top", "stretch")
+    return (image.x, image.x + image.sizex, image.y, image.y + image.sizey)
+
+
+def picture_shape(image):
+    """(height, width) of a layout image's pixels, from its data URI."""
+    raw = base64.b64decode(image.source.split(",", 1)[1])
+    return cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED).shape[:2]
 
 
 @pytest.mark.parametrize("channels", [1, 3, 5, 16])
@@ -78,9 +91,13 @@ def test_stage_figure_is_valid_plotly_in_real_coordinates(channels):
             [f"filter {i + 1}" for i in range(channels)],
         )
     )
-    images = [t for t in fig.data if t.type == "image"]
+    images = fig.layout.images
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert len(images) == len(heatmaps) == channels
+    assert all(
+        image.layer == "below" and (image.xref, image.yref) == ("x", "y") for image in images
+    )
+    assert not [t for t in fig.data if t.type == "image"]
     assert len(fig.layout.annotations) == channels
     edges = set()
     for index, (image, heatmap) in enumerate(zip(images, heatmaps, strict=True)):
@@ -92,7 +109,8 @@ def test_stage_figure_is_valid_plotly_in_real_coordinates(channels):
         # The hover heatmap's own coordinates are the map's real pixels: its
         # axes put pixel 0..248 exactly on the tile's picture.
         dx, dy = shift(fig, heatmap.xaxis), shift(fig, heatmap.yaxis)
-        x0, x1, y0, y1 = image_extent(image, stage.display.shape[:2])
+        assert picture_shape(image) == stage.display.shape[:2]
+        x0, x1, y0, y1 = picture_extent(image)
         assert (x0 - dx, x1 - dx) == pytest.approx((-0.5, 248.5))
         assert (y0 - dy, y1 - dy) == pytest.approx((-0.5, 248.5))
         edges.add((round(x0), round(y0)))
@@ -227,7 +245,7 @@ def test_small_maps_go_lossless_and_shrunk_maps_as_jpeg():
             (stage.minimum, stage.maximum),
             ["filter 1"],
         )
-        return fig.data[0].source
+        return fig.layout.images[0].source
 
     rng = np.random.default_rng(0)
     assert source(rng.random((6, 6, 1), dtype=np.float32)).startswith("data:image/png")
@@ -241,7 +259,7 @@ def test_colorscales_are_sent_as_colors_not_names():
     fig = stage_figure(
         stage.display, stage.samples, stage.step, (8, 8), (0.0, 1.0), ["filter 1"]
     ).to_dict()
-    heatmap = fig["data"][1]
+    [heatmap] = fig["data"]
     assert heatmap["colorscale"][0][1] == "rgb(0, 0, 0)"
     assert heatmap["colorscale"][-1][1] == "rgb(255, 255, 255)"
     kernel = kernel_figure(np.ones((3, 3, 1, 1), np.float32) * [-1.0]).to_dict()
@@ -323,13 +341,13 @@ def test_each_tile_gets_its_kernel_under_it(k, channels):
         assert f"kernel of filter {channel + 1}" in thumb.hovertemplate
         assert (thumb.texttemplate is not None) == (k <= 5)
         # Under its own tile: same column, below it.
-        tile = [t for t in fig.data if t.type == "image"][shown.index(channel)]
+        tile = fig.layout.images[shown.index(channel)]
         if len(shown) == 1:
             tile_axis = fig.layout["yaxis"]
             thumb_axis = fig.layout[f"yaxis{len(shown) + channel + 1}"]
             assert thumb_axis.domain[1] < tile_axis.domain[0]
         else:  # a mosaic: on the main axes, centred under the tile
-            x0, x1, _, tile_bottom = image_extent(tile, stage.display.shape[:2])
+            x0, x1, _, tile_bottom = picture_extent(tile)
             k_x0, k_x1, k_top, _ = image_extent(thumb, (k, k))
             assert thumb.xaxis in (None, "x") and thumb.yaxis in (None, "y")
             assert x0 < k_x0 < k_x1 < x1

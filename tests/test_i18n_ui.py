@@ -294,7 +294,10 @@ def visible_texts(at):
             found += [("text", text) for text in _figure_texts(json.loads(proto.spec))]
             continue
         kind = "code" if node.type == "code" else "text"
-        found += [(kind, text) for text in _proto_texts(proto) if text]
+        texts = _proto_texts(proto)
+        if node.type == "html":  # a style sheet is not read (ui.charts.CHART_STYLE)
+            texts = [re.sub(r"<style>.*?</style>", "", text, flags=re.S) for text in texts]
+        found += [(kind, text) for text in texts if text.strip()]
     return found
 
 

@@ -6,6 +6,16 @@ import streamlit as st
 
 from cnn_core.figures import freeze
 
+#: Pictures in charts keep their pixels sharp when scaled up, as plotly.js
+#: draws an image trace: a stage's tiles are layout images (see
+#: :func:`cnn_core.figures.stage_figure`), which the browser would smooth.
+CHART_STYLE = "<style>.js-plotly-plot svg image { image-rendering: pixelated; }</style>"
+
+
+def chart_style():
+    """Add :data:`CHART_STYLE` to the page (a style element takes no room)."""
+    st.html(CHART_STYLE)
+
 
 def plotly_chart(figure, *, key, container=None):
     """Show ``figure`` as Streamlit's chart, in the app's chart style.

@@ -10,6 +10,7 @@ from PIL import Image
 
 from cnn_core.shapes import plan_pipeline
 from ui.cached import start_loading_keras
+from ui.charts import chart_style
 from ui.i18n import say, t
 from ui.sidebar import initialise_state, render_sidebar
 
@@ -31,6 +32,7 @@ def start_page(name, color_scale=False):
         page_icon=page_icon(),
         layout="wide",
     )
+    chart_style()
     return render_sidebar(color_scale=color_scale)
 
 

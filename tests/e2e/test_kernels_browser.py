@@ -40,7 +40,7 @@ def test_color_scale_whole_pipeline_in_the_browser(page, app_url):
     page.wait_for_function(
         """(selector) => {
             const plot = document.querySelector(selector).querySelector(".js-plotly-plot");
-            return plot && plot.data && plot.data[1].zmin < 0;
+            return plot && plot.data && plot.data[0].zmin < 0;
         }""",
         arg=TILE_CHARTS,
     )
