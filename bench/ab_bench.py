@@ -18,8 +18,9 @@ Steps: padding (same, then back to valid), stride (2, then 1), activation
 (tanh), pooling (average), kernel (14), filters (64), blocks (4 blocks, from
 ``?filters=8``), compare ("stride 1 vs 2" on the Compare page). A run with
 ``blocks`` opens every page at ``?filters=8``; one with ``compare`` opens the
-Compare page. The floor has only Padding and Filters; other single changes
-are compared with its Padding change.
+Compare page. ``rerun`` reruns the page with nothing changed (the R key), on
+ours and on the floor alike. The floor has only Padding, Filters and that
+rerun; other single changes are compared with its Padding change.
 """
 
 from __future__ import annotations
@@ -52,9 +53,14 @@ STEPS = {
     "filters": [("filters_64", h.slider_keys("Filters", "End"))],
     "blocks": [("blocks_4", h.slider_keys("Blocks", "End"))],
     "compare": [("compare_stride", h.click_button("stride 1 vs 2"))],
+    "rerun": [("rerun_nothing", h.rerun_key())],
 }
 #: The floor's own step for each of ours (it has a Padding box and a Filters slider).
-FLOOR_STEP = {"padding_valid": "padding_valid", "filters_64": "filters_64"}
+FLOOR_STEP = {
+    "padding_valid": "padding_valid",
+    "filters_64": "filters_64",
+    "rerun_nothing": "rerun_nothing",
+}
 
 
 def run_app(browser, app, steps, port, floor=False):
@@ -71,7 +77,7 @@ def run_app(browser, app, steps, port, floor=False):
         session = h.Session(browser, server)
         results["first_warm"] = session.open(query=query, path=path)
         for step in steps:
-            if floor and step not in ("padding", "filters"):
+            if floor and step not in ("padding", "filters", "rerun"):
                 continue
             for key, action in STEPS[step]:
                 results[key] = session.act(action)

@@ -9,6 +9,10 @@ Plotly charts on the page.
     .venv/bin/python bench/browser_profile.py                 # Padding -> same
     .venv/bin/python bench/browser_profile.py --step padding_back
     .venv/bin/python bench/browser_profile.py --step filters_64 --top 40
+    .venv/bin/python bench/browser_profile.py --step rerun       # nothing changed (R)
+
+It also prints when the step's websocket frames passed on the network,
+which is the server's own pace, unlike the page's ``script_finished``.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ STEPS = {
     "stride": ([], h.slider_keys("Stride", "ArrowRight")),
     "filters_64": ([], h.slider_keys("Filters", "End")),
     "blocks_4": ([], h.slider_keys("Blocks", "End")),
+    "rerun": ([], h.rerun_key()),
 }
 
 #: Steps that start from a link other than the bare address (as browser_bench's).
@@ -71,6 +76,26 @@ def self_times(profile):
         script = frame["url"].rsplit("/", 1)[-1] or "(native)"
         totals[(frame["functionName"] or "(anonymous)", script)] += delta / 1e6
     return totals
+
+
+def wire_span(frames):
+    """The step's websocket frames as the network saw them: a line of text.
+
+    ``frames``: ``(kind, timestamp)`` in order, kind "sent" or "recv", from
+    CDP's Network events, which are stamped as the frames pass, however busy
+    the page is.
+    """
+    sent = [t for kind, t in frames if kind == "sent"]
+    if not sent:
+        return "websocket frames: none sent during the step"
+    received = [t for kind, t in frames if kind == "recv" and t >= sent[0]]
+    if not received:
+        return "websocket frames: none received after the request"
+    return (
+        f"websocket frames on the wire: {len(received)} received, the first"
+        f" {(received[0] - sent[0]) * 1000:.0f} ms and the last"
+        f" {(received[-1] - sent[0]) * 1000:.0f} ms after the request"
+    )
 
 
 def step_arguments(parser):
@@ -113,6 +138,12 @@ def main(argv=None):
         console = collections.Counter()
         session.page.on("console", lambda msg: console.update([f"{msg.type}: {msg.text[:150]}"]))
         cdp = session.cdp
+        # When the server's messages reach the browser (network-side times,
+        # not delayed by a busy page): the server's own pace during the step.
+        frames = []
+        cdp.send("Network.enable")
+        cdp.on("Network.webSocketFrameSent", lambda p: frames.append(("sent", p["timestamp"])))
+        cdp.on("Network.webSocketFrameReceived", lambda p: frames.append(("recv", p["timestamp"])))
         cdp.send("Profiler.enable")
         cdp.send("Profiler.setSamplingInterval", {"interval": 200})
         cdp.send("Profiler.start")
@@ -132,6 +163,7 @@ def main(argv=None):
     for (_, script), seconds in totals.items():
         by_script[script] += seconds
     print("by script:", ", ".join(f"{s} {t:.2f} s" for s, t in by_script.most_common(8)))
+    print(wire_span(frames))
     for (function, script), seconds in totals.most_common(args.top):
         print(f"{seconds:7.3f} s  {function:<40} {script}")
     print(f"DOM nodes added inside Plotly charts during the step: {mutations}")

@@ -804,6 +804,24 @@ def select_option(label, option):
     return action
 
 
+def rerun_key():
+    """Action: rerun the page with nothing changed (Streamlit's "R" shortcut).
+
+    What a page costs however little changes: every element is sent and
+    rendered again. The focus leaves any widget first, or the key would go to it.
+    """
+
+    def action(session):
+        page = session.page
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        t0 = time.perf_counter()
+        page.keyboard.press("r")
+        return t0
+
+    action.__name__ = "rerun, nothing changed"
+    return action
+
+
 def click_button(label):
     """Action: click the main-area button labelled ``label`` (e.g. "Next")."""
 

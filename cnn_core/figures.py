@@ -296,7 +296,7 @@ def _levels(values, shown_range, value_range):
 
 
 def image_uri(pixels, lossless=False, palette=None):
-    """Encode an 8-bit image as a data URI for a Plotly Image trace.
+    """Encode an 8-bit image as a data URI for a Plotly image (a layout image or an image trace).
 
     Parameters
     ----------
