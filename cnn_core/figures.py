@@ -477,7 +477,8 @@ def stage_figure(
         # A layout image, not an image trace: plotly.js decodes an image
         # trace's picture into a canvas of its own (for hover, which the
         # heatmap gives here) on the page's main thread, for every tile of
-        # every new chart. The page's style (ui/page.py) keeps it pixelated.
+        # every new chart. A style in the page (ui/charts.py, CHART_STYLE)
+        # keeps it pixelated.
         image = {
             "source": image_uri(levels, lossless, palette=lut),
             "xref": "x",
