@@ -55,7 +55,10 @@ STEPS = {
     "compare": [("compare_stride", h.click_button("stride 1 vs 2"))],
     "rerun": [("rerun_nothing", h.rerun_key())],
 }
-#: The floor's own step for each of ours (it has a Padding box and a Filters slider).
+#: The steps the floor takes too (it has a Padding box and a Filters slider).
+FLOOR_RUNS = ("padding", "filters", "rerun")
+
+#: The floor's own step for each of ours (default: its Padding -> same).
 FLOOR_STEP = {
     "padding_valid": "padding_valid",
     "filters_64": "filters_64",
@@ -77,7 +80,7 @@ def run_app(browser, app, steps, port, floor=False):
         session = h.Session(browser, server)
         results["first_warm"] = session.open(query=query, path=path)
         for step in steps:
-            if floor and step not in ("padding", "filters", "rerun"):
+            if floor and step not in FLOOR_RUNS:
                 continue
             for key, action in STEPS[step]:
                 results[key] = session.act(action)

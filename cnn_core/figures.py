@@ -455,8 +455,6 @@ def stage_figure(
         scale = get_colorscale(DIVERGING) if signed else _GRAY
     ys = np.arange(samples.shape[0], dtype=np.int32) * step
     xs = np.arange(samples.shape[1], dtype=np.int32) * step
-    dy = height / display.shape[0]
-    dx = width / display.shape[1]
     lossless = display.shape[0] >= height
     margin = _margin(55, 50, 45)
     column_title = translate(lang, "figures.axis.column")
@@ -485,8 +483,8 @@ def stage_figure(
             "yref": "y",
             "x": x0 - 0.5,
             "y": y0 - 0.5,
-            "sizex": levels.shape[1] * dx,
-            "sizey": levels.shape[0] * dy,
+            "sizex": width,  # the map's real pixels, whatever the picture's size
+            "sizey": height,
             "sizing": "stretch",
             "xanchor": "left",
             "yanchor": "top",
