@@ -25,8 +25,17 @@ def text(at):
     return "\n".join(parts)
 
 
+def open_expander(at, key):
+    """Open the lazy expander ``key`` as a click does: its state, then a rerun."""
+    if key not in at.session_state or not at.session_state[key]:
+        at.session_state[key] = True
+        at.run()
+    return at
+
+
 def summary_rows(at):
-    """The model-summary table's rows, as cell tuples."""
+    """The model-summary table's rows, as cell tuples (the summary is opened first)."""
+    open_expander(at, "summary_open")
     [table] = [m.value for m in at.markdown if m.value.startswith("| Layer (type)")]
     return [
         tuple(cell.strip() for cell in line.strip("|").split("|"))
@@ -329,7 +338,29 @@ SETTING_WIDGETS = (
 )
 
 
+def test_closed_expanders_send_nothing_and_opening_one_fills_it(at):
+    """The model summary and "Share this view" start closed, and their contents
+    (a table, a receptive-field picture, two links) are only made when opened."""
+    assert [e.label.split(" ")[0] for e in at.expander] == ["InputLayer", "Share"]
+    assert not at.sidebar.code
+    assert not [m for m in at.markdown if m.value.startswith("| Layer (type)")]
+    assert not at.get("image")
+    assert "Total params: 226" in at.expander[0].label  # the label still says it
+    open_expander(at, "summary_open")
+    assert no_exception(at)
+    assert len(summary_rows(at)) == 4
+    assert len(at.get("image")) == 1  # the receptive field on the input
+    assert any("Receptive field" in c.value for c in at.caption)
+    assert not at.sidebar.code
+    open_expander(at, "share_open")
+    assert [c.value for c in at.sidebar.code] == ["/", "/?lock=1"]
+    at.session_state["summary_open"] = False
+    at.run()
+    assert not at.get("image") and len(at.sidebar.code) == 2
+
+
 def test_share_shows_the_link_of_the_current_view(at):
+    open_expander(at, "share_open")
     assert [c.value for c in at.sidebar.code] == ["/", "/?lock=1"]
     at.slider(key="stride").set_value(2).run()
     at.selectbox(key="source").set_value("Astronaut").run()

@@ -359,7 +359,9 @@ def english_left(at, code_too=True):
 
 def test_the_english_phrases_are_found_on_an_english_page():
     """The check below can fail: the English page is full of catalogue phrases."""
-    at = AppTest.from_file(APP, default_timeout=180).run()
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["summary_open"] = True  # the receptive field's note is in it
+    at.run()
     assert not at.exception
     left = english_left(at)
     assert "What one conv layer does to a photo" in left
@@ -370,6 +372,8 @@ def test_the_english_phrases_are_found_on_an_english_page():
 def _chinese_app():
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["lang"] = "zh"
+    # Open the expanders whose contents are only made while open: their words count too.
+    at.session_state["summary_open"] = at.session_state["share_open"] = True
     return at.run()
 
 

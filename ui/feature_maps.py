@@ -24,6 +24,9 @@ from ui.stages import (
     tile_page_control,
 )
 
+#: Session-state key of the model summary's expander: True while it is open.
+SUMMARY_OPEN = "summary_open"
+
 
 def _layer_calls(spec):
     return " → ".join(
@@ -91,9 +94,12 @@ def render():
     )
     plan = plan_layer(selection)
     overview = st.container()
-    summary = st.expander(summary_label(plan))  # the model summary, in full when opened
-    with summary:
-        summary_table(plan)
+    # The model summary, in full when opened. Its table and receptive-field
+    # picture are made only while it is open (opening it reruns the page).
+    summary = st.expander(summary_label(plan), key=SUMMARY_OPEN, on_change="rerun")
+    if summary.open:
+        with summary:
+            summary_table(plan)
     if not cost_guard(spec):
         return
     with st.spinner(t("pages.running")):
@@ -101,8 +107,9 @@ def render():
     if spec.depth > 1:  # one block's four sections fit the first screen already
         with overview:
             overview_row(plan, stages)
-    with summary:
-        receptive_field_note(plan, stages["input"])
+    if summary.open:
+        with summary:
+            receptive_field_note(plan, stages["input"])
     exports.npz_button(
         selection,
         plan,

@@ -82,10 +82,24 @@ def sync_url(spec, sample=None, url=None):
         st.query_params.from_dict(wanted)
 
 
+#: Session-state key of the "Share this view" expander: True while it is open.
+SHARE_OPEN = "share_open"
+
+
 def share(spec, source, url=None, uploaded=False):
-    """The sidebar's "Share this view": this view's link, and the same link locked."""
+    """The sidebar's "Share this view": this view's link, and the same link locked.
+
+    The links are written only while the expander is open (opening it reruns
+    the page): closed, it costs a rerun one element, not five that change
+    with every setting.
+    """
     sample = sample_slug(source)
-    with st.expander(t("ui.share.title"), icon=":material/share:"):
+    box = st.expander(
+        t("ui.share.title"), icon=":material/share:", key=SHARE_OPEN, on_change="rerun"
+    )
+    if not box.open:
+        return
+    with box:
         if uploaded:
             st.info(t("ui.share.uploaded", sample=say(sample_label(DEFAULT_SAMPLE))))
         st.caption(t("ui.share.this_view"))
