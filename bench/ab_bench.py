@@ -55,6 +55,8 @@ STEPS = {
     "compare": [("compare_stride", h.click_button("stride 1 vs 2"))],
     "rerun": [("rerun_nothing", h.rerun_key())],
 }
+#: Every timed step's key (the page opens are not steps).
+STEP_KEYS = {key for pairs in STEPS.values() for key, _ in pairs}
 #: The steps the floor takes too (it has a Padding box and a Filters slider).
 FLOOR_RUNS = ("padding", "filters", "rerun")
 
@@ -108,6 +110,7 @@ def main(argv=None):
         parser.error(f"unknown steps {unknown}; choose from {sorted(STEPS)}")
     apps = [str(Path(app).resolve()) for app in args.apps]
     samples = {}  # (app, key) -> [(seconds, painted, drawn)]
+    work = {}  # (app, key) -> [(server CPU s, Chromium CPU s, bytes)], the steps only
     with sync_playwright() as playwright:
         browser = h.launch_browser(playwright)
         for number in range(1, args.rounds + 1):
@@ -118,6 +121,9 @@ def main(argv=None):
                         value = (result, None, None)
                     else:
                         value = (result.seconds, result.painted_seconds, result.drawn_seconds)
+                    if key in STEP_KEYS:
+                        used = (result.server_cpu, result.browser_cpu, result.total_bytes)
+                        work.setdefault((app, key), []).append(used)
                     samples.setdefault((app, key), []).append(value)
                 name = "floor" if app == str(FLOOR_APP) else f"app {apps.index(app) + 1}"
                 print(f"round {number}, {name} done", flush=True)
@@ -160,6 +166,36 @@ def main(argv=None):
                 cell += f", {seconds / floor:.2f}x floor"
             if app != apps[0] and base:
                 cell += f", {seconds / base - 1:+.0%} vs app 1"
+            cells.append(cell)
+        print(" | ".join(cells))
+    print_work(work, apps)
+
+
+def print_work(work, apps):
+    """Medians of CPU seconds (server, all of Chromium) and bytes per step.
+
+    CPU seconds vary far less than times between runs on a shared 2-core
+    machine: they count work done, not time spent waiting for a core.
+    """
+    print()
+    print("CPU seconds and bytes per step (medians): server CPU / Chromium CPU / bytes")
+    print(" | ".join(["step", "floor"] + [f"app {i + 1}" for i in range(len(apps))]))
+    for key in dict.fromkeys(key for _, key in work):
+        cells = [key]
+        base = None
+        for app in [str(FLOOR_APP), *apps]:
+            values = work.get((app, key))
+            if not values:
+                cells.append("-")
+                continue
+            server, chromium, sent = (median(v[i] for v in values) for i in range(3))
+            cell = f"{server or 0:.2f} / {chromium or 0:.2f} s / {h.fmt_bytes(sent or 0)}"
+            total = (server or 0) + (chromium or 0)
+            if app != str(FLOOR_APP):
+                if base is None:
+                    base = total
+                elif base:
+                    cell += f", CPU {total / base - 1:+.0%} vs app 1"
             cells.append(cell)
         print(" | ".join(cells))
 

@@ -29,3 +29,20 @@ def test_the_rerun_step_is_offered_where_steps_are_chosen():
     assert ab_bench.FLOOR_STEP[key] == key  # the floor takes the same step
     assert action.__name__ == harness.rerun_key().__name__
     assert browser_profile.STEPS["rerun"][1].__name__ == action.__name__
+
+
+def test_ab_bench_prints_work_medians_and_the_change_against_the_first_app(capsys):
+    import ab_bench
+
+    floor, one, two = str(ab_bench.FLOOR_APP), "/a/app.py", "/b/app.py"
+    work = {
+        (floor, "padding_same"): [(0.1, 0.5, 60_000)],
+        (one, "padding_same"): [(1.0, 3.0, 1_000_000), (2.0, 4.0, 1_200_000), (1.2, 3.2, 9)],
+        (two, "padding_same"): [(0.5, 2.5, 900_000)],
+    }
+    ab_bench.print_work(work, [one, two])
+    [row] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("padding")]
+    floor_cell, one_cell, two_cell = row.split(" | ")[1:]
+    assert floor_cell == "0.10 / 0.50 s / 60.0 kB"
+    assert one_cell == "1.20 / 3.20 s / 1.00 MB"  # medians of each column
+    assert two_cell == "0.50 / 2.50 s / 900.0 kB, CPU -32% vs app 1"  # 3.0 against 4.4
