@@ -33,6 +33,12 @@ def open_expander(at, key):
     return at
 
 
+def sidebar_keys(at):
+    """Keys of every widget drawn in the sidebar."""
+    kinds = ("slider", "selectbox", "number_input", "radio", "checkbox", "button")
+    return {widget.key for kind in kinds for widget in at.sidebar.get(kind)}
+
+
 def summary_rows(at):
     """The model-summary table's rows, as cell tuples (the summary is opened first)."""
     open_expander(at, "summary_open")
@@ -354,6 +360,11 @@ def test_closed_expanders_send_nothing_and_opening_one_fills_it(at):
     assert not at.sidebar.code
     open_expander(at, "share_open")
     assert [c.value for c in at.sidebar.code] == ["/", "/?lock=1"]
+    # A change of shapes changes the summary's label, and the summary stays open.
+    at.slider(key="stride").set_value(2).run()
+    assert summary_rows(at)[1][1] == "`(None, 249, 249, 1)`"
+    assert at.session_state["summary_open"]
+    at.slider(key="stride").set_value(1).run()
     at.session_state["summary_open"] = False
     at.run()
     assert not at.get("image") and len(at.sidebar.code) == 2
@@ -541,6 +552,10 @@ def test_adding_blocks_shows_every_stage_of_every_block(at):
     at.slider(key="blocks").set_value(3).run()
     assert no_exception(at)
     assert not at.error
+    # A new block's expander starts closed, with no widgets drawn in it.
+    assert "filters_2" not in sidebar_keys(at) and "Block 2" in text(at)
+    open_expander(at, "block_expander_2")
+    open_expander(at, "block_expander_3")
     # New blocks: 3x3, twice the filters before (16, 32), same, relu, max 2.
     assert at.slider(key="filters_2").value == 16
     assert at.slider(key="filters_3").value == 32
@@ -575,9 +590,19 @@ def test_adding_blocks_shows_every_stage_of_every_block(at):
 
 def test_each_block_has_its_own_settings_that_survive_page_changes(at):
     at.slider(key="blocks").set_value(2).run()
+    open_expander(at, "block_expander_2")
     at.slider(key="kernel_size_2").set_value(5).run()
+    # Still open, though its title (part of its identity) followed the change.
+    assert at.sidebar.expander[0].label.startswith("Block 2: 2x5x5")
     at.slider(key="dilation_2").set_value(2).run()
     assert "k_eff = 2*(5 - 1) + 1 = 9" in text(at)
+    at.session_state["block_expander_2"] = False
+    at.run()
+    assert "kernel_size_2" not in sidebar_keys(at)
+    assert "k_eff = 2*(5 - 1) + 1 = 9" in text(at)  # a closed block's settings stay
+    at.slider(key="stride").set_value(2).run()
+    assert "kernel_size_2" not in sidebar_keys(at)  # and it stays closed
+    at.slider(key="stride").set_value(1).run()
     at.switch_page("pages/2_Kernels.py").run()
     assert no_exception(at)
     assert len(charts(at)) == 2
@@ -588,6 +613,7 @@ def test_each_block_has_its_own_settings_that_survive_page_changes(at):
     assert no_exception(at)
     assert "15x15 kernel" in " ".join(c.value for c in at.caption)
     at.switch_page("app.py").run()
+    open_expander(at, "block_expander_2")
     assert at.slider(key="kernel_size_2").value == 5
     assert at.slider(key="blocks").value == 2
 
@@ -606,6 +632,7 @@ def test_url_carries_blocks_and_old_links_open_the_same_view():
     at.query_params["kernel_2"] = "5"
     at.run()
     assert no_exception(at)
+    open_expander(at, "block_expander_2")
     assert at.slider(key="kernel_size_2").value == 5
     at.slider(key="stride_2").set_value(2).run()
     assert at.query_params["stride_2"] in ("2", ["2"])

@@ -165,6 +165,27 @@ def test_choosing_custom_starts_from_the_kernel_shown_last(at):
     assert [v * 8 for v in custom] == [-1, -2, -1, 0, 0, 0, 1, 2, 1]
 
 
+def test_a_closed_block_keeps_its_edited_custom_kernel(at):
+    """The grid of a closed block is not drawn, so its editor forgets its edits:
+    opened again, it must start from the kernel in use, not the one it began with."""
+    at.slider(key="blocks").set_value(2).run()
+    open_block(at, 2)
+    at.selectbox(key="weights_2").set_value("custom").run()
+    assert ok(at)
+    began = at.session_state["custom_2"]
+    edited = tuple(float(v) for v in range(9))
+    assert len(began) == 9 and began != edited
+    # What the grid keeps after an edit, in the run where the expander closes.
+    at.session_state["block_expander_2"] = False
+    at.session_state["custom_2"] = edited
+    at.run()
+    assert ok(at) and "weights_2" not in [s.key for s in at.sidebar.selectbox]
+    open_block(at, 2)
+    assert ok(at)
+    assert at.session_state["custom_2"] == edited
+    assert at.selectbox(key="weights_2").value == "custom"
+
+
 def test_kernels_and_keras_code_pages_show_the_chosen_weights(at):
     at.selectbox(key="weights").set_value("emboss").run()
     at.switch_page("pages/2_Kernels.py").run()
@@ -199,9 +220,16 @@ def test_a_link_whose_filters_a_preset_overrules_names_it():
     )
 
 
+def open_block(at, number):
+    """Open block ``number``'s sidebar expander, as a click does (a rerun)."""
+    at.session_state[f"block_expander_{number}"] = True
+    return at.run()
+
+
 def test_a_later_block_has_its_own_kernel_choice(at):
     at.slider(key="filters").set_value(2).run()
     at.slider(key="blocks").set_value(2).run()
+    open_block(at, 2)
     at.selectbox(key="weights_2").set_value("sobel_x").run()
     assert ok(at)
     assert at.slider(key="filters_2").value == 1 and at.slider(key="filters_2").disabled

@@ -11,6 +11,7 @@ from cnn_core.kernels import describe_choice, filter_labels, flat_kernels
 from cnn_core.shapes import block_summary
 from ui import cached, exports
 from ui.i18n import lang, t
+from ui.lazy import lazy_expander
 from ui.page import plan_layer, start_page
 from ui.sidebar import image_title
 from ui.stages import (
@@ -96,7 +97,7 @@ def render():
     overview = st.container()
     # The model summary, in full when opened. Its table and receptive-field
     # picture are made only while it is open (opening it reruns the page).
-    summary = st.expander(summary_label(plan), key=SUMMARY_OPEN, on_change="rerun")
+    summary = lazy_expander(summary_label(plan), SUMMARY_OPEN)
     if summary.open:
         with summary:
             summary_table(plan)

@@ -221,6 +221,23 @@ def kernel_widgets(key, index, channels, color_input):
     return weights
 
 
+def keep_kernel_state(key):
+    """For a block whose widgets are not drawn this run (its expander is closed):
+    keep true what :func:`kernel_widgets` keeps true when drawn.
+
+    A "Learned" block follows the model, a choice that fixes the filter count
+    keeps it, and a custom grid drawn again starts from the kernel in use (its
+    editor's own edits are gone once it is not drawn).
+    """
+    state = st.session_state
+    weights = state[key("weights")]
+    if follow_learned(key) or weights == RANDOM:
+        return
+    state[key("filters")] = choice_filters(weights)
+    if weights == "custom" and state.get(_private(key, "custom_base")) != state[key("custom")]:
+        _start_custom(key, state[key("custom")])
+
+
 def filters_help(weights):
     """The Filters slider's help, and whether the choice fixes the count."""
     fixed = choice_filters(weights)

@@ -14,6 +14,7 @@ import streamlit as st
 from cnn_core.images import DEFAULT_SAMPLE, SAMPLES, sample_label
 from cnn_core.links import is_link_name, parse_link, rejection_message, spec_to_query
 from ui.i18n import link_language, say, t
+from ui.lazy import lazy_expander
 
 #: Sample slug -> the sidebar's label.
 SAMPLE_LABELS = {slug: label for label, slug in SAMPLES.items()}
@@ -94,9 +95,7 @@ def share(spec, source, url=None, uploaded=False):
     with every setting.
     """
     sample = sample_slug(source)
-    box = st.expander(
-        t("ui.share.title"), icon=":material/share:", key=SHARE_OPEN, on_change="rerun"
-    )
+    box = lazy_expander(t("ui.share.title"), SHARE_OPEN, icon=":material/share:")
     if not box.open:
         return
     with box:

@@ -47,9 +47,11 @@ from ui.kernel_widgets import (
     custom_from_link,
     filters_help,
     follow_learned,
+    keep_kernel_state,
     kernel_size_changed,
     kernel_widgets,
 )
+from ui.lazy import lazy_expander
 
 #: Page file, its catalogue name (``pages.<name>``) or a whole navigation key, and icon.
 PAGES = (
@@ -130,6 +132,12 @@ def _widget_values(spec):
             values[block_key(name, index)] = value
         values[block_key("pool_stride", index)] = block.pool_stride or 0
     return values
+
+
+def block_expander_key(index):
+    """Session-state key of block ``index``'s sidebar expander (0-based; from 1):
+    True while it is open."""
+    return f"block_expander_{index + 1}"
 
 
 def _block_from_state(index):
@@ -481,8 +489,14 @@ def render_sidebar(color_scale=False):
         )
         for index in range(1, st.session_state[BLOCKS]):
             title = block_summary(index + 1, _block_from_state(index), lang())
-            # Keyed, so the expander stays open while its title follows the settings.
-            with st.expander(title, key=f"block_expander_{index + 1}"):
+            # Keyed, so the expander stays open while its title follows the
+            # settings. Its widgets are drawn only while it is open (opening it
+            # reruns the page): a closed block costs the page one element.
+            box = lazy_expander(title, block_expander_key(index))
+            if not box.open:
+                keep_kernel_state(_block_keys(index))
+                continue
+            with box:
                 _conv_widgets(index)
                 _pool_widgets(index)
                 _seed_widget(index)

@@ -158,6 +158,29 @@ def test_a_block_expander_stays_open_while_its_title_follows_its_settings(page, 
     expect(page.get_by_test_id("stMain")).to_contain_text("params = 2*(4*4*1) + 2 = 34")
 
 
+def test_the_model_summary_opens_and_stays_open_while_its_label_follows_the_settings(page, app_url):
+    """Its table is made only while it is open; a change of shapes changes its
+    label, which is part of a stateful expander's identity in Streamlit."""
+    open_app(page, app_url)
+    summary = page.get_by_test_id("stMain").get_by_test_id("stExpander").first
+    expect(summary).to_contain_text("Total params: 226")
+    expect(summary.get_by_role("table")).to_have_count(0)
+    summary.locator("summary").click()
+    expect(summary.get_by_role("table")).to_contain_text("(None, 498, 498, 1)")
+    expect(summary).to_contain_text("Receptive field")
+    choose(page, "Padding", "same")
+    expect(summary).to_contain_text("Conv2D 512x512x1")
+    expect(summary.get_by_role("table")).to_contain_text("(None, 512, 512, 1)")
+    wait_for_rerun(page)
+    summary.locator("summary").click()  # closed, it stays closed through a change
+    expect(summary.get_by_role("table")).to_have_count(0)
+    choose(page, "Padding", "valid")
+    expect(summary).to_contain_text("Conv2D 498x498x1")
+    wait_for_rerun(page)
+    expect(summary.get_by_role("table")).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
 def test_first_map_is_on_the_first_screen_of_a_projector(browser, app_url):
     """At 1400x900 and the seed's defaults, the input stage's map needs no scrolling."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
