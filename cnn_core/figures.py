@@ -18,9 +18,8 @@ import cv2
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
-from plotly.colors import get_colorscale
 
-from cnn_core.color_scale import DIVERGING, colormap_lut
+from cnn_core.color_scale import DIVERGING, colormap_lut, named_colorscale
 from cnn_core.display import grid_shape, sample_step, tile_pages, tile_range, to_uint8
 from cnn_core.errors import ImageError, SpecError
 from cnn_core.i18n import translate
@@ -450,9 +449,9 @@ def stage_figure(
     )
     lut = colormap_lut(bool(signed))
     if colorscale is not None:
-        scale = get_colorscale(colorscale)
+        scale = named_colorscale(colorscale)
     else:
-        scale = get_colorscale(DIVERGING) if signed else _GRAY
+        scale = named_colorscale(DIVERGING) if signed else _GRAY
     ys = np.arange(samples.shape[0], dtype=np.int32) * step
     xs = np.arange(samples.shape[1], dtype=np.int32) * step
     lossless = display.shape[0] >= height
@@ -621,7 +620,7 @@ def _thumbnail_trace(kernel, name, axes, note="", lang="en", placed=None):
     trace = {
         "type": "heatmap",
         "z": np.ascontiguousarray(kernel, dtype=np.float32),
-        "colorscale": get_colorscale(DIVERGING),
+        "colorscale": named_colorscale(DIVERGING),
         "zmin": -limit,
         "zmax": limit,
         "showscale": False,
@@ -960,7 +959,7 @@ def kernel_figure(kernel, filters=None, channel_names=None, filter_names=None, l
                 {
                     "type": "heatmap",
                     "z": kernel[:, :, c, f].astype(np.float32),
-                    "colorscale": get_colorscale("RdBu_r"),
+                    "colorscale": named_colorscale(DIVERGING),
                     "zmin": -limit,
                     "zmax": limit,
                     "showscale": position == 0,

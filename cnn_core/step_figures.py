@@ -10,8 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import get_colorscale
 
+from cnn_core.color_scale import DIVERGING, named_colorscale
 from cnn_core.conv_step import format_value, row_positions
 from cnn_core.conv_windows import runs
 from cnn_core.explain import counted
@@ -418,14 +418,15 @@ def step_grid_figure(step, channel_names, value_range, numbers=None, lang="en"):
     padding = _cells(step.inside)
     column_title = translate(lang, "step.grid.column")
     row_title = translate(lang, "step.grid.row")
+    diverging = named_colorscale(DIVERGING)
     data = []
     for c in range(channels):
         tiles = (
             (step.patch[:, :, c], _GRAY, low, high, "pixel"),
-            (step.kernel[:, :, c], get_colorscale("RdBu_r"), -weight_limit, weight_limit, "weight"),
+            (step.kernel[:, :, c], diverging, -weight_limit, weight_limit, "weight"),
             (
                 step.products[:, :, c],
-                get_colorscale("RdBu_r"),
+                diverging,
                 -product_limit,
                 product_limit,
                 "product",
