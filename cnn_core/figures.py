@@ -23,7 +23,7 @@ from cnn_core.color_scale import DIVERGING, colormap_lut, named_colorscale
 from cnn_core.display import grid_shape, sample_step, tile_pages, tile_range, to_uint8
 from cnn_core.errors import ImageError, SpecError
 from cnn_core.i18n import translate
-from cnn_core.screen import screen_dict
+from cnn_core.screen import figure_dict, screen_dict
 
 __all__ = [
     "FrozenFigure",
@@ -53,14 +53,21 @@ class FrozenFigure(go.Figure):
     figure returns the dict it made the first time (the same object: callers
     must not change it), made by :func:`cnn_core.screen.screen_dict`: styled
     without a template, so that the second draw Streamlit gives every new
-    chart does not recompute it. Show it with ``theme=None``.
+    chart does not recompute it. Show it with ``theme=None``. Its first dict
+    comes from :func:`cnn_core.screen.figure_dict`, one walk over the
+    figure's own data instead of Plotly's deep copy and typed-array walk
+    (20 ms less for a 16-tile stage), where that makes the same dict.
     """
 
     def to_dict(self):
         """The figure as :func:`~cnn_core.screen.screen_dict` makes it, on the first call only."""
         made = self.__dict__.get("_frozen_dict")
         if made is None:
-            made = screen_dict(super().to_dict())
+            # One walk instead of Plotly's copy and conversion, for a plain
+            # figure (not one whose class makes its dict, nor with frames).
+            plain = type(self) is FrozenFigure and not self._frame_objs
+            made = figure_dict(self._data, self._layout) if plain else None
+            made = screen_dict(made if made is not None else super().to_dict())
             self._frozen_dict = made
         return made
 

@@ -28,7 +28,7 @@ import json
 
 import numpy as np
 
-__all__ = ["STYLE", "screen_dict"]
+__all__ = ["STYLE", "figure_dict", "screen_dict"]
 
 #: Streamlit's sans-serif, as its chart theme names it.
 FONT = '"Source Sans", sans-serif'
@@ -115,6 +115,121 @@ def _plain(value):
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return value
+
+
+#: Keys whose values ``Figure.to_dict`` leaves as they are (Plotly's
+#: ``is_skipped_key``).
+_SKIPPED = frozenset({"geojson", "layer", "layers", "range"})
+
+#: numpy dtypes plotly.js has typed arrays for, and their short names.
+_TYPED = {
+    "int8": "i1",
+    "uint8": "u1",
+    "int16": "i2",
+    "uint16": "u2",
+    "int32": "i4",
+    "uint32": "u4",
+    "float32": "f4",
+    "float64": "f8",
+}
+
+#: Values copied as they are (immutable leaves).
+_LEAVES = (str, int, float, bool, type(None), np.generic)
+
+
+class _NotPlainError(Exception):
+    """A value :func:`figure_dict` does not convert itself (see there)."""
+
+
+def _narrowed(array):
+    """A 64-bit integer array in the smallest type Plotly gives it, else None."""
+    low, high = array.min(), array.max()
+    if array.dtype == np.int64:
+        kinds = ("int8", "int16", "int32")
+    else:
+        kinds = ("uint8", "uint16", "uint32") if low >= 0 else ()
+    for kind in kinds:
+        info = np.iinfo(kind)
+        if info.min <= low and high <= info.max:
+            return array.astype(kind)
+    return None
+
+
+def _array(array):
+    """A numpy array as ``to_dict`` then :func:`_plain` leave it."""
+    if array.dtype.kind not in "iuf" or array.size == 0:
+        raise _NotPlainError
+    if array.dtype in (np.int64, np.uint64):
+        array = _narrowed(array)
+        if array is None:
+            raise _NotPlainError
+    short = _TYPED.get(str(array.dtype))
+    if short is None:
+        raise _NotPlainError
+    if array.ndim == 1:
+        return array.tolist()
+    return {
+        "dtype": short,
+        "bdata": base64.b64encode(np.ascontiguousarray(array)).decode("ascii"),
+        "shape": str(array.shape)[1:-1],
+    }
+
+
+def _converted(value):
+    if isinstance(value, dict):
+        made = {}
+        for key, item in value.items():
+            if key in _SKIPPED:
+                made[key] = copy.deepcopy(item)
+            elif isinstance(item, np.ndarray):
+                made[key] = _array(item)
+            else:
+                made[key] = _converted(item)
+        return made
+    if isinstance(value, list):
+        return [_converted(item) for item in value]
+    if isinstance(value, _LEAVES):
+        return value
+    raise _NotPlainError  # a tuple, an array inside a list, a pandas object, ...
+
+
+def figure_dict(data, layout):
+    """What ``Figure.to_dict`` makes of a figure's ``data`` and ``layout``,
+    with one-dimensional arrays as lists, or None.
+
+    ``Figure.to_dict`` deep-copies the figure, then walks it to turn each
+    numpy array into a typed array (about 20 ms for a stage of 16 tiles);
+    :func:`screen_dict` then turns the one-dimensional ones back into lists.
+    This makes the same dict in one walk. It returns None for anything it
+    does not convert exactly as Plotly does (tuples, arrays in lists,
+    other array types, 64-bit integers beyond 32 bits): the caller then
+    uses ``to_dict``.
+
+    Parameters
+    ----------
+    data : list of dict
+        The figure's traces as Plotly keeps them (``Figure._data``).
+    layout : dict
+        Its layout (``Figure._layout``).
+
+    Returns
+    -------
+    dict or None
+        New dicts and lists all the way down.
+
+    Examples
+    --------
+    >>> made = figure_dict([{"type": "heatmap", "z": np.eye(2, dtype=np.uint8),
+    ...                      "x": np.arange(2)}], {"height": 300})
+    >>> made["data"][0]["x"], made["data"][0]["z"]
+    ([0, 1], {'dtype': 'u1', 'bdata': 'AQAAAQ==', 'shape': '2, 2'})
+    >>> figure_dict([{"x": (1, 2)}], {}) is None
+    True
+    """
+    try:
+        return {"data": _converted(data), "layout": _converted(layout)}
+    except _NotPlainError:
+        return None
 
 
 def _digest(figure):

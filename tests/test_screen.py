@@ -100,3 +100,60 @@ def test_the_style_matches_the_apps_theme():
     # Streamlit's charts use three quarters of the base font size.
     assert STYLE["font"]["size"] == 0.75 * theme["baseFontSize"]
     assert STYLE["title"]["font"]["size"] == theme["baseFontSize"]
+
+
+def _made_both_ways(build):
+    """(the frozen figure's dict, ``screen_dict`` of Plotly's own ``to_dict``)."""
+    return freeze(build()).to_dict(), screen_dict(go.Figure.to_dict(build()))
+
+
+def _figures():
+    from cnn_core.figures import kernel_figure
+    from cnn_core.step_figures import step_grid_figure
+    from cnn_core.training.figures import curves_figure, digit_figure
+    from tests.test_step_figures import example
+
+    words = dict(loss="l", accuracy="a", train="t", validation="v", epoch="e")
+    history = {"loss": [2.0, 1.0], "accuracy": [0.5, 0.8], "val_loss": [1.5, 1.1]}
+    kernel = np.random.default_rng(0).normal(size=(3, 3, 2, 4)).astype(np.float32)
+    step = example()[3]
+    return {
+        "stage, 3 tiles": lambda: stage(0, 3),
+        "stage, 16 of 20 tiles": lambda: stage(1, 20),
+        "stage, 1 tile": lambda: stage(2, 1),
+        "kernels": lambda: kernel_figure(kernel),
+        "convolution step grid": lambda: step_grid_figure(step, ["r", "g", "b"], (0.0, 255.0)),
+        "training curves (validated)": lambda: curves_figure(history, words),
+        "a digit (validated)": lambda: digit_figure(np.eye(8, dtype=int) * 16, "8x8"),
+    }
+
+
+def test_a_frozen_figure_makes_the_dict_plotly_would_make():
+    """The one-walk conversion (figure_dict) against Plotly's deep copy and
+    typed-array walk: equal dicts, equal JSON, for every kind of figure the app draws."""
+    for name, build in _figures().items():
+        fast, slow = _made_both_ways(build)
+        assert fast == slow, name
+        assert pio.to_json(fast, validate=False) == pio.to_json(slow, validate=False), name
+
+
+def test_stage_figures_take_the_one_walk_conversion():
+    from cnn_core.screen import figure_dict
+
+    for name in ("stage, 3 tiles", "stage, 16 of 20 tiles", "stage, 1 tile", "kernels"):
+        fig = _figures()[name]()
+        assert figure_dict(fig._data, fig._layout) is not None, name
+
+
+def test_what_the_one_walk_does_not_convert_goes_to_plotly():
+    from cnn_core.screen import figure_dict
+
+    big = np.array([2**40, 1], dtype=np.int64)
+    assert figure_dict([{"y": big}], {}) is None  # beyond 32 bits: Plotly keeps int64
+    assert figure_dict([{"y": [np.zeros(2)]}], {}) is None  # an array inside a list
+    assert figure_dict([{"x": (1, 2)}], {}) is None
+    small = np.array([1, 2], dtype=np.int64)
+    assert figure_dict([{"y": small}], {})["data"][0]["y"] == [1, 2]  # narrowed, as Plotly does
+    fig = go.Figure(go.Scatter(y=big), layout={"xaxis": {"range": (0, 1)}})
+    fast, slow = freeze(fig).to_dict(), screen_dict(go.Figure.to_dict(fig))
+    assert pio.to_json(fast, validate=False) == pio.to_json(slow, validate=False)
