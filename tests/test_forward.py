@@ -438,3 +438,22 @@ def test_kernel_weights_are_drawn_once_per_kernel_setting_and_read_only():
     # The Keras model still gets exactly these weights.
     model = build_model(spec)
     np.testing.assert_array_equal(model.get_layer("conv2d").get_weights()[0], kernel)
+
+
+def test_stages_summarized_side_by_side_equal_one_at_a_time_in_order():
+    from cnn_core import forward
+
+    rng = np.random.default_rng(3)
+    outputs = {
+        key: rng.normal(size=(40 - 9 * i, 40 - 9 * i, 5)).astype(np.float32)
+        for i, key in enumerate(["padding", "conv", "activation", "pool"])
+    }
+    budget = DisplayBudget()
+    together = forward._summarize(outputs, budget, grid_channels=20)
+    assert list(together) == list(outputs)
+    for key, full in outputs.items():
+        alone = summarize_stage(key, full, budget, 20)
+        assert together[key].full_shape == alone.full_shape
+        assert np.array_equal(together[key].display, alone.display)
+        assert np.array_equal(together[key].histogram.counts, alone.histogram.counts)
+        assert together[key].mean == alone.mean and together[key].step == alone.step
