@@ -60,12 +60,8 @@ STEP_KEYS = {key for pairs in STEPS.values() for key, _ in pairs}
 #: The steps the floor takes too (it has a Padding box and a Filters slider).
 FLOOR_RUNS = ("padding", "filters", "rerun")
 
-#: The floor's own step for each of ours (default: its Padding -> same).
-FLOOR_STEP = {
-    "padding_valid": "padding_valid",
-    "filters_64": "filters_64",
-    "rerun_nothing": "rerun_nothing",
-}
+#: The floor's own step for each of ours it takes too (others: its Padding -> same).
+FLOOR_STEP = {key: key for step in FLOOR_RUNS for key, _ in STEPS[step]}
 
 
 def run_app(browser, app, steps, port, floor=False):

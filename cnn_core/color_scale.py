@@ -181,8 +181,8 @@ def named_colorscale(name):
     """Plotly's colour scale ``name`` as ``[[position, colour], ...]``, a new list.
 
     ``plotly.colors.get_colorscale`` looks the name up by walking Plotly's
-    colour modules on every call (about 1 ms, and figures of 16 kernels ask
-    16 times); this asks once per name.
+    colour modules on every call (about 0.45 ms, and a stage figure of 16
+    tiles asked 17-18 times); this asks once per name.
 
     Examples
     --------

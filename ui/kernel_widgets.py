@@ -189,11 +189,7 @@ def kernel_widgets(key, index, channels, color_input):
         if own:
             st.caption(t("train.learned.link_note"))
         return weights
-    fixed = choice_filters(weights)
-    if st.session_state[key("filters")] != fixed:
-        # A disabled slider cannot move in the browser, but a widget state sent
-        # by another client (or left from before) can: the choice decides.
-        st.session_state[key("filters")] = fixed
+    _keep_fixed_filters(key, weights)
     sizes = choice_sizes(weights)
     note = st.session_state.get(_private(key, "note"))
     if note:
@@ -221,6 +217,16 @@ def kernel_widgets(key, index, channels, color_input):
     return weights
 
 
+def _keep_fixed_filters(key, weights):
+    """Set block ``key``'s filter count to what ``weights`` (not Random or
+    Learned) fixes. A disabled slider cannot move in the browser, but a
+    widget state sent by another client (or left from before) can: the
+    choice decides."""
+    fixed = choice_filters(weights)
+    if st.session_state[key("filters")] != fixed:
+        st.session_state[key("filters")] = fixed
+
+
 def keep_kernel_state(key):
     """For a block whose widgets are not drawn this run (its expander is closed):
     keep true what :func:`kernel_widgets` keeps true when drawn.
@@ -233,7 +239,7 @@ def keep_kernel_state(key):
     weights = state[key("weights")]
     if follow_learned(key) or weights == RANDOM:
         return
-    state[key("filters")] = choice_filters(weights)
+    _keep_fixed_filters(key, weights)
     if weights == "custom" and state.get(_private(key, "custom_base")) != state[key("custom")]:
         _start_custom(key, state[key("custom")])
 
