@@ -88,3 +88,27 @@ def test_with_a_screen_the_warm_server_opens_the_app_in_the_browser():
         """
     )
     assert result.stdout.strip() == "['http://localhost:8765']"
+
+
+def test_streamlits_cleanup_after_a_run_keeps_keras_state():
+    # Streamlit calls keras.backend.clear_session() after every script run; the
+    # pages' loader makes that a no-op, so a run leaves TensorFlow's kernel cache
+    # and Keras's global state (and another session's half-built layer) alone.
+    result = run_python(
+        """
+        from keras.src.backend.common import global_state
+        from streamlit.runtime.scriptrunner.script_runner import _clean_problem_modules
+
+        import ui.cached
+
+        keras = ui.cached.load_keras_for_pages()
+        before = global_state.GLOBAL_STATE_TRACKER
+        _clean_problem_modules()
+        assert global_state.GLOBAL_STATE_TRACKER is before
+        # Keras's own function is untouched for code that calls it directly.
+        global_state.clear_session(free_memory=False)
+        assert global_state.GLOBAL_STATE_TRACKER is not before
+        print("ok")
+        """
+    )
+    assert result.stdout.strip().endswith("ok")

@@ -25,6 +25,30 @@ def model_key(spec):
     return dataclasses.astuple(spec.replace(scale_01=False))
 
 
+def _keep_session(*_args, **_kwargs):
+    """Stands in for ``keras.backend.clear_session`` (see :func:`load_keras_for_pages`)."""
+
+
+def load_keras_for_pages():
+    """Import Keras, and keep its state between script runs; return the module.
+
+    After every script run Streamlit calls ``keras.backend.clear_session()``
+    (``_clean_problem_modules`` in its script runner), for apps that build a
+    new model on each run and would otherwise pile up layers. The pages build
+    none: layers are made once per spec (:func:`models_for`), named by the
+    plan, and Keras's naming state is per thread anyway. The call would cost
+    every run two things: a full garbage collection (about 14 ms here, under
+    the GIL), and TensorFlow's kernel cache, so the next forward pass sets
+    its kernels up again (the seed's pass took 53-66 ms after a clear instead
+    of 30-33 ms). It also swapped Keras's global state while another session
+    might be building layers. Here it does nothing; Keras's own code never
+    calls it through ``keras.backend``.
+    """
+    keras = load_keras()
+    keras.backend.clear_session = _keep_session
+    return keras
+
+
 @st.cache_resource(show_spinner=False)
 def start_loading_keras():
     """Import TensorFlow in the background, once per process.
@@ -33,7 +57,7 @@ def start_loading_keras():
     while the import runs, instead of after it; whoever needs Keras first
     simply waits on Python's import lock.
     """
-    thread = threading.Thread(target=load_keras, name="convlab-load-keras", daemon=True)
+    thread = threading.Thread(target=load_keras_for_pages, name="convlab-load-keras", daemon=True)
     thread.start()
     return thread
 

@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from cnn_core.model import load_keras
+from ui.cached import load_keras_for_pages
 
 
 def warm_engine():
@@ -87,7 +87,7 @@ async def warm_up(_app):
     is ready to draw at once.
     """
     started = time.perf_counter()
-    await asyncio.to_thread(load_keras)
+    await asyncio.to_thread(load_keras_for_pages)
     seconds = time.perf_counter() - started
     warm = await asyncio.to_thread(warm_engine)
     print(
