@@ -80,6 +80,19 @@ def test_the_data_revision_follows_the_content():
     assert first["layout"]["datarevision"] != other["layout"]["datarevision"]
 
 
+def test_a_revision_the_caller_knows_is_used_as_it_is_and_changes_nothing_else():
+    # A cached stage chart passes its cache key (a digest of what decides the
+    # figure) instead of having the whole figure JSON-encoded to digest it.
+    digested = screen_dict(stage(0).to_dict())
+    given = screen_dict(stage(0).to_dict(), revision="key-0")
+    assert given["layout"]["datarevision"] == "key-0"
+    digested["layout"].pop("datarevision"), given["layout"].pop("datarevision")
+    assert json.dumps(given, sort_keys=True) == json.dumps(digested, sort_keys=True)
+    frozen = freeze(stage(1), revision="key-1")
+    assert freeze(frozen).to_dict()["layout"]["datarevision"] == "key-1"  # kept when frozen again
+    assert freeze(stage(1)).to_dict()["layout"]["datarevision"] != "key-1"
+
+
 def test_the_made_figure_is_valid_plotly_and_the_input_is_unchanged():
     given = stage().to_dict()
     before = json.dumps(given, sort_keys=True, default=str)

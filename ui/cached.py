@@ -124,9 +124,11 @@ def stage_chart(key, _build):
     changes one stage rebuilds only that one, and a class on the teacher's
     link builds each figure once. Shared by every session: never mutate it
     (it is frozen: :func:`cnn_core.figures.freeze`, so the dict
-    ``st.plotly_chart`` serializes is made once, not on every rerun).
+    ``st.plotly_chart`` serializes is made once, not on every rerun). ``key``
+    is also the figure's ``datarevision``, which the figure would otherwise
+    be JSON-encoded to digest.
     """
-    return freeze(_build())
+    return freeze(_build(), revision=key)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
