@@ -175,6 +175,14 @@ def coarsen(parts, low, high, bins=MAX_BINS):
 #: figure's bottom margin, where the tiles' were).
 HISTOGRAM_GAP_PX = 72
 HISTOGRAM_PLOT_PX = 110
+#: Pixels the figure's bottom margin grows by, so that the histogram's axis
+#: title clears its tick labels: plotly.js keeps a title inside the margins,
+#: and the stage figures' bottom margin holds only the tiles' tick labels and
+#: title, which sit at the same standoff.
+HISTOGRAM_TITLE_PX = 14
+#: Left margin, px, at least: the histogram's counts ("100k") are wider than
+#: the tiles' row numbers, and its "count" title must fit beside them.
+HISTOGRAM_LEFT_PX = 66
 
 
 def histogram_trace(histogram, value_range, colorscale, lang="en"):
@@ -265,14 +273,15 @@ def _histogram_axes(suffix, y_domain, lang):
         f"xaxis{suffix}": {
             "domain": [0.0, 1.0],
             "anchor": f"y{suffix}",
-            "title": {"text": translate(lang, "figures.colorbar.value"), "standoff": 4},
+            "title": {"text": translate(lang, "figures.colorbar.value")},
             "ticklabeloverflow": "allow",
             "zeroline": False,
         },
         f"yaxis{suffix}": {
             "domain": y_domain,
             "anchor": f"x{suffix}",
-            "title": {"text": translate(lang, "figures.histogram.count")},
+            # Counts such as "100k" are wider than the tiles' row numbers.
+            "title": {"text": translate(lang, "figures.histogram.count"), "standoff": 34},
             "ticklabeloverflow": "allow",
             "rangemode": "tozero",
         },
@@ -318,7 +327,7 @@ def with_histogram(figure, histogram, value_range, colorscale, zero_fraction=Non
     >>> gray = [[0, "rgb(0, 0, 0)"], [1, "rgb(255, 255, 255)"]]
     >>> out = with_histogram(fig, h, (0.0, 3.0), gray, 0.5)
     >>> out.layout.height, [trace.type for trace in out.data], out.layout.yaxis.domain
-    (482, ['scatter'], (0.0, 0.287958))
+    (496, ['scatter'], (0.0, 0.287958))
     >>> out.layout.annotations[0].text
     '4 values in 4 bins · exactly zero: 50.0%'
     """
@@ -347,7 +356,9 @@ def with_histogram(figure, histogram, value_range, colorscale, zero_fraction=Non
     top = round(HISTOGRAM_PLOT_PX / plot, 6)
     suffix = "" if taken == 0 else str(taken + 1)
     layout.update(_histogram_axes(suffix, [0.0, top], lang))
-    layout["height"] = layout["height"] + added
+    margin["b"] += HISTOGRAM_TITLE_PX
+    margin["l"] = max(margin.get("l", 0), HISTOGRAM_LEFT_PX)
+    layout["height"] = layout["height"] + added + HISTOGRAM_TITLE_PX
     annotations.append(
         {
             "text": histogram_title(histogram, zero_fraction, lang),

@@ -41,6 +41,33 @@ def colorbar_overflow(page):
     )
 
 
+def title_overlaps(page):
+    """Every axis title that overlaps one of its own axis's tick labels, per chart.
+
+    Margins are fixed, and plotly.js keeps an axis title inside them, so a
+    standoff too small for the labels (or a margin too small for both) draws
+    the title over the labels.
+    """
+    return page.evaluate(
+        """(selector) => Array.from(document.querySelectorAll(selector)).flatMap((chart, n) =>
+            Array.from(chart.querySelectorAll("text[class$='title']"))
+                .filter(title => /^[xy][0-9]*title$/.test(title.getAttribute("class")))
+                .flatMap(title => {
+                    const axis = title.getAttribute("class").replace("title", "");
+                    const t = title.getBoundingClientRect();
+                    return Array.from(chart.querySelectorAll(`g.${axis}tick text`))
+                        .filter(label => {
+                            const l = label.getBoundingClientRect();
+                            const w = Math.min(t.right, l.right) - Math.max(t.left, l.left);
+                            const h = Math.min(t.bottom, l.bottom) - Math.max(t.top, l.top);
+                            return label.textContent && w > 1 && h > 1;
+                        })
+                        .map(label => `chart ${n}: ${title.textContent} over ${label.textContent}`);
+                }))""",
+        TILE_CHARTS,
+    )
+
+
 def test_page_loads_with_the_seed_and_visible_charts(page, app_url):
     open_app(page, app_url)
     for chart in page.locator(TILE_CHARTS).all():
@@ -99,6 +126,18 @@ def test_streamlit_run_imports_tensorflow_before_it_serves(app_server):
     # imported TensorFlow by the time the health check first said ok.
     assert "convlab: TensorFlow loaded in" in app_server.log_at_health
     assert "Traceback" not in app_server.log_path.read_text()
+
+
+def test_axis_titles_clear_their_tick_labels(page, app_url):
+    # Four filters with same padding: the convolution's histogram counts
+    # reach "100k", wider than any tile's row number.
+    open_app(page, f"{app_url}/?filters=4&padding=same")
+    expect(page.get_by_test_id("stMain")).to_contain_text("(None, 512, 512, 4)")
+    page.wait_for_function(  # every chart drawn with its histogram's axis titles
+        """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] text"))
+            .filter(t => /^x[0-9]+title$/.test(t.getAttribute("class"))).length >= 4"""
+    )
+    assert title_overlaps(page) == []
 
 
 def test_colorbars_fit_a_row_of_rgb_tiles(page, app_url):
