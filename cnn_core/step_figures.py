@@ -483,7 +483,7 @@ def step_grid_figure(step, channel_names, value_range, numbers=None, lang="en"):
             )
     layout = grid.layout(
         height=int(channels * 340 + 60),
-        margin={"l": 50, "r": 20, "t": 40, "b": 60, "autoexpand": False},
+        margin={"l": 62, "r": 20, "t": 40, "b": 60, "autoexpand": False},
         showlegend=False,
         plot_bgcolor="rgba(0,0,0,0)",
     )

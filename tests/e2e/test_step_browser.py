@@ -3,6 +3,7 @@
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for_rerun
+from tests.e2e.test_browser import title_overlaps
 
 OUT = 498  # the seed's convolution output side
 
@@ -78,3 +79,10 @@ def test_play_animates_in_the_browser_without_a_rerun_per_frame(page, app_url):
     # The window slid along the row (Play starts at column 0), frame by frame.
     assert start != early < later, (start, early, later)
     assert during == [], during  # and the server heard nothing of it
+
+
+def test_axis_titles_clear_their_tick_labels(page, app_url):
+    # The patch's row numbers around the seed's pixel (249) have three
+    # digits; its "row" title must fit beside them in the margin.
+    open_step_page(page, app_url)
+    assert title_overlaps(page) == []
