@@ -68,7 +68,8 @@ class FrozenFigure(go.Figure):
             # figure (not one whose class makes its dict, nor with frames).
             plain = type(self) is FrozenFigure and not self._frame_objs
             made = figure_dict(self._data, self._layout) if plain else None
-            made = made if made is not None else super().to_dict()
+            if made is None:
+                made = super().to_dict()
             made = screen_dict(made, revision=self.__dict__.get("_revision"))
             self._frozen_dict = made
         return made

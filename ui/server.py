@@ -28,8 +28,6 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from ui.cached import load_keras_for_pages
-
 
 def warm_engine():
     """Run the seed's view once: forward pass, maps, one stage figure.
@@ -86,6 +84,8 @@ async def warm_up(_app):
     ``server.headless``) then opens the app in the browser: by then the page
     is ready to draw at once.
     """
+    from ui.cached import load_keras_for_pages  # the pages' modules load with Keras, not before
+
     started = time.perf_counter()
     await asyncio.to_thread(load_keras_for_pages)
     seconds = time.perf_counter() - started
