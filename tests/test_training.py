@@ -264,8 +264,12 @@ def test_the_script_reproduces_the_committed_weights(tmp_path):
     committed = keras.saving.load_model(PRETRAINED_PATH).get_weights()
     rerun = keras.saving.load_model(output).get_weights()
     assert [w.shape for w in rerun] == [w.shape for w in committed]
+    # Equal to the bit on the Xeon VM the model was trained on; on a 2-core
+    # AMD EPYC VM the same seeded, deterministic run differs by up to 1.75e-5
+    # (float32 rounding in other CPU kernels, over every training step). A
+    # model trained from other data or another seed differs by tenths.
     for new, old in zip(rerun, committed, strict=True):
-        np.testing.assert_allclose(new, old, atol=1e-5, rtol=0)
+        np.testing.assert_allclose(new, old, atol=1e-4, rtol=0)
 
 
 # The Train page (AppTest).
