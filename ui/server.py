@@ -28,6 +28,12 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
+from cnn_core.memory import limit_malloc_arenas
+
+# As early as the server lets us: before it starts its threads, TensorFlow
+# its thread pools and Streamlit its script threads (cnn_core.memory).
+limit_malloc_arenas(2)
+
 
 def warm_engine():
     """Run the seed's view once: forward pass, maps, one stage figure.
