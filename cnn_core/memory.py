@@ -59,7 +59,7 @@ def limit_malloc_arenas(count=2):
         ``mallopt`` (musl, macOS, Windows).
     """
     if count < 1:
-        raise ValueError(f"count must be at least 1, not {count}")
+        raise ValueError(count)  # a programming error, never shown to a student
     mallopt = _libc_function("mallopt")
     if mallopt is None:
         return False

@@ -113,5 +113,5 @@ def test_arena_limit_caps_the_arenas_threads_get():
 
 
 def test_arena_limit_refuses_zero():
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError):
         limit_malloc_arenas(0)
