@@ -568,21 +568,37 @@ def test_adding_blocks_shows_every_stage_of_every_block(at):
         "Block 2: 16x3x3, stride 1, same, relu, max 2",
         "Block 3: 32x3x3, stride 1, same, relu, max 2",
     ]
-    assert len(charts(at)) == 1 + 3 * 3
+    # Every stage has a section; the last block's are open, the rest closed
+    # (drawn as their bars only: no chart, no formula, nothing sent).
+    sections = [e.label for e in at.main.expander][1:]  # after the summary
+    assert [label.split(" · ")[0] for label in sections] == [
+        "input_layer",
+        *["conv2d", "activation", "max_pooling2d"],
+        *["conv2d_1", "activation_1", "max_pooling2d_1"],
+        *["conv2d_2", "activation_2", "max_pooling2d_2"],
+    ]
+    assert len(charts(at)) == 3
+    assert "ceil(249/1) = 249" not in text(at)
+    # One click opens a section, and it stays open through a setting change.
+    open_expander(at, "stage_open_conv_2")
+    assert len(charts(at)) == 4
+    assert "ceil(249/1) = 249" in text(at)
+    at.slider(key="filters").set_value(4).run()
+    assert len(charts(at)) == 4
+    at.slider(key="filters").set_value(8).run()
     assert [row[0] for row in summary_rows(at)][4:7] == [
         "conv2d_1 (Conv2D)",
         "activation_1 (Activation)",
         "max_pooling2d_1 (MaxPooling2D)",
     ]
     assert summary_rows(at)[-1][1] == "`(None, 62, 62, 32)`"
-    assert "ceil(249/1) = 249" in text(at)
     # The overview row: one thumbnail per stage, each a link to its section.
     [overview] = [m.value for m in at.markdown if m.value.startswith("<div")]
     assert overview.count("<img") == 10
     assert 'href="#stage-pool-3"' in overview
     assert len(overview) < 40_000
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["NPZ: every stage", *["PNG"] * 10]  # one per stage shown
+    assert labels == ["NPZ: every stage", *["PNG"] * 4]  # one per open stage
     # Fewer blocks again drops their sections.
     at.slider(key="blocks").set_value(1).run()
     assert len(charts(at)) == 4
@@ -674,7 +690,7 @@ def test_cost_guard_stops_an_expensive_setting_until_run_anyway():
     at.button(key="run_anyway").click().run()
     assert no_exception(at)
     assert not at.warning
-    assert len(charts(at)) == 1 + 2 * 2
+    assert len(charts(at)) == 2  # the last block's sections: conv and activation
 
 
 def test_cost_guard_lets_an_affordable_setting_run(at):

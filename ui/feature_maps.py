@@ -108,6 +108,7 @@ def render():
     if spec.depth > 1:  # one block's four sections fit the first screen already
         with overview:
             overview_row(plan, stages)
+            st.caption(t("feature_maps.overview.sections"))
     if summary.open:
         with summary:
             receptive_field_note(plan, stages["input"])
@@ -140,6 +141,9 @@ def render():
             pipeline=pipeline,
             downloads=downloads,
             collapsible=spec.depth > 1,
+            # The newest block's sections are open at first, the rest closed:
+            # the overview above already shows every stage.
+            starts_open=index == spec.depth - 1,
             **extra,
         )
 

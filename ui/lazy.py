@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 
-def lazy_expander(label, key, **kwargs):
+def lazy_expander(label, key, default=False, **kwargs):
     """An expander that reruns the page when opened or closed.
 
     Draw its contents only when ``.open`` is True: closed, it costs a rerun
@@ -24,6 +24,9 @@ def lazy_expander(label, key, **kwargs):
         The expander's label.
     key : str
         Its widget key; ``st.session_state[key]`` is True while it is open.
+    default : bool
+        Open or closed the first time it is drawn in a session; after that it
+        stays as the student left it.
     **kwargs
         Passed to ``st.expander`` (``icon``, ...).
 
@@ -33,7 +36,7 @@ def lazy_expander(label, key, **kwargs):
         The expander, with ``.open``.
     """
     remembered = f"_{key}_last"  # (label, expanded passed, open) of the last run
-    last_label, passed, was_open = st.session_state.get(remembered, (None, False, False))
+    last_label, passed, was_open = st.session_state.get(remembered, (None, default, default))
     expanded = passed if label == last_label else was_open
     box = st.expander(label, expanded=expanded, key=key, on_change="rerun", **kwargs)
     st.session_state[remembered] = (label, expanded, bool(box.open))

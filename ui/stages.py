@@ -17,6 +17,7 @@ from cnn_core.shapes import Plan, summary_columns
 from ui import cached
 from ui.charts import plotly_chart
 from ui.i18n import labels, lang, t
+from ui.lazy import lazy_expander
 
 #: Most tiles one stage shows at once; more are paged.
 TILES_PER_PAGE = DisplayBudget().max_tiles
@@ -35,6 +36,11 @@ def markdown_table(columns, rows):
 def anchor(stage):
     """The HTML id of a stage's section, for links to it."""
     return f"stage-{stage.key.replace('_', '-')}"
+
+
+def section_key(stage):
+    """Session-state key of a stage's collapsible section: True while it is open."""
+    return f"stage_open_{stage.key}"
 
 
 def shape_text(shape):
@@ -238,15 +244,18 @@ def stage_section(
     filter_names=None,
     downloads=None,
     collapsible=False,
+    starts_open=True,
 ):
     """Draw one stage: a heading to jump to, then one chart of the tiles and
     their histogram on the left, and shape and formulas on the right.
 
     ``kernels`` (k, k, filters) are drawn under the conv tiles; ``filter_names``
     title them. ``downloads``, if given, is called in the right column to draw them.
-    ``collapsible`` puts tiles and formulas in an open expander (for long
-    pipelines; one block's four sections keep the first map on a projector's
-    first screen). The chart is built once per content
+    ``collapsible`` puts tiles and formulas in an expander whose contents are
+    made only while it is open (:func:`ui.lazy.lazy_expander`), open at first
+    if ``starts_open``: a long pipeline draws the sections the student looks
+    at, not all thirteen. One block's four sections are not collapsible: they
+    keep the first map on a projector's first screen. The chart is built once per content
     (:func:`content_key`, :func:`ui.cached.stage_chart`) and shared.
     """
     st.subheader(stage.title_in(lang()), anchor=anchor(stage))
@@ -261,7 +270,12 @@ def stage_section(
         else t("figures.colorbar.value")
     )
     label = f"{stage.layer_name} · {shape_text(stage.shape)}"
-    body = st.expander(label, expanded=True) if collapsible else st.container()
+    if collapsible:
+        body = lazy_expander(label, section_key(stage), default=starts_open)
+        if not body.open:
+            return
+    else:
+        body = st.container()
     with body:
         left, right = st.columns([5, 4], gap="medium")
         with left:

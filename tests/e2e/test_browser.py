@@ -158,7 +158,9 @@ def test_adding_a_second_block_shows_its_maps(page, app_url):
     main = page.get_by_test_id("stMain")
     expect(main).to_contain_text("Block 2: 2x3x3, stride 1, same, relu, max 2")
     wait_for_rerun(page)
-    expect(page.locator(TILE_CHARTS)).to_have_count(7)
+    # Block 2's three sections are open; the input's and block 1's are closed
+    # bars (the overview row shows every stage), each one click from open.
+    expect(page.locator(TILE_CHARTS)).to_have_count(3)
     expect(sidebar.get_by_test_id("stExpander").filter(has_text="Block 2")).to_contain_text(
         "Block 2: 2x3x3"
     )
@@ -178,6 +180,11 @@ def test_adding_a_second_block_shows_its_maps(page, app_url):
     expect(section).not_to_be_in_viewport()
     link.click()
     expect(section).to_be_in_viewport()
+    conv_1 = main.get_by_test_id("stExpander").filter(has_text="conv2d · 498x498x1")
+    conv_1.locator("summary").click()
+    expect(page.locator(TILE_CHARTS)).to_have_count(4)
+    expect(conv_1.locator("g.imagelayer image")).to_have_count(1)
+    expect(conv_1).to_contain_text("(512 + 2*0 - 15)/1 + 1 = 498")
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
