@@ -602,6 +602,22 @@ def test_adding_blocks_shows_every_stage_of_every_block(at):
     # Fewer blocks again drops their sections.
     at.slider(key="blocks").set_value(1).run()
     assert len(charts(at)) == 4
+    assert not at.main.button  # one block: nothing to open or close
+
+
+def test_every_section_opens_and_closes_at_once(at):
+    at.slider(key="blocks").set_value(3).run()
+    assert len(charts(at)) == 3
+    at.button(key="open_all_sections").click().run()
+    assert no_exception(at)
+    assert not at.warning
+    assert len(charts(at)) == 1 + 3 * 3
+    at.slider(key="stride").set_value(2).run()  # they stay open
+    assert len(charts(at)) == 10
+    at.button(key="close_all_sections").click().run()
+    assert charts(at) == []
+    open_expander(at, "stage_open_pool_2")  # and each still opens on its own
+    assert len(charts(at)) == 1
 
 
 def test_each_block_has_its_own_settings_that_survive_page_changes(at):

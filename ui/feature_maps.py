@@ -18,6 +18,7 @@ from ui.stages import (
     current_tiles,
     overview_row,
     receptive_field_note,
+    section_key,
     stage_section,
     summary_label,
     summary_table,
@@ -75,6 +76,35 @@ def cost_guard(spec):
     return False
 
 
+def _set_sections(keys, value):
+    for key in keys:
+        st.session_state[key] = value
+
+
+def section_buttons(plan):
+    """Buttons that open or close every stage section at once, for a teacher
+    who wants the whole pipeline on the page (thirteen charts at four
+    blocks, so slower than the last block's three)."""
+    keys = [section_key(stage) for stage in plan.stages if stage.kind != "padding"]
+    left, right, _ = st.columns([1, 1, 2])
+    left.button(
+        t("feature_maps.overview.open_all"),
+        key="open_all_sections",
+        icon=":material/unfold_more:",
+        on_click=_set_sections,
+        args=(keys, True),
+        width="stretch",
+    )
+    right.button(
+        t("feature_maps.overview.close_all"),
+        key="close_all_sections",
+        icon=":material/unfold_less:",
+        on_click=_set_sections,
+        args=(keys, False),
+        width="stretch",
+    )
+
+
 def tile_key(number):
     """Widget key of block ``number``'s filter pages (1-based)."""
     return "tile_page" if number == 1 else f"tile_page_{number}"
@@ -109,6 +139,7 @@ def render():
         with overview:
             overview_row(plan, stages)
             st.caption(t("feature_maps.overview.sections"))
+            section_buttons(plan)
     if summary.open:
         with summary:
             receptive_field_note(plan, stages["input"])

@@ -185,6 +185,10 @@ def test_adding_a_second_block_shows_its_maps(page, app_url):
     expect(page.locator(TILE_CHARTS)).to_have_count(4)
     expect(conv_1.locator("g.imagelayer image")).to_have_count(1)
     expect(conv_1).to_contain_text("(512 + 2*0 - 15)/1 + 1 = 498")
+    main.get_by_role("button", name="Open every section").click()
+    expect(page.locator(TILE_CHARTS)).to_have_count(7)
+    main.get_by_role("button", name="Close every section").click()
+    expect(page.locator(TILE_CHARTS)).to_have_count(0)
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
