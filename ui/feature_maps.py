@@ -86,23 +86,19 @@ def section_buttons(plan):
     who wants the whole pipeline on the page (thirteen charts at four
     blocks, so slower than the last block's three)."""
     keys = [section_key(stage) for stage in plan.stages if stage.kind != "padding"]
-    left, right, _ = st.columns([1, 1, 2])
-    left.button(
-        t("feature_maps.overview.open_all"),
-        key="open_all_sections",
-        icon=":material/unfold_more:",
-        on_click=_set_sections,
-        args=(keys, True),
-        width="stretch",
+    buttons = (
+        ("open_all", ":material/unfold_more:", True),
+        ("close_all", ":material/unfold_less:", False),
     )
-    right.button(
-        t("feature_maps.overview.close_all"),
-        key="close_all_sections",
-        icon=":material/unfold_less:",
-        on_click=_set_sections,
-        args=(keys, False),
-        width="stretch",
-    )
+    for column, (name, icon, value) in zip(st.columns([1, 1, 2])[:2], buttons, strict=True):
+        column.button(
+            t(f"feature_maps.overview.{name}"),
+            key=f"{name}_sections",
+            icon=icon,
+            on_click=_set_sections,
+            args=(keys, value),
+            width="stretch",
+        )
 
 
 def tile_key(number):
