@@ -22,19 +22,19 @@ __all__ = ["limit_malloc_arenas", "release_free_memory"]
 _M_ARENA_MAX = -8
 
 
-def _libc_function(name):
-    library = ctypes.util.find_library("c")
+@functools.cache
+def _libc():
+    library = ctypes.util.find_library("c")  # runs ldconfig: once per process
     if library is None:
         return None
     try:
-        return getattr(ctypes.CDLL(library), name)
-    except (OSError, AttributeError):
+        return ctypes.CDLL(library)
+    except OSError:
         return None
 
 
-@functools.cache
-def _malloc_trim():
-    return _libc_function("malloc_trim")
+def _libc_function(name):
+    return getattr(_libc(), name, None)
 
 
 def limit_malloc_arenas(count=2):
@@ -76,5 +76,5 @@ def release_free_memory():
         True if memory was released, False if nothing could be released or
         the C library has no ``malloc_trim`` (musl, macOS, Windows).
     """
-    trim = _malloc_trim()
+    trim = _libc_function("malloc_trim")
     return bool(trim(0)) if trim is not None else False

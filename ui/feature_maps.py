@@ -18,6 +18,7 @@ from ui.stages import (
     current_tiles,
     overview_row,
     receptive_field_note,
+    section_body,
     section_key,
     stage_section,
     summary_label,
@@ -148,6 +149,11 @@ def render():
     pipeline = pipeline_range(stages.values())
 
     def section(stage, tiles, index=None):
+        # The newest block's sections are open at first, the rest closed: the
+        # overview above already shows every stage. A closed one needs nothing.
+        body = section_body(stage, collapsible=spec.depth > 1, starts_open=index == spec.depth - 1)
+        if body is None:
+            return
         maps = stages[stage.key]
         extra = {}
         if index is not None:  # a block's stage: its kernels, filter names, activation
@@ -167,10 +173,7 @@ def render():
             color_scale=selection.color_scale,
             pipeline=pipeline,
             downloads=downloads,
-            collapsible=spec.depth > 1,
-            # The newest block's sections are open at first, the rest closed:
-            # the overview above already shows every stage.
-            starts_open=index == spec.depth - 1,
+            body=body,
             **extra,
         )
 

@@ -231,6 +231,25 @@ def current_tiles(filters, key="tile_page"):
     return pages[min(st.session_state.get(key, 0), len(pages) - 1)]
 
 
+def section_body(stage, collapsible=False, starts_open=True):
+    """Draw a stage's heading (an anchor to jump to) and return the container
+    its contents go in, or None while that is a closed section.
+
+    ``collapsible`` makes it an expander whose contents are made only while
+    it is open (:func:`ui.lazy.lazy_expander`), open at first if
+    ``starts_open``: a long pipeline draws the sections the student looks
+    at, not all thirteen, and a closed one costs a rerun nothing more than
+    its bar. One block's four sections are not collapsible: they keep the
+    first map on a projector's first screen.
+    """
+    st.subheader(stage.title_in(lang()), anchor=anchor(stage))
+    if not collapsible:
+        return st.container()
+    label = f"{stage.layer_name} · {shape_text(stage.shape)}"
+    box = lazy_expander(label, section_key(stage), default=starts_open)
+    return box if box.open else None
+
+
 def stage_section(
     stage,
     maps,
@@ -243,22 +262,20 @@ def stage_section(
     kernel_note="",
     filter_names=None,
     downloads=None,
-    collapsible=False,
-    starts_open=True,
+    body=None,
 ):
-    """Draw one stage: a heading to jump to, then one chart of the tiles and
-    their histogram on the left, and shape and formulas on the right.
+    """Draw one stage: one chart of the tiles and their histogram on the
+    left, and shape and formulas on the right, in ``body`` (from
+    :func:`section_body`; by default a heading to jump to and a plain
+    container).
 
     ``kernels`` (k, k, filters) are drawn under the conv tiles; ``filter_names``
     title them. ``downloads``, if given, is called in the right column to draw them.
-    ``collapsible`` puts tiles and formulas in an expander whose contents are
-    made only while it is open (:func:`ui.lazy.lazy_expander`), open at first
-    if ``starts_open``: a long pipeline draws the sections the student looks
-    at, not all thirteen. One block's four sections are not collapsible: they
-    keep the first map on a projector's first screen. The chart is built once per content
-    (:func:`content_key`, :func:`ui.cached.stage_chart`) and shared.
+    The chart is built once per content (:func:`content_key`,
+    :func:`ui.cached.stage_chart`) and shared.
     """
-    st.subheader(stage.title_in(lang()), anchor=anchor(stage))
+    if body is None:
+        body = section_body(stage)
     signed = is_signed(stage.kind, activation)
     low, high = tile_ranges(color_scale, maps.channel_min, maps.channel_max, signed, pipeline)
     names = tile_names(stage.key, maps.full_shape[2], filter_names)
@@ -269,13 +286,6 @@ def stage_section(
         if color_scale == "per map" and len(shown) > 1
         else t("figures.colorbar.value")
     )
-    label = f"{stage.layer_name} · {shape_text(stage.shape)}"
-    if collapsible:
-        body = lazy_expander(label, section_key(stage), default=starts_open)
-        if not body.open:
-            return
-    else:
-        body = st.container()
     with body:
         left, right = st.columns([5, 4], gap="medium")
         with left:
