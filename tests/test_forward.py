@@ -5,7 +5,7 @@ import pytest
 from scipy.signal import correlate2d
 
 from cnn_core.display import DisplayBudget
-from cnn_core.forward import compute_stages, resample_maps, summarize_stage
+from cnn_core.forward import channel_ranges, compute_stages, resample_maps, summarize_stage
 from cnn_core.images import load_sample, prepare_input
 from cnn_core.links import spec_to_query
 from cnn_core.model import build_model, kernel_weights, run_forward
@@ -246,6 +246,24 @@ def test_many_channels_resample_like_one():
     np.testing.assert_allclose(
         out[:, :, 7], cv2.resize(maps[:, :, 7], (40, 60), interpolation=cv2.INTER_AREA), atol=1e-5
     )
+
+
+@pytest.mark.parametrize(
+    "shape", [(1, 1, 1), (5, 3, 2), (64, 64, 8), (40, 33, 13), (17, 29, 16), (9, 9, 64)]
+)
+def test_channel_ranges_are_each_channels_minimum_and_maximum(shape):
+    maps = np.random.default_rng(sum(shape)).normal(size=shape).astype(np.float32)
+    maps[0, -1, -1] = -50.0  # an extreme at a channel's edge of a row
+    low, high = channel_ranges(maps[:, :, :])
+    np.testing.assert_array_equal(low, maps.min(axis=(0, 1)))
+    np.testing.assert_array_equal(high, maps.max(axis=(0, 1)))
+    assert low.dtype == high.dtype == np.float32 and low.shape == (shape[2],)
+
+
+def test_channel_ranges_of_a_strided_view_are_the_views_own():
+    maps = np.arange(2 * 6 * 4, dtype=np.float64).reshape(2, 6, 4)[:, ::2, 1:3]
+    low, high = channel_ranges(maps)
+    assert low.tolist() == [1.0, 2.0] and high.tolist() == [41.0, 42.0]
 
 
 CHUNKED = [
