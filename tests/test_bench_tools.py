@@ -46,3 +46,35 @@ def test_ab_bench_prints_work_medians_and_the_change_against_the_first_app(capsy
     assert floor_cell == "0.10 / 0.50 s / 60.0 kB"
     assert one_cell == "1.20 / 3.20 s / 1.00 MB"  # medians of each column
     assert two_cell == "0.50 / 2.50 s / 900.0 kB, CPU -32% vs app 1"  # 3.0 against 4.4
+
+
+def test_replay_alone_sets_each_class_change_beside_the_same_change_alone():
+    import replay_alone
+
+    crowd = [
+        {"index": 0, "changes": [("Stride 1->2", 0.9), ("Filters 8->64", 2.0)]},
+        {"index": 1, "changes": [("Pooling max->none", 0.3)]},
+        {"index": 2, "changes": [("Blocks 1->2", 0.5)]},
+    ]
+    alone = [
+        {"index": 0, "changes": [("Stride 1->2", 0.1), ("Filters 8->64", 1.0)]},
+        {"index": 1, "changes": [("Pooling max->none", 0.3)]},
+        {"index": 2, "changes": [("Blocks 1->3", 0.2)]},  # not the class's walk
+    ]
+    out = replay_alone.compare(crowd, alone, target_line=0.8)
+    assert out["differed"] == [2]
+    assert sorted((c, a) for c, a, _, _ in out["pairs"]) == [(0.3, 0.3), (0.9, 0.1), (2.0, 1.0)]
+    # Over 0.8 s in the class: Filters 8->64 (1.0 s alone too) and Stride (0.1 s alone).
+    assert (out["over_alone"], out["over_by_crowd"]) == (1, 1)
+    assert (out["slowdown_p50"], out["slowdown_p95"]) == (2.0, 9.0)
+    assert (out["alone_p50"], out["class_p95"]) == (0.3, 2.0)
+
+
+def test_replay_alone_reads_the_class_runs_scenario_from_its_command():
+    import replay_alone
+
+    command = (
+        "cd /work/main && .venv/bin/python bench/classroom_load.py --students 40 "
+        "--seed 3 --changes 4 --link 'filters=2&stride=2' --json /tmp/x.json"
+    )
+    assert replay_alone._scenario(command) == (3, "filters=2&stride=2", 4)
