@@ -20,6 +20,7 @@ __all__ = [
     "field_overlay",
     "format_bytes",
     "grid_shape",
+    "overview_channels",
     "sample_step",
     "thumbnail",
     "tile_pages",
@@ -142,8 +143,8 @@ class DisplayBudget:
         return to_uint8(values, value_range)
 
 
-def thumbnail(display, side):
-    """The first map of a stage's display maps, fitted into ``side`` pixels.
+def thumbnail(display, side, channel=0):
+    """One map of a stage's display maps, fitted into ``side`` pixels.
 
     Shrinks by area averaging and enlarges by repeating pixels (a 6x6 map
     stays 36 crisp blocks).
@@ -152,6 +153,8 @@ def thumbnail(display, side):
     ----------
     display : ndarray of uint8, shape (h, w, C)
     side : int
+    channel : int
+        Which map (0-based; default the first).
 
     Returns
     -------
@@ -163,8 +166,12 @@ def thumbnail(display, side):
     (64, 32)
     >>> thumbnail(np.zeros((6, 6, 1), np.uint8), 64).shape
     (60, 60)
+    >>> maps = np.zeros((2, 2, 3), np.uint8)
+    >>> maps[:, :, 2] = 7
+    >>> int(thumbnail(maps, 4, channel=2).max())
+    7
     """
-    first = np.ascontiguousarray(np.asarray(display)[:, :, 0], dtype=np.uint8)
+    first = np.ascontiguousarray(np.asarray(display)[:, :, channel], dtype=np.uint8)
     height, width = first.shape
     longest = max(height, width)
     if longest > side:
@@ -172,6 +179,65 @@ def thumbnail(display, side):
         return cv2.resize(first, size, interpolation=cv2.INTER_AREA)
     factor = max(1, side // longest)
     return np.repeat(np.repeat(first, factor, axis=0), factor, axis=1)
+
+
+def overview_channels(stages, displays):
+    """Which map of each stage the overview row shows: per block, its clearest filter.
+
+    Filter 1 of a random layer is as likely as any other to be negative
+    almost everywhere, so after ReLU its map is black; a row of thumbnails
+    of filter 1 would then show black squares for whole blocks. Each block
+    instead shows the filter whose map at the block's output (its last
+    stage) has the most contrast (the largest standard deviation of its
+    display levels; the lowest number on a tie), and shows that same
+    filter at each of the block's stages, so its thumbnails follow one map
+    through convolution, activation and pooling. The input and a block's
+    padding stage, whose maps are the previous block's (or the image's
+    channels), show that block's choice (channel 0 for the image).
+
+    Parameters
+    ----------
+    stages : sequence of cnn_core.shapes.Stage
+        In pipeline order (``key``, ``block``, ``kind`` are read).
+    displays : mapping of str to ndarray of uint8, shape (h, w, C)
+        Display maps by stage key; stages without one are left out.
+
+    Returns
+    -------
+    dict of str to int
+        0-based channel per stage key.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as S
+    >>> plan = [S(key="input", block=0, kind="input"), S(key="conv", block=1, kind="conv"),
+    ...         S(key="activation", block=1, kind="activation")]
+    >>> dead, lively = np.zeros((4, 4), np.uint8), np.eye(4, dtype=np.uint8) * 255
+    >>> shown = {"input": np.zeros((4, 4, 1), np.uint8),
+    ...          "conv": np.stack([lively, lively], axis=2),
+    ...          "activation": np.stack([dead, lively], axis=2)}
+    >>> overview_channels(plan, shown)
+    {'input': 0, 'conv': 1, 'activation': 1}
+    """
+    last = {}
+    for stage in stages:
+        if stage.key in displays and stage.kind not in ("input", "padding"):
+            last[stage.block] = stage.key
+    clearest = {0: 0}
+    for block, key in last.items():
+        maps = np.asarray(displays[key])
+        levels = maps.reshape(-1, maps.shape[2]).astype(np.float32)
+        clearest[block] = int(np.argmax(levels.std(axis=0)))
+    chosen = {}
+    for stage in stages:
+        if stage.key not in displays:
+            continue
+        if stage.kind in ("input", "padding"):
+            channel = clearest.get(stage.block - 1, 0) if stage.block else 0
+        else:
+            channel = clearest.get(stage.block, 0)
+        chosen[stage.key] = min(channel, np.asarray(displays[stage.key]).shape[2] - 1)
+    return chosen
 
 
 def field_overlay(display, full_side, rows, cols):

@@ -1,6 +1,7 @@
 """AppTest on the pages: defaults show the seed, every widget changes what it should."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -597,6 +598,13 @@ def test_adding_blocks_shows_every_stage_of_every_block(at):
     assert overview.count("<img") == 10
     assert 'href="#stage-pool-3"' in overview
     assert len(overview) < 40_000
+    # Each block's thumbnails follow one filter, named in their tooltips.
+    names = re.findall(r'title="block (\d) · ([^"]*) · filter (\d+)"', overview)
+    assert [(block, stage.split(":")[0]) for block, stage, _ in names] == [
+        (str(n), kind) for n in (1, 2, 3) for kind in ("Convolution", "Activation", "Max pooling")
+    ]
+    for block in "123":
+        assert len({number for b, _, number in names if b == block}) == 1
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["NPZ: every stage", *["PNG"] * 4]  # one per open stage
     # Fewer blocks again drops their sections.

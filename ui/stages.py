@@ -9,7 +9,13 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.color_scale import colorscale, is_signed, tile_ranges
-from cnn_core.display import DisplayBudget, field_overlay, format_bytes, thumbnail
+from cnn_core.display import (
+    DisplayBudget,
+    field_overlay,
+    format_bytes,
+    overview_channels,
+    thumbnail,
+)
 from cnn_core.figures import image_uri, sampling_note, stage_figure, tile_pages
 from cnn_core.figures import tile_names as figure_tile_names
 from cnn_core.histogram import with_histogram
@@ -48,16 +54,25 @@ def shape_text(shape):
 
 
 def overview_row(plan: Plan, stages):
-    """One row of small thumbnails, one per stage, each a link to its section."""
+    """One row of small thumbnails, one per stage, each a link to its section.
+
+    Each block's thumbnails show one filter, its clearest at the block's
+    output (:func:`cnn_core.display.overview_channels`), named in the
+    thumbnail's tooltip.
+    """
+    channels = overview_channels(plan.stages, {key: maps.display for key, maps in stages.items()})
     items = []
     for stage in plan.stages:
         maps = stages.get(stage.key)
         if maps is None:
             continue
-        uri = image_uri(thumbnail(maps.display, THUMBNAIL_PX))
+        channel = channels[stage.key]
+        uri = image_uri(thumbnail(maps.display, THUMBNAIL_PX, channel))
         title = stage.title_in(lang())
         if stage.block:
             title = t("feature_maps.overview.in_block", number=stage.block, title=title)
+        name = tile_names(stage.key, maps.full_shape[2])[channel]
+        title = t("feature_maps.overview.map", title=title, name=name)
         label = html.escape(title)
         items.append(
             f'<a href="#{anchor(stage)}" title="{label}" '
