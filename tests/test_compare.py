@@ -4,6 +4,7 @@ and the page under AppTest."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -218,6 +219,16 @@ def test_the_page_opens_on_valid_vs_same_and_marks_the_differences():
     captions = _texts(at.caption)
     assert "Differs: output shape, multiply-adds." in captions
     assert "The same shape, parameters and multiply-adds in A and B." in captions
+
+
+def test_highlighted_lines_keep_their_spaces_outside_the_bold():
+    # Same padding on the left, "same" on the right: B's padding lines have no
+    # partner, and one of them is indented ("  = 7 top/left + 7 bottom/right").
+    at = open_compare()
+    rows = [m.value for m in at.markdown if m.value.startswith("| A | B |")]
+    formulas = "\n".join(rows)
+    assert ":orange-background[**= 7 top/left + 7 bottom/right**]" in formulas
+    assert not re.search(r"\*\*\s|\s\*\*\]", formulas)  # no "** x" nor "x **]"
 
 
 def test_quick_comparisons_and_the_controls_edit_b_and_the_link():

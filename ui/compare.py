@@ -194,13 +194,24 @@ def _escape(text):
 
 
 def _marked(segments):
-    """Segments as Markdown, the differing ones highlighted."""
+    """Segments as Markdown, the differing ones highlighted.
+
+    A highlighted segment's spaces stay outside its ``**``: Markdown reads
+    ``** = 7 top/left**`` (a formula's indented continuation line) as
+    literal asterisks, not bold.
+    """
     if segments is None:
         return ""
-    return "".join(
-        f":orange-background[**{_escape(text)}**]" if differs else _escape(text)
-        for text, differs in segments
-    )
+    return "".join(_highlighted(text) if differs else _escape(text) for text, differs in segments)
+
+
+def _highlighted(text):
+    text = str(text)
+    core = text.strip()
+    if not core:
+        return _escape(text)
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return f"{_escape(lead)}:orange-background[**{_escape(core)}**]{_escape(trail)}"
 
 
 def _summary_tables(plan_a, plan_b):
