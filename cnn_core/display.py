@@ -219,24 +219,21 @@ def overview_channels(stages, displays):
     >>> overview_channels(plan, shown)
     {'input': 0, 'conv': 1, 'activation': 1}
     """
-    last = {}
+    outputs = {}  # block -> its last stage with maps
     for stage in stages:
         if stage.key in displays and stage.kind not in ("input", "padding"):
-            last[stage.block] = stage.key
-    clearest = {0: 0}
-    for block, key in last.items():
-        maps = np.asarray(displays[key])
-        levels = maps.reshape(-1, maps.shape[2]).astype(np.float32)
-        clearest[block] = int(np.argmax(levels.std(axis=0)))
+            outputs[stage.block] = displays[stage.key]
+    clearest = {
+        block: int(np.argmax(maps.reshape(-1, maps.shape[2]).astype(np.float32).std(axis=0)))
+        for block, maps in outputs.items()
+    }
     chosen = {}
     for stage in stages:
-        if stage.key not in displays:
-            continue
-        if stage.kind in ("input", "padding"):
-            channel = clearest.get(stage.block - 1, 0) if stage.block else 0
-        else:
-            channel = clearest.get(stage.block, 0)
-        chosen[stage.key] = min(channel, np.asarray(displays[stage.key]).shape[2] - 1)
+        if stage.key in displays:
+            # The input's and a padding stage's maps are the previous block's.
+            owner = stage.block - 1 if stage.kind in ("input", "padding") else stage.block
+            channel = clearest.get(owner, 0)
+            chosen[stage.key] = min(channel, displays[stage.key].shape[2] - 1)
     return chosen
 
 

@@ -210,7 +210,7 @@ def _highlighted(text):
     core = text.strip()
     if not core:
         return _escape(text)
-    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    lead, _, trail = text.partition(core)  # core starts where the leading spaces end
     return f"{_escape(lead)}:orange-background[**{_escape(core)}**]{_escape(trail)}"
 
 
