@@ -374,7 +374,10 @@ def test_chosen_weights_are_the_layers_weights_also_in_chunks():
     chunked = compute_stages(
         build_chunked_models(spec, max_values=3 * 38 * 38), batch, DisplayBudget()
     )
-    np.testing.assert_allclose(chunked["conv"].samples, whole["conv"].samples, atol=1e-4)
+    # Values reach several hundred here: float32 sums of 27 products, added in
+    # another order by another kernel, differ by a few units in the last place
+    # (up to 1.5e-4 at 380 with TensorFlow 2.21 on an AMD EPYC without AVX-512).
+    np.testing.assert_allclose(chunked["conv"].samples, whole["conv"].samples, rtol=1e-6, atol=1e-4)
 
 
 def test_rgb_map_of_a_preset_is_the_grayscale_map_up_to_rounding():

@@ -250,26 +250,39 @@ def test_the_committed_model_is_small_and_accurate():
     assert accuracy >= 0.97
 
 
-def test_the_script_reproduces_the_committed_weights(tmp_path):
+def _pretrain(path):
+    return subprocess.Popen(
+        [sys.executable, "-m", "cnn_core.training.pretrain", "--output", str(path)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_the_script_is_deterministic_and_trains_the_committed_model(tmp_path):
     import keras
 
-    output = tmp_path / "digits.keras"
-    subprocess.run(
-        [sys.executable, "-m", "cnn_core.training.pretrain", "--output", str(output)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    paths = [tmp_path / "first.keras", tmp_path / "second.keras"]
+    runs = [_pretrain(path) for path in paths]  # side by side: one per core
+    for run in runs:
+        _, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err.decode()[-2000:]
+    first, second = (keras.saving.load_model(path).get_weights() for path in paths)
     committed = keras.saving.load_model(PRETRAINED_PATH).get_weights()
-    rerun = keras.saving.load_model(output).get_weights()
-    assert [w.shape for w in rerun] == [w.shape for w in committed]
-    # Equal to the bit on the Xeon VM the model was trained on; on a 2-core
-    # AMD EPYC VM the same seeded, deterministic run differs by up to 1.75e-5
-    # (float32 rounding in other CPU kernels, over every training step). A
-    # model trained from other data or another seed differs by tenths.
-    for new, old in zip(rerun, committed, strict=True):
-        np.testing.assert_allclose(new, old, atol=1e-4, rtol=0)
+    # Deterministic: two runs on one machine agree to the bit.
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert [w.shape for w in first] == [w.shape for w in committed]
+    # The committed weights are this training's. On the Xeon VM it was trained
+    # on they are equal to the bit; on another CPU (other vector instructions,
+    # so float32 sums rounded in another order) every step differs by a
+    # rounding, and over 15 epochs that grows: by 1.75e-5 on one AMD EPYC VM,
+    # by up to 0.61 on another, where each weight tensor still correlates
+    # 0.98-0.999 with the committed one. Trained from another seed, the
+    # correlation is -0.2 to 0.2 (seeds 1 and 2: every tensor within that).
+    for new, old in zip(first, committed, strict=True):
+        if new.size > 1:
+            assert np.corrcoef(new.ravel(), old.ravel())[0, 1] > 0.95
 
 
 # The Train page (AppTest).

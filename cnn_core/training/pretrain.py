@@ -2,8 +2,11 @@
 
 Seeded and deterministic (``keras.utils.set_random_seed`` and
 ``tf.config.experimental.enable_op_determinism()``), at the Train page's
-default settings, so rerunning it gives the committed weights again
-(``tests/test_training.py`` checks it).
+default settings: two runs on one machine give the same weights to the bit,
+and on the CPU it was trained on those are the committed weights. Another
+CPU rounds float32 sums in another order, and over the epochs the weights
+drift from the committed ones while each tensor still correlates above 0.98
+with its committed one (``tests/test_training.py`` checks both).
 """
 
 from __future__ import annotations
