@@ -14,8 +14,9 @@ import streamlit as st
 
 if __name__ == "__main__":
     from ui.feature_maps import render
+    from ui.page import run_page
 
-    render()
+    run_page(render)
 else:
     from ui.server import warm_up
 

@@ -1,5 +1,6 @@
 """Convolution step: one output pixel as a patch times the kernel, summed, plus the bias."""
 
 from ui.conv_step import render
+from ui.page import run_page
 
-render()
+run_page(render)

@@ -9,7 +9,7 @@ from cnn_core.shapes import block_summary, conv_param_formula, glorot_limit
 from ui import cached
 from ui.charts import plotly_chart
 from ui.i18n import lang, say, t
-from ui.page import plan_layer, start_page
+from ui.page import plan_layer, run_page, start_page
 from ui.stages import markdown_table, tile_page_control
 
 #: Most input channels drawn per filter; blocks after the first have many.
@@ -79,4 +79,4 @@ def main():
         block_kernels(spec, index)
 
 
-main()
+run_page(main)

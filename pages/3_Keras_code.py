@@ -5,7 +5,7 @@ import streamlit as st
 from cnn_core.codegen import keras_script
 from ui import cached
 from ui.i18n import lang, t
-from ui.page import plan_layer, start_page
+from ui.page import plan_layer, run_page, start_page
 
 
 def main():
@@ -32,4 +32,4 @@ def main():
         st.code(cached.keras_summary(selection.spec), language=None)
 
 
-main()
+run_page(main)

@@ -1,5 +1,6 @@
 """Lesson: guided lessons, one step at a time, with predictions to check."""
 
 from ui.lesson import render
+from ui.page import run_page
 
-render()
+run_page(render)

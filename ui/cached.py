@@ -85,6 +85,30 @@ def compute_slots():
     return threading.BoundedSemaphore(2)
 
 
+#: Page runs (script runs) at once; the others wait their turn (see :func:`run_slots`).
+RUN_SLOTS = 3
+
+
+@st.cache_resource
+def run_slots():
+    """At most :data:`RUN_SLOTS` page runs at once, the others wait their turn.
+
+    Most of a page run is Python under the one GIL (the sidebar, the
+    figures, Streamlit's own element work), so 20 script threads at once do
+    not go faster than 3: they take turns every few milliseconds, each
+    waking thread finds its memory cold again, and the threads that come
+    back from OpenCV or TensorFlow wait for the GIL. Under a class of 40
+    (``bench/classroom_load.py --students 40 --seed 1``, on a machine the
+    class saturates; four runs without the slots, three with, alternating),
+    the change p95 went from 5.75-7.87 s (median 6.90) to 4.24-5.71 s
+    (5.68), the p50 from 1.69-3.53 s to 1.46-2.43 s and the peak RSS from
+    1.21-1.40 GB to 1.22-1.26 GB; two slots did no better than three. A
+    waiting run holds nothing: the student sees the page as it was, marked
+    as running, and a lone student never waits.
+    """
+    return threading.BoundedSemaphore(RUN_SLOTS)
+
+
 @st.cache_data(max_entries=6, show_spinner=False)
 def stages_for(image_key, spec, _image):
     """Every stage's display maps and statistics for an image and a spec."""

@@ -9,10 +9,22 @@ import streamlit as st
 from PIL import Image
 
 from cnn_core.shapes import plan_pipeline
-from ui.cached import start_loading_keras
+from ui.cached import run_slots, start_loading_keras
 from ui.charts import chart_style
 from ui.i18n import say, t
 from ui.sidebar import initialise_state, render_sidebar
+
+
+def run_page(render):
+    """Run a page's ``render()`` in one of the server's few run slots.
+
+    Every page script's whole body is ``run_page(render)``, so at most
+    :data:`ui.cached.RUN_SLOTS` runs execute at once and the rest wait their
+    turn before drawing anything (:func:`ui.cached.run_slots` says why).
+    A fragment's own reruns (the Train page's progress) do not pass here.
+    """
+    with run_slots():
+        render()
 
 
 def start_page(name, color_scale=False):
