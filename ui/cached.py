@@ -97,14 +97,11 @@ def run_slots():
     figures, Streamlit's own element work), so 20 script threads at once do
     not go faster than 3: they take turns every few milliseconds, each
     waking thread finds its memory cold again, and the threads that come
-    back from OpenCV or TensorFlow wait for the GIL. Under a class of 40
-    (``bench/classroom_load.py --students 40 --seed 1``, on a machine the
-    class saturates; four runs without the slots, three with, alternating),
-    the change p95 went from 5.75-7.87 s (median 6.90) to 4.24-5.71 s
-    (5.68), the p50 from 1.69-3.53 s to 1.46-2.43 s and the peak RSS from
-    1.21-1.40 GB to 1.22-1.26 GB; two slots did no better than three. A
-    waiting run holds nothing: the student sees the page as it was, marked
-    as running, and a lone student never waits.
+    back from OpenCV or TensorFlow wait for the GIL. README ("How many
+    students one server holds") has the class runs with and without the
+    slots; two slots did no better than three. A waiting run holds
+    nothing: the student sees the page as it was, marked as running, and a
+    lone student never waits.
     """
     return threading.BoundedSemaphore(RUN_SLOTS)
 
